@@ -1,0 +1,171 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Amount is a sum of money in öre: hundredths of the currency's unit. Amounts are integers from
+// the moment they are parsed, so sums never drift; they become decimals only in JSON.
+type Amount int64
+
+// String formats a as a decimal with two places and a point: 123456 → "1234.56".
+func (a Amount) String() string {
+	neg := a < 0
+	u := uint64(a)
+	if neg {
+		u = uint64(-a)
+	}
+	s := fmt.Sprintf("%d.%02d", u/100, u%100)
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// MarshalJSON writes a as a JSON number with two decimals, the exact value in öre.
+func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalJSON reads a JSON number (or a numeric string). Amili's responses carry amounts
+// such as 14.0 or, for computed interest, more decimals; those are rounded half away from zero
+// to the öre. (CSV input is parsed strictly by the mapping, never through here.)
+func (a *Amount) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "null" {
+		*a = 0
+		return nil
+	}
+	if whole, frac, ok := strings.Cut(s, "."); ok && len(frac) > 2 {
+		up := frac[2] >= '5'
+		v, err := ParseDecimalAmount(whole + "." + frac[:2])
+		if err != nil {
+			return err
+		}
+		if up {
+			if v < 0 || strings.HasPrefix(whole, "-") {
+				v--
+			} else {
+				v++
+			}
+		}
+		*a = v
+		return nil
+	}
+	v, err := ParseDecimalAmount(s)
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// errTooPrecise is returned for amounts with fractions of an öre.
+var errTooPrecise = errors.New("more than two decimals")
+
+// ParseDecimalAmount parses a plain decimal ("1234.5", "-3", "0.07", "1e3" is refused) into öre.
+// It never goes through float64.
+func ParseDecimalAmount(s string) (Amount, error) {
+	if s == "" {
+		return 0, errors.New("empty amount")
+	}
+	neg := false
+	switch s[0] {
+	case '-':
+		neg, s = true, s[1:]
+	case '+':
+		s = s[1:]
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if whole == "" && (!hasDot || frac == "") {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if len(frac) > 2 {
+		// Trailing zeros past the öre are harmless: "12.500".
+		if strings.TrimRight(frac[2:], "0") != "" {
+			return 0, errTooPrecise
+		}
+		frac = frac[:2]
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, fmt.Errorf("%q is not a number", s)
+		}
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	if len(whole) > 15 {
+		return 0, errors.New("amount too large")
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	v := Amount(w*100 + f)
+	if neg {
+		v = -v
+	}
+	return v, nil
+}
+
+// Quantity is a number of units in thousandths, so that 1.5 hours is exact.
+type Quantity int64
+
+// QuantityScale is the number of Quantity steps in one unit.
+const QuantityScale = 1000
+
+// String formats q with as few decimals as it needs: 1500 → "1.5", 2000 → "2".
+func (q Quantity) String() string {
+	neg := q < 0
+	u := uint64(q)
+	if neg {
+		u = uint64(-q)
+	}
+	s := strconv.FormatUint(u/QuantityScale, 10)
+	if f := u % QuantityScale; f != 0 {
+		s += "." + strings.TrimRight(fmt.Sprintf("%03d", f), "0")
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// MarshalJSON writes q as a JSON number.
+func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(q.String()), nil }
+
+// Date is a calendar date (and, where the source gives one, a time) in UTC. It marshals the way
+// Amili writes dates, RFC 1123 with GMT: "Mon, 07 Jul 2025 00:00:00 GMT".
+type Date struct{ time.Time }
+
+// DateLayout is the layout Amili uses for dates in requests and responses.
+const DateLayout = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// NewDate returns the date y-m-d at midnight UTC.
+func NewDate(y int, m time.Month, d int) Date {
+	return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+}
+
+// MarshalJSON writes d in Amili's RFC 1123 form.
+func (d Date) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + d.UTC().Format(DateLayout) + `"`), nil
+}
+
+// UnmarshalJSON reads RFC 1123 or RFC 3339.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	for _, layout := range []string{DateLayout, time.RFC1123, time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			d.Time = t.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("date %q is neither RFC 1123 nor RFC 3339", s)
+}

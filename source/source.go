@@ -1,0 +1,40 @@
+// Package source is where amili-import finds its files: a local directory or a directory on an
+// SFTP server. Both implementations offer the same operations (list complete files, open one
+// as a stream, open a PDF beside it, archive or quarantine it afterwards), so the importer does
+// not know which it has.
+package source
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// File is a file ready to import: complete (stable for min_age, or its done-marker present),
+// matching the job's patterns, not a dotfile or a temporary name.
+type File struct {
+	Name    string // relative to the source directory, slash-separated
+	Size    int64
+	ModTime time.Time
+}
+
+// Source is what both implementations provide.
+type Source interface {
+	// List returns the complete files matching the patterns, oldest first.
+	List(ctx context.Context) ([]File, error)
+	// Open streams a file found by List.
+	Open(ctx context.Context, name string) (io.ReadCloser, error)
+	// OpenPDF streams a PDF by its name relative to the PDF directory (by default the CSV's
+	// directory). A name that would leave that directory is refused.
+	OpenPDF(ctx context.Context, name string) (io.ReadCloser, error)
+	// Archive moves a finished file to archive_dir/<yyyy-mm-dd>/ and returns its new name. A
+	// name already there is never overwritten.
+	Archive(ctx context.Context, name string) (string, error)
+	// Quarantine moves a file that failed as a whole to error_dir, with <name>.error.txt
+	// beside it holding reason.
+	Quarantine(ctx context.Context, name, reason string) (string, error)
+	// Describe names the source in logs and the ledger, without credentials
+	// (e.g. "sftp://user@host:22/in" or "/srv/in").
+	Describe() string
+	Close() error
+}
