@@ -1,0 +1,179 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const minimal = `
+amili:
+  base_url: http://127.0.0.1:8080
+  account: 674dbeaf08847b9501cc9132
+  creditor: 674dbeb208847b9501cc9138
+  auth:
+    token_env: AMILI_TOKEN
+jobs:
+  - name: invoices
+    schedule: "*/15 * * * *"
+    source:
+      dir: /srv/in
+`
+
+func TestParse(t *testing.T) {
+	t.Run("OK defaults", func(t *testing.T) {
+		c, err := Parse([]byte(minimal), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := c.Jobs[0]
+		checks := []struct {
+			name      string
+			got, want any
+		}{
+			{"time zone", c.TimeZone, "Europe/Stockholm"},
+			{"ledger", c.Ledger.Path, "./amili-import.db"},
+			{"auth method", c.Amili.Auth.Method, "token"},
+			{"rate", c.Amili.RateLimitPerMinute, 100},
+			{"burst", c.Amili.Burst, 10},
+			{"job creditor", j.Creditor, "674dbeb208847b9501cc9138"},
+			{"concurrency", j.Concurrency, 4},
+			{"pdf", j.PDF, "required"},
+			{"pdf max", int64(j.PDFMaxSize), int64(20 << 20)},
+			{"patterns", strings.Join(j.Source.Patterns, ","), "*.csv"},
+			{"min age", j.Source.MinAge.D(), 60 * time.Second},
+			{"archive", j.Source.ArchiveDir, "/srv/in/archive"},
+			{"error", j.Source.ErrorDir, "/srv/in/error"},
+			{"enabled", j.IsEnabled(), true},
+			{"drain", c.Daemon.DrainTimeout.D(), 30 * time.Second},
+		}
+		for _, ch := range checks {
+			if ch.got != ch.want {
+				t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+			}
+		}
+	})
+	t.Run("expands variables", func(t *testing.T) {
+		src := strings.Replace(minimal, "/srv/in", "${IN_DIR}/x$$y", 1)
+		c, err := Parse([]byte(src), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t", "IN_DIR": "/data"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.Jobs[0].Source.Dir, "/data/x$y"; got != want {
+			t.Errorf("dir: got %q, want %q", got, want)
+		}
+	})
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		want       string // substring of the error
+	}{
+		{"unknown key", minimal + "\nlog:\n  levle: debug\n", map[string]string{"AMILI_TOKEN": "t"}, "field levle not found"},
+		{"unknown nested key", strings.Replace(minimal, "dir: /srv/in", "dir: /srv/in\n      dri: x", 1), map[string]string{"AMILI_TOKEN": "t"}, "field dri not found"},
+		{"plain secret refused", strings.Replace(minimal, "token_env: AMILI_TOKEN", "token: abc", 1), nil, "field token not found"},
+		{"wrong type", strings.Replace(minimal, "name: invoices", "name: invoices\n    concurrency: many", 1), map[string]string{"AMILI_TOKEN": "t"}, "cannot unmarshal"},
+		{"bad duration", minimal + "\ndaemon:\n  drain_timeout: 30\n", map[string]string{"AMILI_TOKEN": "t"}, `"30" is not a duration`},
+		{"missing env secret", minimal, nil, "amili.auth.token: environment variable AMILI_TOKEN is not set"},
+		{"missing secret file", strings.Replace(minimal, "token_env: AMILI_TOKEN", "token_file: /nonexistent/token", 1), nil, "secret file /nonexistent/token does not exist"},
+		{"unset variable", strings.Replace(minimal, "/srv/in", "${NOPE}", 1), map[string]string{"AMILI_TOKEN": "t"}, "${NOPE} is not set"},
+		{"bad schedule", strings.Replace(minimal, "*/15 * * * *", "every day", 1), map[string]string{"AMILI_TOKEN": "t"}, "jobs[0] (invoices).schedule"},
+		{"missing dir", strings.Replace(minimal, "dir: /srv/in", "patterns: ['*.csv']", 1), map[string]string{"AMILI_TOKEN": "t"}, "jobs[0] (invoices).source.dir: required"},
+		{"duplicate job", minimal + "  - name: invoices\n    source: {dir: /x}\n", map[string]string{"AMILI_TOKEN": "t"}, `"invoices" is used by another job`},
+		{"remote listen", minimal + "\ndaemon:\n  listen: 0.0.0.0:9090\n", map[string]string{"AMILI_TOKEN": "t"}, "daemon.listen"},
+		{"sftp without host", strings.Replace(minimal, "dir: /srv/in", "dir: /srv/in\n      type: sftp", 1), map[string]string{"AMILI_TOKEN": "t"}, ".host: required"},
+		{"bad pdf policy", strings.Replace(minimal, "name: invoices", "name: invoices\n    pdf: maybe", 1), map[string]string{"AMILI_TOKEN": "t"}, `.pdf: must be required or optional, not "maybe"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml), "cfg.yaml", env(tt.env))
+			if err == nil {
+				t.Fatalf("no error, want one containing %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not contain %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), "cfg.yaml") {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestWorldReadableKeyWarns(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(key, []byte("-----BEGIN EC PRIVATE KEY-----\nx\n-----END EC PRIVATE KEY-----\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(minimal, "token_env: AMILI_TOKEN", "private_key_file: "+key+"\n    api_code_env: CODE", 1)
+	c, err := Parse([]byte(src), "a.yaml", env(map[string]string{"CODE": "c"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "readable by others") {
+		t.Fatalf("warnings: got %q, want one about a readable key", c.Warnings)
+	}
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse([]byte(src), "a.yaml", env(map[string]string{"CODE": "c"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 0 {
+		t.Fatalf("warnings after chmod 600: %q", c.Warnings)
+	}
+}
+
+func TestReadSecretTrimsNewline(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "s")
+	if err := os.WriteFile(f, []byte("hunter2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSecret("", f, nil)
+	if err != nil || got != "hunter2" {
+		t.Fatalf("got %q, %v; want hunter2", got, err)
+	}
+}
+
+func TestErrorsAreTyped(t *testing.T) {
+	_, err := Parse([]byte("jobs:\n  - source: {dir: /x}\n"), "c.yaml", nil)
+	var es Errors
+	if !errors.As(err, &es) || len(es) == 0 || es[0].Key != "jobs[0].name" {
+		t.Fatalf("got %v, want Errors with key jobs[0].name first", err)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]Size{"20MiB": 20 << 20, "512KiB": 512 << 10, "5MB": 5e6, "1048576": 1 << 20, "7 B": 7} {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := ParseSize("lots"); err == nil {
+		t.Error("ParseSize(lots): no error")
+	}
+}
+
+// FuzzParse: any bytes give a config or an error, never a panic.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte("jobs: [{name: a, source: {dir: ${X}}}]"))
+	f.Add([]byte("amili: {rate_limit_per_minute: -1}\nsmtp: {host: h}"))
+	f.Add([]byte("\xff\xfe"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "f.yaml", env(map[string]string{"AMILI_TOKEN": "t", "X": "/x"}))
+		if err == nil && c == nil {
+			t.Fatal("nil config without error")
+		}
+	})
+}

@@ -1,0 +1,127 @@
+// Package logging sets up amili-import's one slog logger: tint (colour, short times) when
+// stderr is a terminal, JSON lines otherwise, and a redactor in front of both that masks
+// Swedish personal identity numbers and the values of secret-named attributes wherever they
+// appear, as a last line of defence behind code that should never log them in the first place.
+package logging
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
+	"golang.org/x/term"
+)
+
+// Options selects the level and format.
+type Options struct {
+	Level  string // debug, info, warn, error; default info
+	Format string // auto (default), text, json
+}
+
+// ParseLevel turns a level name into a slog.Level.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if s == "" {
+		return slog.LevelInfo, nil
+	}
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// New returns a logger writing to w.
+func New(w io.Writer, opts Options) (*slog.Logger, error) {
+	level, err := ParseLevel(opts.Level)
+	if err != nil {
+		return nil, err
+	}
+	format := opts.Format
+	if format == "" || format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			format = "text"
+		}
+	}
+	var h slog.Handler
+	switch format {
+	case "text":
+		h = tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: redactAttr})
+	case "json":
+		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})
+	default:
+		return nil, fmt.Errorf("log format %q: want auto, text or json", opts.Format)
+	}
+	return slog.New(&redactor{h}), nil
+}
+
+// Discard is a logger that writes nothing.
+func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// idNumber matches personnummer, samordningsnummer and organisationsnummer written with 10 or
+// 12 digits, with or without a -/+ separator.
+var idNumber = regexp.MustCompile(`\b((?:19|20)?\d{6})[-+]?(\d{4})\b`)
+
+// MaskIDNumbers replaces the last four digits of every identity number in s with ****.
+func MaskIDNumbers(s string) string {
+	if !strings.ContainsAny(s, "0123456789") {
+		return s
+	}
+	return idNumber.ReplaceAllString(s, "$1-****")
+}
+
+// secretKey reports whether an attribute's name says it holds a secret.
+func secretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"token", "password", "passphrase", "api_code", "apicode", "secret", "private_key", "authorization", "x-api-key"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	if secretKey(a.Key) && a.Value.Kind() != slog.KindGroup {
+		return slog.String(a.Key, "[redacted]")
+	}
+	if a.Value.Kind() == slog.KindString {
+		if s := a.Value.String(); s != "" {
+			if m := MaskIDNumbers(s); m != s {
+				return slog.String(a.Key, m)
+			}
+		}
+	}
+	if a.Value.Kind() == slog.KindAny {
+		if err, ok := a.Value.Any().(error); ok {
+			return slog.String(a.Key, MaskIDNumbers(err.Error()))
+		}
+	}
+	return a
+}
+
+// redactor masks identity numbers in messages; attributes are handled by redactAttr.
+type redactor struct{ slog.Handler }
+
+func (r *redactor) Handle(ctx context.Context, rec slog.Record) error {
+	if m := MaskIDNumbers(rec.Message); m != rec.Message {
+		rec.Message = m
+	}
+	return r.Handler.Handle(ctx, rec)
+}
+
+func (r *redactor) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make([]slog.Attr, len(as))
+	for i, a := range as {
+		out[i] = redactAttr(nil, a)
+	}
+	return &redactor{r.Handler.WithAttrs(out)}
+}
+
+func (r *redactor) WithGroup(name string) slog.Handler { return &redactor{r.Handler.WithGroup(name)} }
