@@ -1,0 +1,107 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Local is a Source over a directory of the machine amili-import runs on.
+type Local struct {
+	*core
+}
+
+// NewLocal returns a Source over opts.Dir, which must exist.
+func NewLocal(opts Options) (*Local, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(filepath.FromSlash(opts.Dir))
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("source: %s is not a directory", opts.Dir)
+	}
+	return &Local{newCore(opts, localFS{}, opts.Dir)}, nil
+}
+
+// localFS is fileSystem over the os package.
+type localFS struct{}
+
+func (localFS) readDir(_ context.Context, dir string) ([]fs.FileInfo, error) {
+	entries, err := os.ReadDir(filepath.FromSlash(dir))
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]fs.FileInfo, 0, len(entries))
+	for _, e := range entries {
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed while listing
+		}
+		if err != nil {
+			return nil, err
+		}
+		infos = append(infos, fi)
+	}
+	return infos, nil
+}
+
+func (localFS) stat(_ context.Context, p string) (fs.FileInfo, error) {
+	return os.Lstat(filepath.FromSlash(p))
+}
+
+func (localFS) open(_ context.Context, p string) (io.ReadCloser, error) {
+	f, err := os.Open(filepath.FromSlash(p))
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open %s: not a regular file", p)
+	}
+	return &sizedReader{r: f, c: f, name: p, want: fi.Size()}, nil
+}
+
+func (localFS) mkdirAll(_ context.Context, dir string) error {
+	return os.MkdirAll(filepath.FromSlash(dir), 0o755)
+}
+
+// renameNoReplace links then unlinks, as OpenSSH's sftp-server does for a plain rename, so
+// an existing target makes it fail with EEXIST instead of being replaced.
+func (localFS) renameNoReplace(_ context.Context, from, to string) error {
+	from, to = filepath.FromSlash(from), filepath.FromSlash(to)
+	err := os.Link(from, to)
+	if err == nil {
+		return os.Remove(from)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) && (errors.Is(le.Err, syscall.EPERM) || errors.Is(le.Err, syscall.ENOTSUP) ||
+		errors.Is(le.Err, syscall.EXDEV)) {
+		// No hard links here: check, then rename (a narrow race, but no silent loss of
+		// the moved file itself).
+		if _, err := os.Lstat(to); err == nil {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: fs.ErrExist}
+		}
+		return os.Rename(from, to)
+	}
+	return err
+}
+
+func (localFS) writeFile(_ context.Context, p string, data []byte) error {
+	return os.WriteFile(filepath.FromSlash(p), data, 0o644)
+}
+
+func (localFS) close() error { return nil }

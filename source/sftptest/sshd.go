@@ -1,0 +1,243 @@
+package sftptest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// SSHDPath is where StartSSHD looks for OpenSSH's server.
+const SSHDPath = "/usr/sbin/sshd"
+
+// SSHD is a running OpenSSH sshd on 127.0.0.1 with its own configuration, host key and one
+// authorized client key. Paths on it are the machine's own; Dir is a fresh directory for the
+// test's files.
+type SSHD struct {
+	Host    string
+	Port    int
+	User    string
+	Dir     string        // a temp directory for test data (absolute, also the remote path)
+	HostKey ssh.PublicKey // the server's ed25519 host key
+	// HostKeys holds all of the server's host keys by type (ssh-ed25519, ecdsa-sha2-nistp256,
+	// ssh-rsa): with several on offer, a client must ask for the one it can verify.
+	HostKeys       map[string]ssh.PublicKey
+	ClientKey      ClientKey
+	ClientKeyFile  string // the client's private key, mode 0600, for OpenSSH's own clients
+	KnownHostsFile string // a known_hosts file holding HostKey for [Host]:Port
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	stderr *syncBuffer
+}
+
+// Addr is host:port.
+func (d *SSHD) Addr() string { return net.JoinHostPort(d.Host, portString(d.Port)) }
+
+// StartSSHD starts sshd for the test and stops it on cleanup. Without /usr/sbin/sshd the test
+// is skipped, except under CI=true, where it fails.
+func StartSSHD(tb testing.TB) *SSHD {
+	tb.Helper()
+	if _, err := os.Stat(SSHDPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("sftptest: OpenSSH server missing (%v); CI must install openssh-server", err)
+		}
+		tb.Skipf("sftptest: %s not installed", SSHDPath)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		d, err := startSSHD(tb.TempDir())
+		if err == nil {
+			tb.Cleanup(d.stop)
+			return d
+		}
+		lastErr = err
+	}
+	tb.Fatalf("sftptest: start sshd: %v", lastErr)
+	return nil
+}
+
+func startSSHD(dir string) (*SSHD, error) {
+	u, err := user.Current()
+	if err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		// sshd insists on its privilege separation directory when run as root.
+		_ = os.MkdirAll("/run/sshd", 0o755)
+	}
+	d := &SSHD{Host: "127.0.0.1", User: u.Username, Dir: filepath.Join(dir, "data"), stderr: &syncBuffer{}}
+	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	d.HostKeys = map[string]ssh.PublicKey{}
+	var hostKeyLines string
+	for _, kind := range []string{"ecdsa", "rsa", "ed25519"} {
+		file := filepath.Join(dir, "ssh_host_"+kind+"_key")
+		pub, err := writeKey(file, kind)
+		if err != nil {
+			return nil, err
+		}
+		d.HostKeys[pub.Type()] = pub
+		hostKeyLines += "HostKey " + file + "\n"
+	}
+	d.HostKey = d.HostKeys[ssh.KeyAlgoED25519]
+	if d.ClientKey, err = NewClientKey(""); err != nil {
+		return nil, err
+	}
+	d.ClientKeyFile = filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(d.ClientKeyFile, d.ClientKey.PEM, 0o600); err != nil {
+		return nil, err
+	}
+	authKeys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(authKeys, ssh.MarshalAuthorizedKey(d.ClientKey.Public), 0o600); err != nil {
+		return nil, err
+	}
+	if d.Port, err = freePort(); err != nil {
+		return nil, err
+	}
+	d.KnownHostsFile = filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(d.KnownHostsFile, []byte(KnownHostsLine(d.Host, d.Port, d.HostKey)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	config := filepath.Join(dir, "sshd_config")
+	conf := fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+%sAuthorizedKeysFile %s
+PidFile %s
+StrictModes no
+UsePAM no
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AllowTcpForwarding no
+X11Forwarding no
+PrintMotd no
+LogLevel ERROR
+Subsystem sftp internal-sftp
+`, d.Port, hostKeyLines, authKeys, filepath.Join(dir, "sshd.pid"))
+	if err := os.WriteFile(config, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	d.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", config)
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	d.exited = make(chan struct{})
+	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.exited:
+			return nil, fmt.Errorf("sshd exited: %s", strings.TrimSpace(d.stderr.String()))
+		default:
+		}
+		if banner(d.Addr()) {
+			return d, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.stop()
+	return nil, fmt.Errorf("sshd did not accept connections within 10s: %s", d.stderr.String())
+}
+
+// banner reports whether addr answers with an SSH version line.
+func banner(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "SSH-2.0-")
+}
+
+func (d *SSHD) stop() {
+	if d.cmd != nil && d.cmd.Process != nil {
+		_ = d.cmd.Process.Kill()
+		select {
+		case <-d.exited:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// Log is what sshd wrote to stderr, for failure messages.
+func (d *SSHD) Log() string { return d.stderr.String() }
+
+// writeKey writes a new private key of kind (ed25519, ecdsa, rsa) in OpenSSH format and
+// returns its public key.
+func writeKey(file, kind string) (ssh.PublicKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch kind {
+	case "ecdsa":
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "rsa":
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	default:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	}
+	if err != nil {
+		return nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+		return nil, err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	return signer.PublicKey(), nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the process writer and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
