@@ -1,0 +1,138 @@
+package amilitest
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/amili-import/amili-import/mapping"
+)
+
+// Payments, creditings and cancellations change a case the way case-flow.txt shows: a payment
+// of the whole remaining capital closes the case with reason fully_paid_depreciation (what is
+// left of interest and costs is written off), a crediting reduces the capital (all of it closes
+// the case as fully_credited), a cancellation closes it as cancelled_by_creditor.
+
+// Close reasons the sandbox sets.
+const (
+	ReasonFullyPaid = "fully_paid_depreciation"
+	ReasonCredited  = "fully_credited"
+	ReasonCancelled = "cancelled_by_creditor"
+)
+
+// txKind is one of the three creditor transactions.
+type txKind struct {
+	statusField string // _payment_status, ...
+	amount      bool   // whether amount is required
+	bankDate    bool   // whether bank_transaction_date is required
+	currency    bool   // whether currency is required
+}
+
+var (
+	paymentKind      = txKind{statusField: "_payment_status", amount: true, bankDate: true, currency: true}
+	creditingKind    = txKind{statusField: "_crediting_status", amount: true}
+	cancellationKind = txKind{statusField: "_cancellation_status"}
+)
+
+func (s *Server) handlePayment(w http.ResponseWriter, r *http.Request) {
+	s.creditorTx(w, r, paymentKind)
+}
+
+func (s *Server) handleCrediting(w http.ResponseWriter, r *http.Request) {
+	s.creditorTx(w, r, creditingKind)
+}
+
+func (s *Server) handleCancellation(w http.ResponseWriter, r *http.Request) {
+	s.creditorTx(w, r, cancellationKind)
+}
+
+func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	m, err := decodeObject(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+		return
+	}
+	f := newFields(m)
+	account := f.str("account", false)
+	creditor := f.str("creditor", true)
+	caseID, number := f.str("case", false), f.str("invoice_number", false)
+	if (caseID == "") == (number == "") {
+		f.fail("case", "give exactly one of case and invoice_number")
+	}
+	currency := f.currency("currency", k.currency)
+	var amount mapping.Amount
+	if k.amount {
+		amount = f.amount("amount", true)
+		if f.has("amount") && amount <= 0 {
+			f.fail("amount", "must be greater than 0")
+		}
+	}
+	bankDate := f.date("bank_transaction_date", k.bankDate)
+	f.date("client_registration_date", false)
+	if o := f.str("origin", false); o != "" && o != "creditor_system" {
+		f.fail("origin", fmt.Sprintf("unallowed value %s", o))
+	}
+	for _, key := range []string{"creditor_payment_reference", "credit_invoice", "creditor_reference"} {
+		f.str(key, false)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	if account != "" {
+		if _, ok := st.accounts[account]; !ok {
+			f.fail("account", fmt.Sprintf("value '%s' must exist in resource 'accounts', field '_id'", account))
+		}
+	}
+	if creditor != "" && st.creditors[creditor] == nil {
+		f.fail("creditor", fmt.Sprintf("value '%s' must exist in resource 'creditors', field '_id'", creditor))
+	}
+	var c *caseRec
+	if len(f.errs) == 0 {
+		c = st.findCase(creditor, caseID, number)
+		switch {
+		case c == nil && caseID != "":
+			f.fail("case", fmt.Sprintf("value '%s' must exist in resource 'cases' for this creditor", caseID))
+		case c == nil:
+			f.fail("invoice_number", fmt.Sprintf("no case with invoice number '%s' for this creditor", number))
+		case currency != "" && currency != c.Currency:
+			f.fail("currency", fmt.Sprintf("the case is in %s", c.Currency))
+		case k.amount && c.Closed != nil:
+			f.fail("case", "the case is closed")
+		}
+	}
+	if len(f.errs) > 0 {
+		validationFailed(w, f.errs)
+		return
+	}
+	now := s.now().UTC()
+	id := st.newID()
+	result := "completed"
+	switch k {
+	case paymentKind:
+		c.reduceCapital(amount, bankDate, now, "creditor_payment.payment_settled", "creditor_payment", id)
+		if c.RemCapital == 0 {
+			c.close(now, ReasonFullyPaid)
+		}
+	case creditingKind:
+		c.reduceCapital(amount, now.Truncate(24*time.Hour), now, "creditor_crediting.crediting_settled", "", "")
+		if c.RemCapital == 0 {
+			c.close(now, ReasonCredited)
+		}
+	case cancellationKind:
+		if c.Closed != nil {
+			result = "warning"
+		} else {
+			c.close(now, ReasonCancelled)
+		}
+	}
+	st.touch(c)
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(id), "_id": id,
+		"_status": "OK", k.statusField: result,
+	})
+}

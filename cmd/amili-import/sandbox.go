@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/amili-import/amili-import/amili/amilitest"
+)
+
+func init() {
+	commands["sandbox"] = command{summary: "serve an in-memory Amili sandbox for trying imports", run: runSandbox}
+}
+
+// sandboxFlags are the sandbox verb's settings.
+type sandboxFlags struct {
+	addr, apiKey     string
+	apiCodes         []string
+	jwtKeys          map[string]string
+	tokenTTL         time.Duration
+	rateLimit, burst int
+	latency          time.Duration
+	uploadLatency    time.Duration
+	serverErrorRate  float64
+	commitThenFail   float64
+	commitThenDrop   float64
+	storm429         float64
+	seed             int64
+	verbose          bool
+}
+
+func runSandbox(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f sandboxFlags
+	f.jwtKeys = map[string]string{}
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen `host:port` (port 0 picks a free one)")
+	fs.StringVar(&f.apiKey, "api-key", "", "static access `token` accepted in X-API-Key (empty: generate one and print it)")
+	fs.Func("api-code", "api `code` accepted by the simple POST /authenticates/api-code method (repeatable)", func(v string) error {
+		f.apiCodes = append(f.apiCodes, v)
+		return nil
+	})
+	fs.Func("jwt-key", "`CODE=FILE`: PEM public key registered for an api code, for the JWT method (repeatable)", func(v string) error {
+		code, file, ok := strings.Cut(v, "=")
+		if !ok || code == "" || file == "" {
+			return errors.New("want CODE=FILE")
+		}
+		f.jwtKeys[code] = file
+		return nil
+	})
+	fs.DurationVar(&f.tokenTTL, "token-ttl", time.Hour, "lifetime of issued access tokens")
+	fs.IntVar(&f.rateLimit, "rate-limit", 0, "requests per minute per API key, Amili's is 100 (0: no limit)")
+	fs.IntVar(&f.burst, "burst", 10, "burst size when --rate-limit is set")
+	fs.DurationVar(&f.latency, "latency", 0, "delay added to every request, e.g. 50ms")
+	fs.DurationVar(&f.uploadLatency, "upload-latency", 0, "extra delay for media uploads")
+	fs.Float64Var(&f.serverErrorRate, "server-error-rate", 0, "fraction of requests answered 500 before doing anything")
+	fs.Float64Var(&f.commitThenFail, "commit-then-fail", 0, "fraction of registrations stored, then answered 500")
+	fs.Float64Var(&f.commitThenDrop, "commit-then-drop", 0, "fraction of registrations stored, then the connection closed unanswered")
+	fs.Float64Var(&f.storm429, "storm-429", 0, "fraction of requests answered 429 with Retry-After")
+	fs.Int64Var(&f.seed, "seed", 1, "seed for the fault fractions")
+	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "Usage: amili-import sandbox [flags]")
+		fmt.Fprintln(e.stderr)
+		fmt.Fprintln(e.stderr, "Serves an in-memory Amili API that validates registrations as Amili documents them,")
+		fmt.Fprintln(e.stderr, "keeps cases, uploads and payments in memory, and can inject faults. Point an")
+		fmt.Fprintln(e.stderr, "import's amili.base_url at the printed URL. Stop it with Ctrl-C; state is lost.")
+		fmt.Fprintln(e.stderr)
+		fmt.Fprintln(e.stderr, "Flags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	for name, v := range map[string]float64{"server-error-rate": f.serverErrorRate, "commit-then-fail": f.commitThenFail,
+		"commit-then-drop": f.commitThenDrop, "storm-429": f.storm429} {
+		if v < 0 || v > 1 {
+			return cannotStart(fmt.Errorf("--%s %v: want a fraction between 0 and 1", name, v))
+		}
+	}
+	if f.rateLimit < 0 || f.burst < 1 {
+		return cannotStart(errors.New("--rate-limit must be >= 0 and --burst >= 1"))
+	}
+	generated := false
+	if f.apiKey == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		f.apiKey, generated = hex.EncodeToString(b[:]), true
+	}
+	keys := map[string]crypto.PublicKey{}
+	for code, file := range f.jwtKeys {
+		k, err := readPublicKey(file)
+		if err != nil {
+			return cannotStart(fmt.Errorf("--jwt-key %s: %w", code, err))
+		}
+		keys[code] = k
+	}
+	var logger *slog.Logger
+	if f.verbose {
+		logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	srv, err := amilitest.NewServerOn(f.addr, amilitest.Options{
+		Tokens: []string{f.apiKey}, APICodes: keys, SimpleAPICodes: f.apiCodes, TokenTTL: f.tokenTTL,
+		RateLimit: f.rateLimit, Burst: f.burst, Latency: f.latency, Logger: logger,
+		Faults: amilitest.Faults{
+			Seed: f.seed, ServerErrorRate: f.serverErrorRate, CommitThenFail: f.commitThenFail,
+			CommitThenDrop: f.commitThenDrop, Storm429: f.storm429, UploadLatency: f.uploadLatency,
+		},
+	})
+	if err != nil {
+		return cannotStart(fmt.Errorf("start sandbox: %w", err))
+	}
+	defer srv.Close()
+
+	w := e.stdout
+	fmt.Fprintf(w, "Amili sandbox listening on %s\n", srv.URL)
+	fmt.Fprintf(w, "  account:            %s\n", srv.Account)
+	fmt.Fprintf(w, "  creditor (active):  %s\n", srv.Creditor)
+	fmt.Fprintf(w, "  creditor (inactive): %s\n", srv.InactiveCreditor)
+	if generated {
+		fmt.Fprintf(w, "  api key (generated): %s\n", f.apiKey)
+	}
+	fmt.Fprintln(w, "Authenticate with the header \"X-API-Key: <api key>\" on every request")
+	if len(f.apiCodes) > 0 {
+		fmt.Fprintln(w, "or POST /authenticates/api-code {\"api_code\": \"<code>\"} for a token")
+	}
+	if len(keys) > 0 {
+		fmt.Fprintln(w, "or GET /authenticates/api-code with a signed JWT in X-API-Key for a token")
+	}
+	if f.rateLimit > 0 {
+		fmt.Fprintf(w, "Rate limit: %d requests/minute per key, burst %d\n", f.rateLimit, f.burst)
+	}
+	fmt.Fprintln(w, "Press Ctrl-C to stop.")
+
+	<-ctx.Done()
+	fmt.Fprintln(w, "sandbox stopped")
+	return nil
+}
+
+// readPublicKey reads a PEM public key (PKIX "PUBLIC KEY" or "RSA PUBLIC KEY").
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, errors.New("no PEM block in the file")
+	}
+	if blk.Type == "RSA PUBLIC KEY" {
+		return x509.ParsePKCS1PublicKey(blk.Bytes)
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key: %w", err)
+	}
+	return k, nil
+}
