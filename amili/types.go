@@ -8,27 +8,27 @@ import "github.com/amili-import/amili-import/mapping"
 
 // InvoiceRegistered is the answer to POST /invoice--registrations.
 type InvoiceRegistered struct {
-	ID           string `json:"_id"`
-	Status       string `json:"_status"`
-	Invoice      string `json:"_invoice"`
-	Case         string `json:"_case"`
-	OCRNumberID  string `json:"_ocr_number"`
-	OCRNumber    string `json:"ocr_number_ocr"`
-	Created      string `json:"_created,omitempty"`
-	Updated      string `json:"_updated,omitempty"`
-	ETag         string `json:"_etag,omitempty"`
+	ID          string `json:"_id"`
+	Status      string `json:"_status"`
+	Invoice     string `json:"_invoice"`
+	Case        string `json:"_case"`
+	OCRNumberID string `json:"_ocr_number"`
+	OCRNumber   string `json:"ocr_number_ocr"`
+	Created     string `json:"_created,omitempty"`
+	Updated     string `json:"_updated,omitempty"`
+	ETag        string `json:"_etag,omitempty"`
 }
 
 // CaseRegistered is the answer to POST /case--registrations: one case per debt, in debt order.
 type CaseRegistered struct {
-	ID            string   `json:"_id"`
-	Status        string   `json:"_status"`
-	Cases         []string `json:"_cases"`
-	OCRNumberIDs  []string `json:"_ocr_numbers"`
-	OCRNumbers    []string `json:"_ocr_numbers_ocr"`
-	Created       string   `json:"_created,omitempty"`
-	Updated       string   `json:"_updated,omitempty"`
-	ETag          string   `json:"_etag,omitempty"`
+	ID           string   `json:"_id"`
+	Status       string   `json:"_status"`
+	Cases        []string `json:"_cases"`
+	OCRNumberIDs []string `json:"_ocr_numbers"`
+	OCRNumbers   []string `json:"_ocr_numbers_ocr"`
+	Created      string   `json:"_created,omitempty"`
+	Updated      string   `json:"_updated,omitempty"`
+	ETag         string   `json:"_etag,omitempty"`
 }
 
 // Uploaded is the answer to POST /media--upload/{id}: a signed URL valid for an hour.

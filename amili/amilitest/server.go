@@ -39,6 +39,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger gets one debug line per request (nil = discard). Tokens are never logged.
 	Logger *slog.Logger
+	// Inspect serves GET InspectPath, a read-only view of the sandbox's state for tests that
+	// run it in another process. Off by default: it shows issued tokens.
+	Inspect bool
 }
 
 // Fault names for Faults.ByInvoiceNumber. Each fires on every registration carrying the
@@ -213,6 +216,9 @@ func (s *Server) handler() http.Handler {
 	route("POST /accounts", "POST /accounts", s.handleCreateAccount)
 	route("GET /access--groups", "GET /access--groups", s.handleAccessGroups)
 	route("POST /users", "POST /users", s.handleCreateUser)
+	if s.opts.Inspect {
+		mux.HandleFunc("GET "+InspectPath, s.handleInspect)
+	}
 	mux.Handle("/", s.wrap("other", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "The requested URL was not found on the server.", nil)
 	}))

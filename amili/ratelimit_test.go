@@ -1,0 +1,106 @@
+package amili
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// maxInWindow returns the largest number of times within any window of length w.
+func maxInWindow(times []time.Time, w time.Duration) int {
+	times = slices.Clone(times)
+	slices.SortFunc(times, time.Time.Compare)
+	best := 0
+	for i := range times {
+		n := 0
+		for j := i; j < len(times) && times[j].Sub(times[i]) < w; j++ {
+			n++
+		}
+		best = max(best, n)
+	}
+	return best
+}
+
+// TestLimiterFakeClock: with the default 100/min and burst 10, 60 sequential calls on the fake
+// clock never put more than burst + rate·window requests into any window, and the first burst
+// goes out without waiting.
+func TestLimiterFakeClock(t *testing.T) {
+	var clk *fakeClock
+	var mu sync.Mutex
+	var times []time.Time
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, clk.Now())
+		mu.Unlock()
+		writeJSON(w, 200, `{"_id":"c1"}`)
+	})
+	var c *Client
+	c, clk = testClient(t, srv.URL, func(cfg *Config) { cfg.RateLimit, cfg.Burst = 0, 0 }) // defaults
+	for range 60 {
+		if _, err := c.GetCase(context.Background(), "c1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := maxInWindow(times, time.Minute); got > 10+100 {
+		t.Errorf("%d requests in one minute, want at most 110", got)
+	}
+	if got := maxInWindow(times, 6*time.Second); got > 10+10 {
+		t.Errorf("%d requests in 6s, want at most 20", got)
+	}
+	if !times[9].Equal(times[0]) {
+		t.Errorf("the first 10 requests were not sent at once: %v .. %v", times[0], times[9])
+	}
+	// 50 requests beyond the burst at 100/min need 30s of waiting.
+	if got, want := c.Stats().RateLimitWait, 30*time.Second; got < want-time.Second || got > want+time.Second {
+		t.Errorf("RateLimitWait = %v, want about %v", got, want)
+	}
+}
+
+// TestLimiterRealClockConcurrent: eight goroutines sharing one client at a scaled-up rate
+// (6000/min = 100/s, burst 5). The limiter grants a request before the server sees it, so the
+// last of 64 requests cannot arrive earlier than (64-5)/100 s after the start; and no window
+// holds much more than burst + rate·window (the slack absorbs scheduling delays on a loaded
+// machine, which bunch arrivals but never advance them).
+func TestLimiterRealClockConcurrent(t *testing.T) {
+	var mu sync.Mutex
+	var times []time.Time
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+		writeJSON(w, 200, `{"_id":"c1"}`)
+	})
+	c, err := New(Config{BaseURL: srv.URL, Auth: AuthConfig{Token: "t"}, RateLimit: 6000, Burst: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 8 {
+				if _, err := c.GetCase(context.Background(), "c1"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(times) != 64 {
+		t.Fatalf("server saw %d requests, want 64", len(times))
+	}
+	last := slices.MaxFunc(times, time.Time.Compare)
+	if got, want := last.Sub(start), 590*time.Millisecond; got < want-5*time.Millisecond {
+		t.Errorf("64 requests done in %v, the limit allows no less than %v", got, want)
+	}
+	const w = 300 * time.Millisecond
+	if got, limit := maxInWindow(times, w), 5+30+15; got > limit {
+		t.Errorf("%d requests within %v, want at most %d", got, w, limit)
+	}
+	if st := c.Stats(); st.RateLimitWait == 0 {
+		t.Error("Stats().RateLimitWait = 0, want the time callers waited")
+	}
+}
