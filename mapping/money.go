@@ -13,21 +13,22 @@ import (
 type Amount int64
 
 // String formats a as a decimal with two places and a point: 123456 → "1234.56".
-func (a Amount) String() string {
-	neg := a < 0
+func (a Amount) String() string { return string(a.appendTo(nil)) }
+
+// appendTo appends a's decimal form to b without fmt, since payloads format many amounts.
+func (a Amount) appendTo(b []byte) []byte {
 	u := uint64(a)
-	if neg {
+	if a < 0 {
+		b = append(b, '-')
 		u = uint64(-a)
 	}
-	s := fmt.Sprintf("%d.%02d", u/100, u%100)
-	if neg {
-		return "-" + s
-	}
-	return s
+	b = strconv.AppendUint(b, u/100, 10)
+	f := u % 100
+	return append(b, '.', byte('0'+f/10), byte('0'+f%10))
 }
 
 // MarshalJSON writes a as a JSON number with two decimals, the exact value in öre.
-func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.String()), nil }
+func (a Amount) MarshalJSON() ([]byte, error) { return a.appendTo(make([]byte, 0, 24)), nil }
 
 // UnmarshalJSON reads a JSON number (or a numeric string). Amili's responses carry amounts
 // such as 14.0 or, for computed interest, more decimals; those are rounded half away from zero
@@ -122,24 +123,29 @@ type Quantity int64
 const QuantityScale = 1000
 
 // String formats q with as few decimals as it needs: 1500 → "1.5", 2000 → "2".
-func (q Quantity) String() string {
-	neg := q < 0
+func (q Quantity) String() string { return string(q.appendTo(nil)) }
+
+func (q Quantity) appendTo(b []byte) []byte {
 	u := uint64(q)
-	if neg {
+	if q < 0 {
+		b = append(b, '-')
 		u = uint64(-q)
 	}
-	s := strconv.FormatUint(u/QuantityScale, 10)
+	b = strconv.AppendUint(b, u/QuantityScale, 10)
 	if f := u % QuantityScale; f != 0 {
-		s += "." + strings.TrimRight(fmt.Sprintf("%03d", f), "0")
+		d := [3]byte{byte('0' + f/100), byte('0' + f/10%10), byte('0' + f%10)}
+		n := 3
+		for n > 0 && d[n-1] == '0' {
+			n--
+		}
+		b = append(b, '.')
+		b = append(b, d[:n]...)
 	}
-	if neg {
-		return "-" + s
-	}
-	return s
+	return b
 }
 
 // MarshalJSON writes q as a JSON number.
-func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(q.String()), nil }
+func (q Quantity) MarshalJSON() ([]byte, error) { return q.appendTo(make([]byte, 0, 16)), nil }
 
 // Date is a calendar date (and, where the source gives one, a time) in UTC. It marshals the way
 // Amili writes dates, RFC 1123 with GMT: "Mon, 07 Jul 2025 00:00:00 GMT".
@@ -155,7 +161,10 @@ func NewDate(y int, m time.Month, d int) Date {
 
 // MarshalJSON writes d in Amili's RFC 1123 form.
 func (d Date) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + d.UTC().Format(DateLayout) + `"`), nil
+	b := make([]byte, 0, len(DateLayout)+2)
+	b = append(b, '"')
+	b = d.UTC().AppendFormat(b, DateLayout)
+	return append(b, '"'), nil
 }
 
 // UnmarshalJSON reads RFC 1123 or RFC 3339.

@@ -16,6 +16,7 @@ type RowError struct {
 	Warning bool
 }
 
+// Error formats the problem as "file:line: column "c": rule (value "v")", the form users see.
 func (e RowError) Error() string {
 	loc := fmt.Sprintf("%s:%d", e.File, e.Line)
 	if e.Column != "" {
@@ -36,6 +37,7 @@ type FileError struct {
 	Rule   string
 }
 
+// Error formats the problem as "file:line: column "c": rule".
 func (e *FileError) Error() string {
 	loc := e.File
 	if e.Line > 0 {

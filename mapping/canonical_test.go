@@ -1,0 +1,69 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"testing"
+)
+
+// checkHashes recomputes every item's content hash with encoding/json: the hand-written
+// encoder must produce exactly the bytes json.Marshal does.
+func checkHashes(t testing.TB, reg *Registration) {
+	t.Helper()
+	hash := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(b)
+		return hex.EncodeToString(s[:])
+	}
+	for i, it := range reg.Items {
+		var want string
+		if reg.Invoice != nil {
+			want = hash(reg.Invoice)
+		} else {
+			c := reg.Case
+			want = hash(caseItem{Debt: &c.Debts[i], Customer: c.Customer, FirstAction: c.FirstAction, Currency: c.Currency, Creditor: c.Creditor})
+		}
+		if it.ContentHash != want {
+			t.Fatalf("item %q: content hash %s differs from the hash of json.Marshal %s", it.InvoiceNumber, it.ContentHash, want)
+		}
+	}
+}
+
+func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
+	strs := []string{"", "plain", `quote " backslash \ slash /`, "<b>&amp;</b>", "tab\tnl\ncr\rbs\bff\f\x01\x1f\x7f",
+		"åäö ÅÄÖ é €", "bad \xff utf8 \xc3", "line\u2028para\u2029", "emoji 😀"}
+	q := Quantity(1500)
+	d := NewDate(2025, 2, 28)
+	for _, s := range strs {
+		inv := &InvoiceRegistration{Account: s, Creditor: "c", InvoiceType: "invoice", InvoiceNumber: s, InvoiceDate: d, InvoiceDueDate: d,
+			InvoiceDeliveryDate: &d, Currency: "SEK", InvoiceHeadline: s, InvoiceBodyText: s,
+			Customer: &Customer{Name: s, IsPerson: true, Address: &Address{City: s}, Email: s},
+			Matrix:   []MatrixLine{{ArticleDescription: s, NumberOfUnits: &q, UnitPrice: -150, TotalPriceExcludingVAT: 12345, UnitVATPercent: "25%"}, {}}}
+		want, _ := json.Marshal(inv)
+		if got := appendInvoiceJSON(nil, inv); string(got) != string(want) {
+			t.Errorf("invoice JSON differs\n got %s\nwant %s", got, want)
+		}
+		ci := &caseItem{Debt: &Debt{InvoiceNumber: s, DebtDescription: s, InvoiceDate: d, CapitalToClaim: 1, InvoiceDueDaysAfterInvoiceDate: 31,
+			FeesIncludedInCapitalToClaim: &InvoiceFee{InvoiceFee: 2900},
+			FeesAlreadyClaimed:           &FeesClaimed{Reminder: &ReminderFee{Amount: 6000, FeeRegistrationDate: &d}}},
+			Customer: &Customer{Name: s, IDNumber: "19121212-1212", IsCompany: true}, FirstAction: "reminder", Currency: "SEK", Creditor: s}
+		want, _ = json.Marshal(ci)
+		if got := appendCaseItemJSON(nil, ci); string(got) != string(want) {
+			t.Errorf("case JSON differs\n got %s\nwant %s", got, want)
+		}
+	}
+	empty := &InvoiceRegistration{}
+	want, _ := json.Marshal(empty)
+	if got := appendInvoiceJSON(nil, empty); string(got) != string(want) {
+		t.Errorf("empty invoice JSON differs\n got %s\nwant %s", got, want)
+	}
+	bare := &caseItem{Debt: &Debt{}}
+	want, _ = json.Marshal(bare)
+	if got := appendCaseItemJSON(nil, bare); string(got) != string(want) {
+		t.Errorf("bare case JSON differs\n got %s\nwant %s", got, want)
+	}
+}

@@ -1,0 +1,442 @@
+package mapping
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Options say how to read one file.
+type Options struct {
+	// Kind is the kind of file; "" detects it from the header (an ambiguous header is a
+	// *FileError).
+	Kind Kind
+	// Layout maps columns to fields; nil is the canonical layout.
+	Layout *Layout
+	// Account is Amili's account id, from the configuration.
+	Account string
+	// Creditor is Amili's creditor id, from the configuration; a creditor column overrides it
+	// per row (partner platforms feeding several creditors).
+	Creditor string
+	// IDNumbers says what a wrong check digit in an identity number does: IDStrict ("" too)
+	// rejects the row, IDWarn keeps it with a warning.
+	IDNumbers IDPolicy
+}
+
+// maxGroupRows bounds the rows of one registration so that memory stays bounded even when a
+// broken export repeats one invoice number on every row.
+const maxGroupRows = 10_000
+
+// Reader reads registrations from one CSV file, one at a time. It is not safe for concurrent
+// use; use one Reader per file.
+type Reader struct {
+	file   string
+	opts   Options
+	layout *Layout
+	kind   Kind
+	csv    *csv.Reader
+	isUTF8 bool
+	// checkFFFD is set for single-byte encodings, where U+FFFD can only come from a byte the
+	// encoding does not define.
+	checkFFFD bool
+
+	header []string
+	col    [numFields]int // column index of each field, -1 when the file has none
+	ncols  int
+	// groupCols are the registration-wide fields the file has columns for.
+	groupCols []field
+
+	// The row being processed.
+	rec       []string
+	recLine   int  // physical line of the row's first byte
+	multiLine bool // a quoted field of the row spans lines
+	line      int  // last physical line read
+	rows      int  // data rows read (blank rows not counted)
+
+	cur, spare *group
+	poisonLine int // a row that could not be read, which the next registration may miss
+	done       bool
+	fileErr    *FileError
+
+	jbuf []byte // scratch for content hashes
+	seed maphash.Seed
+	// seen maps a 64-bit hash of each invoice number met so far to (content hash<<32 | line).
+	// Sixteen bytes per invoice number keep the duplicate check flat enough for any file.
+	seen map[uint64]uint64
+}
+
+// NewReader reads and checks the header of a CSV file. Problems with the file as a whole (no
+// header, unknown or duplicated columns, a missing required column, an unknown or ambiguous
+// kind, bytes that do not decode) are returned as a *FileError.
+func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
+	l := opts.Layout
+	if l == nil {
+		l = canonical
+	}
+	if opts.IDNumbers == "" {
+		opts.IDNumbers = IDStrict
+	}
+	if opts.IDNumbers != IDStrict && opts.IDNumbers != IDWarn {
+		return nil, &FileError{File: file, Rule: fmt.Sprintf("identity-number policy %q is not strict or warn", opts.IDNumbers)}
+	}
+	rd := &Reader{file: file, opts: opts, layout: l, seed: maphash.MakeSeed(), seen: map[uint64]uint64{}}
+	src, isUTF8 := decoded(r, l.Encoding)
+	rd.isUTF8 = isUTF8
+	rd.checkFFFD = !isUTF8
+	br := bufio.NewReaderSize(src, 64<<10)
+	delim := l.Delimiter
+	if delim == 0 {
+		head, _ := br.Peek(64 << 10)
+		delim = detectDelimiter(head)
+	}
+	rd.csv = csv.NewReader(br)
+	rd.csv.Comma = delim
+	rd.csv.FieldsPerRecord = -1
+	rd.csv.ReuseRecord = true
+	if err := rd.readHeader(); err != nil {
+		return nil, err
+	}
+	rd.cur, rd.spare = &group{}, &group{}
+	return rd, nil
+}
+
+// Kind returns the kind of file being read.
+func (r *Reader) Kind() Kind { return r.kind }
+
+// Line returns the last physical line read.
+func (r *Reader) Line() int { return r.line }
+
+// Rows is the number of non-blank data rows read so far, a row whose quoted field spans lines
+// counting once.
+func (r *Reader) Rows() int { return r.rows }
+
+func (r *Reader) fileError(line int, column, rule string) *FileError {
+	return &FileError{File: r.file, Line: line, Column: column, Rule: rule}
+}
+
+func (r *Reader) readHeader() error {
+	rec, err := r.csv.Read()
+	if err == io.EOF {
+		return r.fileError(0, "", "file is empty: no header line")
+	}
+	if err != nil {
+		return r.csvFileError(err)
+	}
+	r.header = make([]string, len(rec))
+	for i, h := range rec {
+		r.header[i] = strings.TrimSpace(h)
+	}
+	_, r.line = r.csv.FieldPos(len(rec) - 1)
+	if err := r.checkEncoding(r.header, 1); err != nil {
+		return err
+	}
+	r.ncols = len(rec)
+	for f := range r.col {
+		r.col[f] = -1
+	}
+	l := r.layout
+	byName := map[string]int{}
+	var unknown []string
+	for i, h := range r.header {
+		key := strings.ToLower(h)
+		if j, ok := byName[key]; ok {
+			return r.fileError(1, h, fmt.Sprintf("header %q appears twice (columns %d and %d)", h, j+1, i+1))
+		}
+		byName[key] = i
+		if l.ignore[key] {
+			continue
+		}
+		f, ok := l.headers[key]
+		if !ok {
+			if !l.IgnoreUnknown {
+				if h == "" {
+					h = fmt.Sprintf("(column %d has no header)", i+1)
+				}
+				unknown = append(unknown, h)
+			}
+			continue
+		}
+		if j := r.col[f]; j >= 0 {
+			return r.fileError(1, h, fmt.Sprintf("columns %q and %q both map to %s", r.header[j], h, f))
+		}
+		r.col[f] = i
+	}
+	mapped := false
+	for f := range r.col {
+		mapped = mapped || r.col[f] >= 0
+	}
+	if !mapped {
+		return r.fileError(1, "", fmt.Sprintf("unknown layout: no column of the header (%s) is a known field; use the canonical headers of samples/README.md or a mapping file", quoteList(r.header)))
+	}
+	if len(unknown) > 0 {
+		return r.fileError(1, unknown[0], fmt.Sprintf("unknown column(s) %s: rename them to a field listed in samples/README.md, map them under columns:, or list them under ignore: in the mapping file", quoteList(unknown)))
+	}
+	if err := r.decideKind(); err != nil {
+		return err
+	}
+	for f := field(0); f < numFields; f++ {
+		if r.col[f] >= 0 && !f.inKind(r.kind) {
+			return r.fileError(1, r.header[r.col[f]], fmt.Sprintf("column maps to %s, which a %s file does not have", f, r.kind))
+		}
+	}
+	for f := field(0); f < numFields; f++ {
+		if fieldDefs[f].group && r.col[f] >= 0 {
+			r.groupCols = append(r.groupCols, f)
+		}
+	}
+	var missing []string
+	for _, req := range requiredColumns(r.kind) {
+		ok := false
+		for _, f := range req {
+			if r.has(f) {
+				ok = true
+			}
+		}
+		if !ok {
+			missing = append(missing, req[0].String())
+		}
+	}
+	if !r.has(fCreditor) && r.opts.Creditor == "" {
+		missing = append(missing, "creditor")
+	}
+	if len(missing) > 0 {
+		return r.fileError(1, "", fmt.Sprintf("missing required column(s) %s for %s file (give a column, or a constant in the mapping file; creditor may come from the configuration)", quoteList(missing), article(r.kind)))
+	}
+	return nil
+}
+
+// has reports whether f has a column or a constant.
+func (r *Reader) has(f field) bool { return r.col[f] >= 0 || r.layout.hasConst[f] }
+
+// requiredColumns lists, per kind, the fields a file must provide; an inner list is a choice.
+func requiredColumns(k Kind) [][]field {
+	if k == KindInvoice {
+		return [][]field{{fInvoiceNumber}, {fInvoiceDate}, {fInvoiceDueDate}, {fCurrency}, {fCustName},
+			{fTotalExclVAT, fUnitPrice}, {fVATPercent}}
+	}
+	return [][]field{{fFirstAction}, {fCurrency}, {fCustName}, {fDebtInvoiceNumber}, {fDebtDescriptionCase},
+		{fDebtInvoiceDate}, {fDebtCapital}, {fDebtDueDays, fDebtDueDate}}
+}
+
+func (r *Reader) decideKind() error {
+	switch {
+	case r.opts.Kind != "":
+		r.kind = r.opts.Kind
+	case r.layout.Kind != "":
+		r.kind = r.layout.Kind
+	default:
+		var inv, cas []string
+		for f := field(0); f < numFields; f++ {
+			if !r.has(f) {
+				continue
+			}
+			switch fieldDefs[f].scope {
+			case scopeInvoice:
+				inv = append(inv, f.String())
+			case scopeCase:
+				cas = append(cas, f.String())
+			}
+		}
+		switch {
+		case len(inv) > 0 && len(cas) > 0:
+			return r.fileError(1, "", fmt.Sprintf("ambiguous layout: the header has invoice fields (%s) and case fields (%s); set kind in the mapping file or the job", strings.Join(inv, ", "), strings.Join(cas, ", ")))
+		case len(inv) > 0:
+			r.kind = KindInvoice
+		case len(cas) > 0:
+			r.kind = KindCase
+		default:
+			return r.fileError(1, "", "unknown layout: the header has neither invoice fields (invoice_number, matrix.*) nor case fields (first_action, debts.*)")
+		}
+	}
+	if r.kind != KindInvoice && r.kind != KindCase {
+		return r.fileError(0, "", fmt.Sprintf("kind %q is not invoice or case", r.kind))
+	}
+	return nil
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	sort.Strings(q)
+	return strings.Join(q, ", ")
+}
+
+// csvFileError turns an encoding/csv error that leaves the rest of the file unreadable into a
+// *FileError.
+func (r *Reader) csvFileError(err error) *FileError {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return r.fileError(pe.StartLine, "", fmt.Sprintf("broken quoting from line %d to %d: %v; the rest of the file cannot be read reliably", pe.StartLine, pe.Line, pe.Err))
+	}
+	return r.fileError(r.line, "", fmt.Sprintf("read: %v", err))
+}
+
+// checkEncoding refuses a row whose bytes are not valid in the file's encoding.
+func (r *Reader) checkEncoding(rec []string, line int) *FileError {
+	for i, v := range rec {
+		bad := false
+		if r.isUTF8 {
+			bad = !utf8.ValidString(v)
+		} else if r.checkFFFD {
+			bad = strings.ContainsRune(v, utf8.RuneError)
+		}
+		if bad {
+			col := ""
+			if r.header != nil && i < len(r.header) {
+				col = r.header[i]
+			}
+			l := line
+			if r.rec != nil {
+				l, _ = r.csv.FieldPos(i)
+			}
+			if r.isUTF8 {
+				return r.fileError(l, col, "bytes are not valid UTF-8; if the file is Windows-1252 or ISO-8859-1, set encoding in the mapping file")
+			}
+			return r.fileError(l, col, fmt.Sprintf("bytes are not defined in %s", r.layout.Encoding))
+		}
+	}
+	return nil
+}
+
+// Next returns the next registration. When its rows have errors, reg is nil and errs lists
+// every problem of every row in the group. Warnings come with a non-nil reg. At the end it
+// returns io.EOF; a problem that makes the rest of the file unreadable returns a *FileError,
+// after which the file must be abandoned.
+func (r *Reader) Next() (reg *Registration, errs []RowError, err error) {
+	if r.fileErr != nil {
+		return nil, nil, r.fileErr
+	}
+	for !r.done {
+		rec, err := r.csv.Read()
+		if err == io.EOF {
+			r.done = true
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote) {
+				// A stray quote inside an unquoted field spoils only its own line.
+				r.line = pe.Line
+				r.rows++
+				r.brokenRow(pe.StartLine, "row cannot be read: a quote (\") may only appear inside a quoted field, doubled")
+				continue
+			}
+			r.fileErr = r.csvFileError(err)
+			return nil, nil, r.fileErr
+		}
+		r.rec = rec
+		r.recLine, _ = r.csv.FieldPos(0)
+		endLine, _ := r.csv.FieldPos(len(rec) - 1)
+		endLine += strings.Count(rec[len(rec)-1], "\n")
+		r.multiLine = endLine != r.recLine
+		r.line = endLine
+		if fe := r.checkEncoding(rec, r.recLine); fe != nil {
+			r.fileErr = fe
+			return nil, nil, fe
+		}
+		if blankRow(rec) {
+			continue
+		}
+		r.rows++
+		if g := r.addRow(); g != nil {
+			return r.finish(g)
+		}
+	}
+	if r.cur.rows > 0 {
+		g := r.cur
+		r.cur, r.spare = r.spare, g
+		r.cur.rows = 0
+		return r.finish(g)
+	}
+	return nil, nil, io.EOF
+}
+
+func blankRow(rec []string) bool {
+	for _, v := range rec {
+		if strings.TrimSpace(v) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldLine is the physical line on which column i of the current row starts.
+func (r *Reader) fieldLine(i int) int {
+	if !r.multiLine || i < 0 || i >= len(r.rec) {
+		return r.recLine
+	}
+	l, _ := r.csv.FieldPos(i)
+	return l
+}
+
+// value returns f's value in the current row: the column's trimmed text, else the constant.
+func (r *Reader) value(f field) string {
+	if i := r.col[f]; i >= 0 && i < len(r.rec) {
+		if v := strings.TrimSpace(r.rec[i]); v != "" {
+			return v
+		}
+		return ""
+	}
+	return r.layout.constant[f]
+}
+
+// column names f's source for messages: its header as written in the file, or the constant.
+func (r *Reader) column(f field) string {
+	if i := r.col[f]; i >= 0 {
+		return r.header[i]
+	}
+	if r.layout.hasConst[f] {
+		return "constants." + f.String()
+	}
+	return f.String()
+}
+
+// rowErr records a problem with field f of the current row in group g.
+func (r *Reader) rowErr(g *group, f field, value, rule string) {
+	if f == fCustIDNumber && value != "" {
+		value = maskID(value)
+	}
+	if len(value) > 80 {
+		value = value[:77] + "..."
+	}
+	g.errs = append(g.errs, RowError{File: r.file, Line: r.fieldLine(r.col[f]), Column: r.column(f),
+		Value: value, Rule: rule, InvoiceNumber: g.itemNumber})
+}
+
+// rowWarn records a warning for field f of the current row.
+func (r *Reader) rowWarn(g *group, f field, value, rule string) {
+	r.rowErr(g, f, value, rule)
+	g.errs[len(g.errs)-1].Warning = true
+	g.warnings++
+}
+
+// brokenRow records a row that encoding/csv could not split into fields. Its invoice number
+// is unknown, so it may belong to the registration being read or to the next one: both are
+// rejected rather than sent without it.
+func (r *Reader) brokenRow(line int, rule string) {
+	e := RowError{File: r.file, Line: line, Rule: rule}
+	if r.cur.rows > 0 {
+		e.InvoiceNumber = r.cur.itemNumber
+		r.cur.errs = append(r.cur.errs, e)
+	} else {
+		r.cur.reset("\x00broken", line)
+		r.cur.errs = append(r.cur.errs, e)
+	}
+	r.poisonLine = line
+}
+
+// article puts "a" or "an" before a kind for messages.
+func article(k Kind) string {
+	if k == KindInvoice {
+		return "an invoice"
+	}
+	return "a " + string(k)
+}

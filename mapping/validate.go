@@ -1,0 +1,384 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// required is the rule of a missing mandatory value.
+const required = "a value is required"
+
+// describe turns a parse error into a rule that names the kind of value.
+func describe(noun string, err error) string {
+	if errors.Is(err, errTooPrecise) {
+		return noun + " has more than two decimals"
+	}
+	return noun + " " + err.Error()
+}
+
+// creditor is the row's creditor column, else the configured creditor.
+func (r *Reader) creditor(g *group) string {
+	if v := r.value(fCreditor); v != "" {
+		return v
+	}
+	if r.opts.Creditor == "" {
+		r.rowErr(g, fCreditor, "", required+" (no creditor is configured either)")
+	}
+	return r.opts.Creditor
+}
+
+func (r *Reader) text(g *group, f field, mandatory bool) string {
+	v := r.value(f)
+	if v == "" && mandatory {
+		r.rowErr(g, f, "", required)
+	}
+	return v
+}
+
+func (r *Reader) date(g *group, f field, mandatory bool) (Date, bool) {
+	v := r.value(f)
+	if v == "" {
+		if mandatory {
+			r.rowErr(g, f, "", required)
+		}
+		return Date{}, false
+	}
+	d, err := r.layout.parseDate(v)
+	if err != nil {
+		r.rowErr(g, f, v, describe("date", err))
+		return Date{}, false
+	}
+	return d, true
+}
+
+// amount reads an amount in öre; blank gives ok=false without an error unless mandatory.
+func (r *Reader) amount(g *group, f field, mandatory bool) (Amount, bool) {
+	v := r.value(f)
+	if v == "" {
+		if mandatory {
+			r.rowErr(g, f, "", required)
+		}
+		return 0, false
+	}
+	a, err := r.layout.parseAmount(v)
+	if err != nil {
+		r.rowErr(g, f, v, describe("amount", err))
+		return 0, false
+	}
+	return a, true
+}
+
+func dayNumber(d Date) int { y, m, dd := d.Date(); return y*10000 + int(m)*100 + dd }
+
+func (r *Reader) currency(g *group) string {
+	v := strings.ToUpper(r.value(fCurrency))
+	if v == "" {
+		r.rowErr(g, fCurrency, "", required)
+		return ""
+	}
+	if err := checkCurrency(v); err != nil {
+		r.rowErr(g, fCurrency, v, err.Error())
+	} else if r.kind == KindInvoice && v != "SEK" {
+		r.rowWarn(g, fCurrency, v, "Amili documents only SEK for invoice registrations; the API may refuse this currency")
+	}
+	return v
+}
+
+// startInvoice reads the invoice head and the first line from the group's first row.
+func (r *Reader) startInvoice(g *group) {
+	num := r.value(fInvoiceNumber)
+	g.itemNumber = num
+	g.numbers = append(g.numbers, numberAt{num, r.fieldLine(r.col[fInvoiceNumber])})
+	// One allocation holds the invoice, its customer and its first lines: they live and die
+	// together.
+	block := &invoiceBlock{}
+	g.block = block
+	inv := &block.inv
+	*inv = InvoiceRegistration{Account: r.opts.Account, InvoiceNumber: num, Matrix: block.lines[:0]}
+	g.inv = inv
+	if num == "" {
+		r.rowErr(g, fInvoiceNumber, "", required)
+	}
+	inv.Creditor = r.creditor(g)
+	inv.InvoiceType = r.value(fInvoiceType)
+	if inv.InvoiceType == "" {
+		inv.InvoiceType = "invoice"
+	} else if inv.InvoiceType != "invoice" {
+		r.rowWarn(g, fInvoiceType, inv.InvoiceType, `Amili documents only the invoice type "invoice"`)
+	}
+	date, okDate := r.date(g, fInvoiceDate, true)
+	due, okDue := r.date(g, fInvoiceDueDate, true)
+	inv.InvoiceDate, inv.InvoiceDueDate = date, due
+	if okDate && okDue && dayNumber(due) < dayNumber(date) {
+		r.rowErr(g, fInvoiceDueDate, r.value(fInvoiceDueDate), "due date is before the invoice date")
+	}
+	if d, ok := r.date(g, fInvoiceDeliveryDate, false); ok {
+		inv.InvoiceDeliveryDate = &d
+	}
+	inv.Currency = r.currency(g)
+	inv.ReferenceNumber = r.value(fReferenceNumber)
+	inv.PayoutReference = r.value(fPayoutReference)
+	inv.InvoiceHeadline = r.value(fInvoiceHeadline)
+	inv.InvoiceBodyText = r.value(fInvoiceBodyText)
+	inv.YourContact = r.value(fYourContact)
+	inv.YourReference = r.value(fYourReference)
+	inv.OurReference = r.value(fOurReference)
+	inv.DebtDescription = r.value(fDebtDescription)
+	inv.Customer = r.customer(g)
+	g.pdfs = append(g.pdfs, r.pdfName(g, num))
+	r.matrixLine(g)
+}
+
+// matrixLine reads one invoice line. Money rule: a line's total excluding VAT must equal
+// number_of_units × unit_price rounded half away from zero to the öre (exactly, after
+// rounding); its VAT is total × rate rounded the same way; the invoice's amount is the sum of
+// totals plus VAT over its lines.
+func (r *Reader) matrixLine(g *group) {
+	ml := MatrixLine{ArticleNumber: r.value(fArticleNumber), ArticleDescription: r.value(fArticleDescription)}
+	units, okUnits := Quantity(QuantityScale), true
+	if v := r.value(fNumberOfUnits); v != "" {
+		q, err := r.layout.parseQuantity(v)
+		switch {
+		case err != nil:
+			r.rowErr(g, fNumberOfUnits, v, describe("number of units", err))
+			okUnits = false
+		case q == 0:
+			r.rowErr(g, fNumberOfUnits, v, "number of units must not be zero")
+			okUnits = false
+		default:
+			units = q
+			ml.NumberOfUnits = g.quantity(q)
+		}
+	}
+	price, okPrice := r.amount(g, fUnitPrice, false)
+	total, okTotal := r.amount(g, fTotalExclVAT, false)
+	priceGiven, totalGiven := r.value(fUnitPrice) != "", r.value(fTotalExclVAT) != ""
+	switch {
+	case !priceGiven && !totalGiven:
+		r.rowErr(g, fTotalExclVAT, "", required+" (or a unit price)")
+	case !priceGiven && okTotal && okUnits:
+		if units != QuantityScale {
+			r.rowErr(g, fUnitPrice, "", required+" when number_of_units is not 1")
+		}
+		price = total
+	case !totalGiven && okPrice && okUnits:
+		t, ok := lineTotal(units, price)
+		if !ok {
+			r.rowErr(g, fUnitPrice, r.value(fUnitPrice), "number_of_units × unit_price is too large")
+		}
+		total = t
+	case okPrice && okTotal && okUnits:
+		want, ok := lineTotal(units, price)
+		if !ok {
+			r.rowErr(g, fUnitPrice, r.value(fUnitPrice), "number_of_units × unit_price is too large")
+		} else if want != total {
+			r.rowErr(g, fTotalExclVAT, r.value(fTotalExclVAT),
+				fmt.Sprintf("total excluding VAT must equal number_of_units × unit_price rounded to the öre: %s × %s = %s", units, price, want))
+		}
+	}
+	ml.UnitPrice, ml.TotalPriceExcludingVAT = price, total
+	if v := r.value(fVATPercent); v == "" {
+		r.rowErr(g, fVATPercent, "", required)
+	} else if rate, name, err := r.layout.parseVAT(v); err != nil {
+		r.rowErr(g, fVATPercent, v, err.Error())
+	} else {
+		ml.UnitVATPercent = name
+		g.total += total + vatOf(total, rate)
+	}
+	g.inv.Matrix = append(g.inv.Matrix, ml)
+}
+
+// customer reads the customer from the group's first row.
+func (r *Reader) customer(g *group) *Customer {
+	var c *Customer
+	if g.block != nil {
+		c = &g.block.customer
+	} else {
+		c = new(Customer)
+	}
+	*c = Customer{Name: r.text(g, fCustName, true), CustomerNumber: r.value(fCustNumber)}
+	var n int
+	for _, f := range []field{fCustIsPerson, fCustIsCompany, fCustIsForeign} {
+		v := r.value(f)
+		if v == "" {
+			continue
+		}
+		b, ok := r.layout.parseBool(v)
+		if !ok {
+			r.rowErr(g, f, v, "not a boolean ("+strings.Join(r.layout.TrueValues, ", ")+" or "+strings.Join(r.layout.FalseValues, ", ")+")")
+			continue
+		}
+		switch f {
+		case fCustIsPerson:
+			c.IsPerson = b
+		case fCustIsCompany:
+			c.IsCompany = b
+		case fCustIsForeign:
+			c.IsForeign = b
+		}
+	}
+	if v := r.value(fCustType); v != "" {
+		switch r.layout.custTypes[strings.ToLower(v)] {
+		case "person":
+			c.IsPerson = true
+		case "company":
+			c.IsCompany = true
+		case "foreign":
+			c.IsForeign = true
+		default:
+			r.rowErr(g, fCustType, v, "not a customer type ("+custTypeList(r.layout)+")")
+		}
+	}
+	for _, b := range []bool{c.IsPerson, c.IsCompany, c.IsForeign} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		r.rowErr(g, fCustIsPerson, "", "customer is marked as more than one of person, company and foreign")
+	}
+	raw := r.value(fCustIDNumber)
+	switch {
+	case raw == "" && r.kind == KindCase && !c.IsForeign:
+		r.rowErr(g, fCustIDNumber, "", required+" for a Swedish customer in a case file")
+	case raw != "" && c.IsForeign:
+		c.IDNumber = raw
+	case raw != "":
+		id, err := parseIDNumber(raw)
+		if err != nil {
+			r.rowErr(g, fCustIDNumber, raw, "identity number "+err.Error())
+			break
+		}
+		c.IDNumber = id.normalized
+		if id.badCheck {
+			if r.opts.IDNumbers == IDWarn {
+				r.rowWarn(g, fCustIDNumber, raw, "identity number: "+errIDCheck.Error()+"; kept under the warn policy")
+			} else {
+				r.rowErr(g, fCustIDNumber, raw, "identity number: "+errIDCheck.Error())
+			}
+		}
+		if c.IsPerson && id.org {
+			r.rowErr(g, fCustIDNumber, raw, "is an organisationsnummer but the customer is marked as a person")
+		}
+		if n == 0 {
+			c.IsCompany, c.IsPerson = id.org, !id.org
+			n = 1
+		}
+	}
+	if n == 0 && raw == "" {
+		r.rowErr(g, fCustIsPerson, "", "customer type unknown: give customer.is_person, customer.is_company or customer.is_foreign, or an id_number")
+	}
+	a := Address{AddressLine1: r.value(fCustAddress1), AddressLine2: r.value(fCustAddress2),
+		ZipCode: r.value(fCustZip), City: r.value(fCustCity), Country: r.value(fCustCountry)}
+	if a != (Address{}) {
+		if g.block != nil {
+			g.block.address = a
+			c.Address = &g.block.address
+		} else {
+			c.Address = &a
+		}
+	}
+	if v := r.value(fCustEmail); v != "" {
+		if err := checkEmail(v); err != nil {
+			r.rowErr(g, fCustEmail, v, "e-mail address is not valid")
+		}
+		c.Email = v
+	}
+	if v := r.value(fCustMobile); v != "" {
+		m, err := normalizeMobile(v)
+		if err != nil {
+			r.rowErr(g, fCustMobile, v, err.Error())
+		}
+		c.MobileNumber = m
+	}
+	return c
+}
+
+func custTypeList(l *Layout) string {
+	var keys []string
+	for k := range l.CustomerTypes {
+		keys = append(keys, k)
+	}
+	return strings.Join(sortedCopy(keys), ", ")
+}
+
+// firstActions are the values Amili's guides document; others are passed on with a warning.
+var firstActions = map[string]bool{"reminder": true, "debt_collection": true}
+
+// startCase reads the case head and the first debt from the group's first row.
+func (r *Reader) startCase(g *group) {
+	c := &CaseRegistration{Account: r.opts.Account}
+	g.cas = c
+	g.itemNumber = r.value(fDebtInvoiceNumber)
+	c.Creditor = r.creditor(g)
+	c.FirstAction = strings.ToLower(r.text(g, fFirstAction, true))
+	if c.FirstAction != "" && !firstActions[c.FirstAction] {
+		r.rowWarn(g, fFirstAction, c.FirstAction, "first_action is neither reminder nor debt_collection, the values Amili documents")
+	}
+	c.Currency = r.currency(g)
+	c.Customer = r.customer(g)
+	r.debt(g)
+}
+
+// debt reads one debt of a case registration.
+func (r *Reader) debt(g *group) {
+	num := r.value(fDebtInvoiceNumber)
+	g.itemNumber = num
+	g.numbers = append(g.numbers, numberAt{num, r.fieldLine(r.col[fDebtInvoiceNumber])})
+	if num == "" {
+		r.rowErr(g, fDebtInvoiceNumber, "", required)
+	}
+	d := Debt{InvoiceNumber: num, DebtDescription: r.text(g, fDebtDescriptionCase, true)}
+	date, okDate := r.date(g, fDebtInvoiceDate, true)
+	d.InvoiceDate = date
+	if c, ok := r.amount(g, fDebtCapital, true); ok {
+		if c <= 0 {
+			r.rowErr(g, fDebtCapital, r.value(fDebtCapital), "capital to claim must be positive")
+		}
+		d.CapitalToClaim = c
+	}
+	switch {
+	case r.value(fDebtDueDays) != "":
+		v := r.value(fDebtDueDays)
+		n, err := parseInt(v, 3650)
+		if err != nil {
+			r.rowErr(g, fDebtDueDays, v, "due days "+err.Error())
+		}
+		d.InvoiceDueDaysAfterInvoiceDate = n
+	case r.value(fDebtDueDate) != "":
+		due, ok := r.date(g, fDebtDueDate, true)
+		if ok && okDate {
+			days := int(due.Sub(date.Time).Hours()+12) / 24
+			if dayNumber(due) < dayNumber(date) {
+				r.rowErr(g, fDebtDueDate, r.value(fDebtDueDate), "due date is before the invoice date")
+			}
+			d.InvoiceDueDaysAfterInvoiceDate = days
+		}
+	default:
+		r.rowErr(g, fDebtDueDays, "", required+" (or debts.invoice_due_date)")
+	}
+	if fee, ok := r.amount(g, fDebtInvoiceFee, false); ok {
+		if fee < 0 || fee > d.CapitalToClaim {
+			r.rowErr(g, fDebtInvoiceFee, r.value(fDebtInvoiceFee), "invoice fee must be between zero and the capital to claim")
+		}
+		d.FeesIncludedInCapitalToClaim = &InvoiceFee{InvoiceFee: fee}
+	}
+	if amt, ok := r.amount(g, fDebtReminderAmount, false); ok {
+		if amt < 0 {
+			r.rowErr(g, fDebtReminderAmount, r.value(fDebtReminderAmount), "reminder fee must not be negative")
+		}
+		rem := &ReminderFee{Amount: amt}
+		if rd, ok := r.date(g, fDebtReminderDate, false); ok {
+			rem.FeeRegistrationDate = &rd
+			if okDate && dayNumber(rd) < dayNumber(date) {
+				r.rowErr(g, fDebtReminderDate, r.value(fDebtReminderDate), "reminder fee date is before the invoice date")
+			}
+		}
+		d.FeesAlreadyClaimed = &FeesClaimed{Reminder: rem}
+	} else if r.value(fDebtReminderDate) != "" && r.value(fDebtReminderAmount) == "" {
+		r.rowErr(g, fDebtReminderAmount, "", required+" when a reminder fee date is given")
+	}
+	g.cas.Debts = append(g.cas.Debts, d)
+	g.pdfs = append(g.pdfs, r.pdfName(g, num))
+}
