@@ -123,11 +123,11 @@ type Claim struct {
 
 // Submission is one registration: one POST to Amili.
 type Submission struct {
-	ID        SubmissionID
-	Kind      mapping.Kind
-	Creditor  string
-	State     State
-	Items     []SubmissionItem
+	ID       SubmissionID
+	Kind     mapping.Kind
+	Creditor string
+	State    State
+	Items    []SubmissionItem
 	// Amili's ids, set once registered.
 	RegistrationID string
 	InvoiceID      string // invoice registrations only

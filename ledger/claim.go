@@ -1,0 +1,355 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// claimOutcomeText is how each outcome is stored in the claims record.
+var claimOutcomeText = map[ClaimOutcome]string{
+	ClaimNew:      "new",
+	ClaimResume:   "resume",
+	ClaimInDoubt:  "in_doubt",
+	ClaimDone:     "done",
+	ClaimConflict: "conflict",
+}
+
+// String names the outcome as the claims record and reports do.
+func (o ClaimOutcome) String() string {
+	if s, ok := claimOutcomeText[o]; ok {
+		return s
+	}
+	return fmt.Sprintf("ClaimOutcome(%d)", int(o))
+}
+
+// Claim takes one registration for sending, or says why not; see ClaimOutcome. The decision and
+// its record are one BEGIN IMMEDIATE transaction, so two processes claiming the same invoice
+// number at once get one ClaimNew between them; the UNIQUE (creditor, invoice_number) constraint
+// is the last line of defence.
+//
+// All items unknown → ClaimNew. All known in one submission, grouped and ordered the same, with
+// the same hashes → by state: claimed or registered → ClaimResume, sending → ClaimInDoubt,
+// uploaded, no_pdf or rejected → ClaimDone. A rejected submission with other hashes is re-claimed
+// with the new content → ClaimNew. Any other hash, or another grouping → ClaimConflict, recorded
+// in conflicts with both hashes, the submission unchanged.
+func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
+	cs, err := l.ClaimBatch(ctx, []ClaimRequest{req})
+	if err != nil {
+		return Claim{}, err
+	}
+	return cs[0], nil
+}
+
+// ClaimBatch claims many registrations in one transaction, in order, by the rules of Claim. A
+// rerun of an already imported file should claim in batches: the decision for an item that is
+// done is one indexed lookup, and the commit (the fsync) is paid once per batch. An error rolls
+// back the whole batch.
+func (l *Ledger) ClaimBatch(ctx context.Context, reqs []ClaimRequest) ([]Claim, error) {
+	for i, r := range reqs {
+		if err := validateClaim(r); err != nil {
+			return nil, fmt.Errorf("claim %d: %w", i, err)
+		}
+	}
+	out := make([]Claim, len(reqs))
+	err := l.write(ctx, func(tx *writeTx) error {
+		c := &claimer{l: l, ctx: ctx, tx: tx}
+		done, err := c.doneCandidates(reqs)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		var ids []SubmissionID
+		seen := map[SubmissionID]bool{}
+		for _, id := range done {
+			if id != 0 && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		subs, err := c.loadSubmissions(ids)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		// touched holds the invoice numbers an earlier request of this batch may have changed;
+		// a later request for one of them cannot trust what was read before.
+		touched := map[[2]string]bool{}
+		var rows []claimRow
+		at := l.nowText()
+		for i, r := range reqs {
+			if done[i] != 0 && !anyTouched(touched, r) {
+				s := subs[done[i]]
+				out[i] = Claim{Outcome: ClaimDone, Submission: s}
+				rows = append(rows, c.pendingRows(r, ClaimDone, s.ID, s.State, at)...)
+				continue
+			}
+			cl, err := c.claim(r)
+			if err != nil {
+				return fmt.Errorf("claim %s line %d: %w", r.Creditor, r.Line, err)
+			}
+			out[i] = cl
+			for _, it := range r.Items {
+				touched[[2]string{r.Creditor, it.InvoiceNumber}] = true
+			}
+		}
+		return c.insertClaims(rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func anyTouched(touched map[[2]string]bool, r ClaimRequest) bool {
+	if len(touched) == 0 {
+		return false
+	}
+	for _, it := range r.Items {
+		if touched[[2]string{r.Creditor, it.InvoiceNumber}] {
+			return true
+		}
+	}
+	return false
+}
+
+func validateClaim(r ClaimRequest) error {
+	if r.Creditor == "" {
+		return fmt.Errorf("%w: no creditor", ErrInvalid)
+	}
+	if len(r.Items) == 0 {
+		return fmt.Errorf("%w: no items", ErrInvalid)
+	}
+	seen := make(map[string]bool, len(r.Items))
+	for _, it := range r.Items {
+		if it.InvoiceNumber == "" {
+			return fmt.Errorf("%w: an item without invoice number", ErrInvalid)
+		}
+		if seen[it.InvoiceNumber] {
+			return fmt.Errorf("%w: invoice number %q twice in one registration", ErrInvalid, it.InvoiceNumber)
+		}
+		seen[it.InvoiceNumber] = true
+	}
+	return nil
+}
+
+// claimer decides claims inside one transaction.
+type claimer struct {
+	l   *Ledger
+	ctx context.Context
+	tx  *writeTx
+}
+
+// known is what the ledger holds of one requested item.
+type known struct {
+	sub   SubmissionID
+	pos   int
+	hash  string
+	state State
+	items int
+	head  Submission // the submission without its items
+}
+
+func (c *claimer) claim(r ClaimRequest) (Claim, error) {
+	found := make([]*known, len(r.Items))
+	var first *known
+	for i, it := range r.Items {
+		var k known
+		h := &k.head
+		var created, updated string
+		err := c.tx.QueryRowContext(c.ctx, lookupSQL, r.Creditor, it.InvoiceNumber).Scan(&k.pos, &k.hash, &k.items,
+			&h.ID, &h.Kind, &h.Creditor, &h.State, &h.RegistrationID, &h.InvoiceID, &h.Attempts, &h.LastError,
+			&h.FileID, &h.Line, &created, &updated)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return Claim{}, err
+		}
+		h.Created, h.Updated = parseTime(created), parseTime(updated)
+		k.sub, k.state = h.ID, h.State
+		found[i] = &k
+		if first == nil {
+			first = &k
+		}
+	}
+	if first == nil {
+		return c.insertNew(r)
+	}
+
+	sameGroup := true
+	var differ []int
+	for i, k := range found {
+		if k == nil || k.sub != first.sub || k.pos != i || k.items != len(r.Items) {
+			sameGroup = false
+		}
+		if k != nil && k.hash != r.Items[i].ContentHash {
+			differ = append(differ, i)
+		}
+	}
+	switch {
+	case !sameGroup:
+		var all []int
+		for i, k := range found {
+			if k != nil {
+				all = append(all, i)
+			}
+		}
+		return c.conflict(r, found, first, all, "grouped differently than when first claimed")
+	case len(differ) > 0 && first.state == StateRejected:
+		return c.reclaim(r, first.sub)
+	case len(differ) > 0:
+		return c.conflict(r, found, first, differ, "known with other content")
+	}
+
+	var out ClaimOutcome
+	switch first.state {
+	case StateClaimed, StateRegistered:
+		out = ClaimResume
+	case StateSending:
+		out = ClaimInDoubt
+	default: // uploaded, no_pdf, rejected with the same content
+		out = ClaimDone
+	}
+	if out != ClaimDone && r.Run != 0 {
+		if _, err := c.tx.ExecContext(c.ctx, "UPDATE submissions SET run_id = ? WHERE id = ?", r.Run, first.sub); err != nil {
+			return Claim{}, err
+		}
+	}
+	if out == ClaimDone {
+		// The rerun path: nothing changed, so the head read by the lookup is current.
+		return c.finishWith(r, out, first.head)
+	}
+	return c.finish(r, out, first.sub, first.state)
+}
+
+// finish records the claim item by item and loads the submission for the answer.
+func (c *claimer) finish(r ClaimRequest, out ClaimOutcome, sub SubmissionID, st State) (Claim, error) {
+	if err := c.record(r, out, sub, st); err != nil {
+		return Claim{}, err
+	}
+	s, err := c.l.loadSubmission(c.ctx, c.tx, sub)
+	if err != nil {
+		return Claim{}, err
+	}
+	return Claim{Outcome: out, Submission: s}, nil
+}
+
+// finishWith is finish for a submission whose head is known and unchanged: only its items are
+// read.
+func (c *claimer) finishWith(r ClaimRequest, out ClaimOutcome, head Submission) (Claim, error) {
+	if err := c.record(r, out, head.ID, head.State); err != nil {
+		return Claim{}, err
+	}
+	items, err := c.l.loadItems(c.ctx, c.tx, head.ID)
+	if err != nil {
+		return Claim{}, err
+	}
+	head.Items = items
+	return Claim{Outcome: out, Submission: head}, nil
+}
+
+func (c *claimer) record(r ClaimRequest, out ClaimOutcome, sub SubmissionID, st State) error {
+	at := c.l.nowText()
+	for _, it := range r.Items {
+		if _, err := c.tx.ExecContext(c.ctx, insertClaimSQL, nullID(r.Run), nullID(r.File), r.Line, nullID(sub), r.Creditor,
+			it.InvoiceNumber, int64(it.Amount), it.Currency, claimOutcomeText[out], st, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertNew creates a claimed submission for a registration never seen before.
+func (c *claimer) insertNew(r ClaimRequest) (Claim, error) {
+	if !Legal("", StateClaimed) {
+		return Claim{}, &TransitionError{From: "", To: StateClaimed}
+	}
+	now := c.l.nowText()
+	res, err := c.tx.ExecContext(c.ctx, `INSERT INTO submissions (kind, creditor, state, items, file_id, line, run_id, created, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, r.Creditor, StateClaimed, len(r.Items), nullID(r.File), r.Line, nullID(r.Run), now, now)
+	if err != nil {
+		return Claim{}, err
+	}
+	id64, err := res.LastInsertId()
+	if err != nil {
+		return Claim{}, err
+	}
+	id := SubmissionID(id64)
+	for i, it := range r.Items {
+		if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO submission_items
+			(submission_id, position, creditor, invoice_number, content_hash, amount, currency, customer_name, pdf_name)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, i, r.Creditor, it.InvoiceNumber, it.ContentHash, int64(it.Amount),
+			it.Currency, it.CustomerName, it.PDF); err != nil {
+			return Claim{}, err
+		}
+	}
+	if err := c.l.appendEvent(c.ctx, c.tx, id, "", StateClaimed, c.origin(r), now); err != nil {
+		return Claim{}, err
+	}
+	return c.finish(r, ClaimNew, id, StateClaimed)
+}
+
+// reclaim replaces a rejected submission's content with a corrected version: rejected → claimed.
+func (c *claimer) reclaim(r ClaimRequest, id SubmissionID) (Claim, error) {
+	detail := "corrected content, " + c.origin(r)
+	err := c.l.transition(c.ctx, c.tx, id, StateClaimed, detail, func(State) error {
+		if _, err := c.tx.ExecContext(c.ctx, `UPDATE submissions SET kind = ?, file_id = ?, line = ?, run_id = ?,
+			registration_id = '', invoice_id = '', last_error = '' WHERE id = ?`,
+			r.Kind, nullID(r.File), r.Line, nullID(r.Run), id); err != nil {
+			return err
+		}
+		for i, it := range r.Items {
+			if _, err := c.tx.ExecContext(c.ctx, `UPDATE submission_items SET content_hash = ?, amount = ?, currency = ?,
+				customer_name = ?, pdf_name = ?, case_id = '', ocr_number = '', pdf_state = 'pending', pdf_error = ''
+				WHERE submission_id = ? AND position = ?`, it.ContentHash, int64(it.Amount), it.Currency, it.CustomerName,
+				it.PDF, id, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Claim{}, err
+	}
+	return c.finish(r, ClaimNew, id, StateClaimed)
+}
+
+// conflict records items known with other content (or grouped otherwise) and leaves the
+// submission as it is.
+func (c *claimer) conflict(r ClaimRequest, found []*known, first *known, idx []int, reason string) (Claim, error) {
+	at := c.l.nowText()
+	for _, i := range idx {
+		k := found[i]
+		if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO conflicts
+			(creditor, invoice_number, submission_id, file_id, line, old_hash, new_hash, reason, run_id, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Creditor, r.Items[i].InvoiceNumber, k.sub, nullID(r.File), r.Line,
+			k.hash, r.Items[i].ContentHash, reason, nullID(r.Run), at); err != nil {
+			return Claim{}, err
+		}
+	}
+	cl, err := c.finish(r, ClaimConflict, first.sub, first.state)
+	if err != nil {
+		return Claim{}, err
+	}
+	i := idx[0]
+	cl.ConflictItem, cl.OldHash, cl.NewHash = r.Items[i].InvoiceNumber, found[i].hash, r.Items[i].ContentHash
+	return cl, nil
+}
+
+// origin describes where a claim came from, for the event log.
+func (c *claimer) origin(r ClaimRequest) string {
+	var path string
+	if r.File != 0 {
+		_ = c.tx.QueryRowContext(c.ctx, "SELECT path FROM files WHERE id = ?", r.File).Scan(&path)
+	}
+	var b strings.Builder
+	b.WriteString("claimed")
+	if path != "" {
+		fmt.Fprintf(&b, " from %s", path)
+	}
+	if r.Line > 0 {
+		fmt.Fprintf(&b, " line %d", r.Line)
+	}
+	return b.String()
+}

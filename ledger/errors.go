@@ -1,0 +1,69 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// The ledger's error values. Callers test for them with errors.Is.
+var (
+	// ErrNotFound: the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrDuplicate: a row with the same unique key exists (an invoice number already held by
+	// another submission, a report period already recorded).
+	ErrDuplicate = errors.New("already exists")
+	// ErrIllegalTransition: the state change is not in the table of legal transitions.
+	ErrIllegalTransition = errors.New("illegal state transition")
+	// ErrInvalid: the arguments break a rule of the ledger (a bad item index, an empty
+	// registration, an unknown state).
+	ErrInvalid = errors.New("invalid argument")
+	// ErrCorrupt: the database file failed its integrity check or is not a SQLite database.
+	ErrCorrupt = errors.New("ledger damaged")
+	// ErrSchema: the database's schema is newer than this program, or a read-only open found it
+	// not yet migrated.
+	ErrSchema = errors.New("ledger schema mismatch")
+	// ErrLeaseLost: the lease expired and another owner took it, or it was released.
+	ErrLeaseLost = errors.New("lease lost")
+)
+
+// TransitionError is returned for a state change that the state machine does not allow.
+// Nothing was changed.
+type TransitionError struct {
+	Submission SubmissionID
+	From, To   State
+}
+
+func (e *TransitionError) Error() string {
+	from := string(e.From)
+	if from == "" {
+		from = "(new)"
+	}
+	return fmt.Sprintf("submission %d: %s → %s is not allowed", e.Submission, from, e.To)
+}
+
+// Is makes errors.Is(err, ErrIllegalTransition) true.
+func (e *TransitionError) Is(target error) bool { return target == ErrIllegalTransition }
+
+// dbError turns SQLite constraint failures into the ledger's error values, keeping the
+// original for the message.
+func dbError(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.ExtendedCode {
+	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	case sqlite3.ErrConstraintForeignKey:
+		return fmt.Errorf("%w: refers to a missing row: %v", ErrNotFound, err)
+	case sqlite3.ErrConstraintCheck, sqlite3.ErrConstraintNotNull:
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	switch se.Code {
+	case sqlite3.ErrCorrupt, sqlite3.ErrNotADB:
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return err
+}

@@ -1,0 +1,330 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/amili-import/amili-import/mapping"
+)
+
+func TestBeginFilePrior(t *testing.T) {
+	ctx := context.Background()
+	l, clk := mustOpenClock(t)
+	run, _ := l.StartRun(ctx, "job")
+	a, prior, err := l.BeginFile(ctx, run, FileRecord{Path: "in/a.csv", Size: 10, SHA256: "aaa"})
+	if err != nil || prior != nil {
+		t.Fatalf("first sight: prior %v, err %v", prior, err)
+	}
+	// Still in progress: not a prior.
+	if _, prior, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/a-again.csv", Size: 10, SHA256: "aaa"}); prior != nil {
+		t.Errorf("in-progress file taken as prior: %+v", prior)
+	}
+	// Partial: not a prior; its rows resume.
+	l.FinishFile(ctx, a, FilePartial, Counts{Rows: 3, Failed: 1}, "timeout")
+	if _, prior, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/a.csv", Size: 10, SHA256: "aaa"}); prior != nil {
+		t.Errorf("partial file taken as prior: %+v", prior)
+	}
+	b, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/b.csv", Size: 10, SHA256: "bbb"})
+	l.FinishFile(ctx, b, FileFailed, Counts{}, "missing column")
+	clk.advance(time.Minute)
+	done, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/c.csv", Size: 10, SHA256: "ccc"})
+	if err := l.FinishFile(ctx, done, FileDone, Counts{Rows: 5, Registered: 5}, ""); err != nil {
+		t.Fatal(err)
+	}
+	run2, _ := l.StartRun(ctx, "job")
+	_, prior, err = l.BeginFile(ctx, run2, FileRecord{Path: "renamed/c-copy.csv", Size: 10, SHA256: "ccc"})
+	if err != nil || prior == nil {
+		t.Fatalf("same bytes under another name: prior %v, err %v", prior, err)
+	}
+	if prior.ID != done || prior.Path != "in/c.csv" || prior.Outcome != FileDone || prior.Counts.Registered != 5 || prior.Run != run {
+		t.Errorf("prior = %+v", prior)
+	}
+	if _, prior, _ := l.BeginFile(ctx, run2, FileRecord{Path: "in/b.csv", Size: 10, SHA256: "bbb"}); prior != nil {
+		t.Errorf("failed file taken as prior")
+	}
+	if err := l.FinishFile(ctx, 12345, FileDone, Counts{}, ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FinishFile of an unknown file: %v, want ErrNotFound", err)
+	}
+}
+
+func TestRunsAndLastSuccessful(t *testing.T) {
+	ctx := context.Background()
+	l, clk := mustOpenClock(t)
+	if _, ok, err := l.LastSuccessfulRun(ctx, "job"); ok || err != nil {
+		t.Fatalf("no runs yet: ok %v err %v", ok, err)
+	}
+	r1, _ := l.StartRun(ctx, "job")
+	clk.advance(time.Hour)
+	l.FinishRun(ctx, r1, RunOutcomeOK, Counts{Rows: 1})
+	okAt := clk.now()
+	clk.advance(time.Hour)
+	r2, _ := l.StartRun(ctx, "job")
+	l.FinishRun(ctx, r2, "some_failed", Counts{Rows: 1, Failed: 1})
+	r3, _ := l.StartRun(ctx, "other")
+	clk.advance(time.Hour)
+	l.FinishRun(ctx, r3, RunOutcomeOK, Counts{})
+	at, ok, err := l.LastSuccessfulRun(ctx, "job")
+	if err != nil || !ok || !at.Equal(okAt) {
+		t.Errorf("LastSuccessfulRun = %v %v %v, want %v", at, ok, err, okAt)
+	}
+	if at, ok, _ := l.LastSuccessfulRun(ctx, ""); !ok || !at.Equal(okAt.Add(2*time.Hour)) {
+		t.Errorf("LastSuccessfulRun of any job = %v %v, want %v", at, ok, okAt.Add(2*time.Hour))
+	}
+}
+
+func TestRowErrors(t *testing.T) {
+	ctx := context.Background()
+	l, clk := mustOpenClock(t)
+	run, _ := l.StartRun(ctx, "job")
+	f, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/x.csv", Size: 1, SHA256: "x"})
+	errs := []mapping.RowError{
+		{File: "x.csv", Line: 4, Column: "id_number", Value: "19121212-****", Rule: "bad check digit", InvoiceNumber: "9", Warning: true},
+		{File: "x.csv", Line: 2, Column: "amount", Value: "12,3,4", Rule: "not a number", InvoiceNumber: "7"},
+	}
+	if err := l.RecordRowErrors(ctx, f, errs); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(time.Hour)
+	got, err := l.RowErrors(ctx, Period{Since: t0, Until: t0.Add(time.Minute)})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("RowErrors: %d %v", len(got), err)
+	}
+	if got[0].Line != 2 || got[0].File != "in/x.csv" || got[0].Rule != "not a number" || got[1].Value != "19121212-****" || !got[1].Warning {
+		t.Errorf("row errors %+v", got)
+	}
+	if got, _ := l.RowErrors(ctx, Period{Since: t0.Add(time.Minute)}); len(got) != 0 {
+		t.Errorf("period after: %d row errors", len(got))
+	}
+}
+
+func TestSubmissionQueries(t *testing.T) {
+	ctx := context.Background()
+	l, clk := mustOpenClock(t)
+	r1, _ := l.StartRun(ctx, "job")
+	a, _ := l.Claim(ctx, invoiceReq(r1, 0, "Q1", "h", 100))
+	clk.advance(time.Hour)
+	r2, _ := l.StartRun(ctx, "job")
+	b, _ := l.Claim(ctx, caseReq(r2, 0, "h", "Q2", "Q3"))
+	other := invoiceReq(r2, 0, "Q4", "h", 5)
+	other.Creditor = "cred-2"
+	c, _ := l.Claim(ctx, other)
+	l.MarkSending(ctx, c.Submission.ID)
+	clk.advance(time.Hour)
+	l.Claim(ctx, invoiceReq(r2, 0, "Q1", "h", 100)) // r2 resumes Q1
+
+	ids := func(ss []Submission) []SubmissionID {
+		var out []SubmissionID
+		for _, s := range ss {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	A, B, C := a.Submission.ID, b.Submission.ID, c.Submission.ID
+	tests := []struct {
+		name string
+		f    SubmissionFilter
+		want []SubmissionID
+	}{
+		{"all", SubmissionFilter{}, []SubmissionID{A, B, C}},
+		{"run 1", SubmissionFilter{Run: r1}, []SubmissionID{A}},
+		{"run 2", SubmissionFilter{Run: r2}, []SubmissionID{A, B, C}},
+		{"created first hour", SubmissionFilter{Created: Period{Until: t0.Add(time.Hour)}}, []SubmissionID{A}},
+		{"updated since 1h", SubmissionFilter{Updated: Period{Since: t0.Add(time.Hour)}}, []SubmissionID{B, C}},
+		{"state sending", SubmissionFilter{States: []State{StateSending}}, []SubmissionID{C}},
+		{"state claimed or sending", SubmissionFilter{States: []State{StateClaimed, StateSending}}, []SubmissionID{A, B, C}},
+		{"creditor", SubmissionFilter{Creditor: "cred-2"}, []SubmissionID{C}},
+		{"number", SubmissionFilter{InvoiceNumber: "Q3"}, []SubmissionID{B}},
+		{"limit", SubmissionFilter{Limit: 2}, []SubmissionID{B, C}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := l.Submissions(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := ids(got); len(g) != len(tt.want) || !equalIDs(g, tt.want) {
+				t.Errorf("got %v, want %v", g, tt.want)
+			}
+		})
+	}
+	all, _ := l.Submissions(ctx, SubmissionFilter{InvoiceNumber: "Q2"})
+	if len(all) != 1 || len(all[0].Items) != 2 || all[0].Items[1].InvoiceNumber != "Q3" || all[0].Items[1].Amount != 2000 {
+		t.Errorf("case submission items %+v", all)
+	}
+}
+
+func equalIDs(a, b []SubmissionID) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}
+
+// TestTotalsEqualInputs puts random amounts through every outcome and checks that the SQL sums
+// equal the sums of the inputs to the öre.
+func TestTotalsEqualInputs(t *testing.T) {
+	ctx := context.Background()
+	l, clk := mustOpenClock(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	run, _ := l.StartRun(ctx, "job")
+	file, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "a.csv", Size: 1, SHA256: "a"})
+	file2, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "b.csv", Size: 1, SHA256: "b"})
+
+	type key struct{ creditor, currency, bucket string }
+	want := map[key]int64{}
+	wantFile := map[string]int64{} // file 2's totals by outcome
+	amount := func() mapping.Amount { return mapping.Amount(rng.Int64N(10_000_000_00) + 1) }
+	creditors, currencies := []string{"c1", "c2"}, []string{"SEK", "EUR"}
+	for i := range 400 {
+		cred, cur := creditors[rng.IntN(2)], currencies[rng.IntN(2)]
+		n := 1 + rng.IntN(3)
+		r := ClaimRequest{Run: run, File: file, Line: i + 2, Kind: mapping.KindCase, Creditor: cred}
+		for j := range n {
+			r.Items = append(r.Items, mapping.Item{InvoiceNumber: formatNum(i, j), Amount: amount(), Currency: cur, ContentHash: "h"})
+		}
+		c, err := l.Claim(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := c.Submission.ID
+		bucket := ""
+		switch rng.IntN(5) {
+		case 0: // left claimed
+			bucket = "pending"
+		case 1:
+			l.MarkSending(ctx, id)
+			l.MarkRejected(ctx, id, "422")
+			bucket = "rejected"
+		default:
+			l.MarkSending(ctx, id)
+			cases := make([]CaseRef, n)
+			l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: cases})
+			bucket = "registered"
+		}
+		for _, it := range r.Items {
+			want[key{cred, cur, bucket}] += int64(it.Amount)
+		}
+		// Some are claimed again from a second file: already imported, or conflicting.
+		again := r
+		again.File = file2
+		switch {
+		case bucket == "registered" && rng.IntN(3) == 0:
+			c, _ := l.Claim(ctx, again)
+			if c.Outcome != ClaimResume {
+				t.Fatalf("again: %v", c.Outcome)
+			}
+			wantFile["resume"] += sum(again.Items)
+		case rng.IntN(4) == 0:
+			again.Items = append([]mapping.Item(nil), r.Items...)
+			again.Items[0].ContentHash = "other"
+			c, _ := l.Claim(ctx, again)
+			if bucket == "rejected" {
+				if c.Outcome != ClaimNew {
+					t.Fatalf("corrected: %v", c.Outcome)
+				}
+				for _, it := range r.Items {
+					want[key{cred, cur, "rejected"}] -= int64(it.Amount)
+					want[key{cred, cur, "pending"}] += int64(it.Amount)
+				}
+				wantFile["new"] += sum(again.Items)
+				break
+			}
+			for _, it := range again.Items {
+				want[key{cred, cur, "conflict"}] += int64(it.Amount)
+			}
+			wantFile["conflict"] += sum(again.Items)
+		}
+	}
+	// Finish every registered one and claim them all again: already imported.
+	regs, _ := l.Submissions(ctx, SubmissionFilter{States: []State{StateRegistered}})
+	for _, s := range regs {
+		for i := range s.Items {
+			l.MarkPDF(ctx, s.ID, i, PDFUploaded, "")
+		}
+		r := ClaimRequest{Run: run, File: file2, Line: 1, Kind: s.Kind, Creditor: s.Creditor}
+		for _, it := range s.Items {
+			r.Items = append(r.Items, it.Item)
+			want[key{s.Creditor, it.Currency, "already_imported"}] += int64(it.Amount)
+		}
+		if c, _ := l.Claim(ctx, r); c.Outcome != ClaimDone {
+			t.Fatalf("re-claim uploaded: %v", c.Outcome)
+		}
+		wantFile["done"] += sum(r.Items)
+	}
+	clk.advance(time.Minute)
+
+	totals, err := l.Totals(ctx, Period{Since: t0, Until: clk.now()}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[key]int64{}
+	for _, tt := range totals {
+		got[key{tt.Creditor, tt.Currency, "registered"}] = int64(tt.Registered.Amount)
+		got[key{tt.Creditor, tt.Currency, "rejected"}] = int64(tt.Rejected.Amount)
+		got[key{tt.Creditor, tt.Currency, "conflict"}] = int64(tt.Conflict.Amount)
+		got[key{tt.Creditor, tt.Currency, "already_imported"}] = int64(tt.AlreadyImported.Amount)
+		got[key{tt.Creditor, tt.Currency, "pending"}] = int64(tt.Pending.Amount)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%v: got %d öre, want %d", k, got[k], w)
+		}
+	}
+	// A period before anything happened has no activity, only nothing pending.
+	if early, _ := l.Totals(ctx, Period{Until: t0}, ""); len(early) != 0 {
+		t.Errorf("totals before t0: %+v", early)
+	}
+	only, _ := l.Totals(ctx, Period{}, "c2")
+	for _, tt := range only {
+		if tt.Creditor != "c2" {
+			t.Errorf("creditor filter returned %s", tt.Creditor)
+		}
+	}
+
+	files, err := l.Files(ctx, FileFilter{Run: run})
+	if err != nil || len(files) != 2 {
+		t.Fatalf("Files: %d %v", len(files), err)
+	}
+	gotFile := map[string]int64{}
+	for _, mt := range files[1].Totals {
+		gotFile[mt.Outcome] += int64(mt.Amount)
+	}
+	for o, w := range wantFile {
+		if gotFile[o] != w {
+			t.Errorf("file b.csv %s: got %d öre, want %d", o, gotFile[o], w)
+		}
+	}
+	var first int64
+	for _, mt := range files[0].Totals {
+		if mt.Outcome != "new" {
+			t.Errorf("file a.csv has %s claims", mt.Outcome)
+		}
+		first += int64(mt.Amount)
+	}
+	var all int64
+	for k, v := range want {
+		if k.bucket == "registered" || k.bucket == "rejected" || k.bucket == "pending" {
+			all += v
+		}
+	}
+	// Corrections keep their amounts here, so the first file's money is all still accounted for.
+	if first != all {
+		t.Errorf("file a.csv new claims %d != registered+rejected+pending %d", first, all)
+	}
+}
+
+func sum(items []mapping.Item) int64 {
+	var s int64
+	for _, it := range items {
+		s += int64(it.Amount)
+	}
+	return s
+}
+
+func formatNum(i, j int) string { return fmt.Sprintf("T%d-%d", i, j) }
