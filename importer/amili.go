@@ -1,0 +1,184 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/mapping"
+)
+
+// lookupPageSize is Amili's largest page: one GET /cases covers a registration of up to 100
+// invoice numbers.
+const lookupPageSize = 100
+
+// register posts the registration. It uses the draining context: a POST that has started is
+// allowed to finish after a cancel, so its answer reaches the ledger.
+func (s *sub) register() (ledger.Registered, error) {
+	c := s.f.imp.deps.Client
+	switch {
+	case s.reg.Invoice != nil:
+		r, err := c.RegisterInvoice(s.lctx, s.reg.Invoice)
+		if err != nil {
+			return ledger.Registered{}, err
+		}
+		return ledger.Registered{
+			RegistrationID: r.ID,
+			InvoiceID:      r.Invoice,
+			Cases:          []ledger.CaseRef{{CaseID: r.Case, OCRNumber: r.OCRNumber}},
+		}, nil
+	case s.reg.Case != nil:
+		r, err := c.RegisterCase(s.lctx, s.reg.Case)
+		if err != nil {
+			return ledger.Registered{}, err
+		}
+		out := ledger.Registered{RegistrationID: r.ID, Cases: make([]ledger.CaseRef, len(s.reg.Items))}
+		for i := range out.Cases {
+			if i < len(r.Cases) {
+				out.Cases[i].CaseID = r.Cases[i]
+			}
+			if i < len(r.OCRNumbers) {
+				out.Cases[i].OCRNumber = r.OCRNumbers[i]
+			}
+		}
+		if len(r.Cases) != len(s.reg.Items) {
+			s.log.Warn("Amili returned another number of cases than debts", "cases", len(r.Cases), "debts", len(s.reg.Items))
+		}
+		return out, nil
+	}
+	return ledger.Registered{}, errors.New("registration has neither an invoice nor a case")
+}
+
+// lookup finds the cases Amili holds for the registration's invoice numbers, keyed by invoice
+// number. One call for up to 100 invoice numbers.
+func (s *sub) lookup() (map[string]amili.Case, error) {
+	nums := make([]string, len(s.reg.Items))
+	for i, it := range s.reg.Items {
+		nums[i] = it.InvoiceNumber
+	}
+	creditor := s.reg.Creditor()
+	found := map[string]amili.Case{}
+	for start := 0; start < len(nums); start += lookupPageSize {
+		chunk := nums[start:min(start+lookupPageSize, len(nums))]
+		list, err := s.f.imp.deps.Client.FindCases(s.lctx, amili.CaseQuery{
+			Where: map[string]any{
+				"creditor":            creditor,
+				"debt.invoice_number": map[string]any{"$in": chunk},
+			},
+			MaxResults: lookupPageSize,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, cs := range list.Items {
+			if cs.Creditor != "" && cs.Creditor != creditor {
+				continue
+			}
+			if slices.Contains(chunk, cs.Debt.InvoiceNumber) {
+				found[cs.Debt.InvoiceNumber] = cs
+			}
+		}
+	}
+	return found, nil
+}
+
+// recovered builds the ids of a registration from the cases found for it.
+func recovered(reg *mapping.Registration, found map[string]amili.Case) ledger.Registered {
+	out := ledger.Registered{Recovered: true, Cases: make([]ledger.CaseRef, len(reg.Items))}
+	for i, it := range reg.Items {
+		cs := found[it.InvoiceNumber]
+		out.Cases[i] = ledger.CaseRef{CaseID: cs.ID, OCRNumber: cs.ReferenceNumber}
+		if out.RegistrationID == "" {
+			if reg.Kind == mapping.KindInvoice {
+				out.RegistrationID = cs.InvoiceRegistration
+			} else {
+				out.RegistrationID = cs.CaseRegistration
+			}
+		}
+		if out.InvoiceID == "" {
+			out.InvoiceID = cs.Invoice
+		}
+	}
+	return out
+}
+
+// itemsFromRegistered is the items of a just-registered submission, each PDF pending.
+func itemsFromRegistered(items []mapping.Item, r ledger.Registered) []ledger.SubmissionItem {
+	out := make([]ledger.SubmissionItem, len(items))
+	for i, it := range items {
+		out[i] = ledger.SubmissionItem{Item: it, PDFState: ledger.PDFPending}
+		if i < len(r.Cases) {
+			out[i].CaseID, out[i].OCRNumber = r.Cases[i].CaseID, r.Cases[i].OCRNumber
+		}
+	}
+	return out
+}
+
+// upload attaches each item's PDF still pending to the item's own case. A permanent refusal
+// marks the PDF missing with the reason; a transient one leaves it pending for the next run.
+func (s *sub) upload(items []ledger.SubmissionItem) {
+	imp := s.f.imp
+	L := imp.deps.Ledger
+	for i, it := range items {
+		if it.PDFState != "" && it.PDFState != ledger.PDFPending {
+			continue
+		}
+		if s.ctx.Err() != nil || imp.stopped() != nil {
+			s.f.leaveUnfinished() // the PDF stays pending; the next run uploads it
+			return
+		}
+		var p *pdfFile
+		var why error
+		if i < len(s.pdfs) {
+			p, why = s.pdfs[i], s.pdfErrs[i]
+		}
+		if p == nil && transientPDF(why) {
+			// The PDF stays pending: the next run opens it again and uploads it.
+			s.log.Warn("PDF cannot be read now; left pending", "err", why)
+			s.failure("PDF: " + why.Error())
+			continue
+		}
+		if it.CaseID == "" {
+			why, p = errors.New("no case returned by Amili for this invoice number"), nil
+		}
+		if p == nil {
+			if why == nil {
+				why = errors.New("no PDF")
+			}
+			s.missingPDF(i, why.Error())
+			continue
+		}
+		_, err := imp.deps.Client.UploadOriginalInvoice(s.lctx, it.CaseID, p.filename(), p.opener(s.lctx, s.f.src))
+		switch {
+		case err == nil:
+			if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err != nil {
+				s.ledgerFailed("mark PDF", err)
+				return
+			}
+			s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+		case errors.Is(err, errPDFTooLarge) || amili.ClassOf(err) == amili.Permanent:
+			s.log.Warn("PDF refused", "err", err)
+			s.missingPDF(i, fmt.Sprintf("upload refused: %v", err))
+		case amili.ClassOf(err) == amili.Unauthorized:
+			imp.fail(fmt.Errorf("%w: %w", ErrCannotStart, err))
+			s.f.leaveUnfinished()
+			return
+		default:
+			s.log.Warn("PDF upload failed; left pending", "err", err)
+			s.failure("upload PDF: " + err.Error())
+		}
+	}
+}
+
+func (s *sub) missingPDF(item int, reason string) {
+	if _, err := s.f.imp.deps.Ledger.MarkPDF(s.lctx, s.id, item, ledger.PDFMissing, reason); err != nil {
+		s.ledgerFailed("mark PDF", err)
+		return
+	}
+	s.f.add(func(c *ledger.Counts) { c.NoPDF++ })
+}
+
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,263 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/source"
+)
+
+// PDFPolicy says what a registration needs of its original invoice.
+type PDFPolicy string
+
+// The PDF policies.
+const (
+	// PDFRequired: a missing or invalid PDF rejects the row before it is registered.
+	PDFRequired PDFPolicy = "required"
+	// PDFOptional: the row is registered anyway and flagged no_pdf.
+	PDFOptional PDFPolicy = "optional"
+)
+
+// Defaults of a Job's tunables.
+const (
+	DefaultConcurrency  = 4
+	DefaultPDFMaxSize   = 20 << 20
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// Job is what one run imports and how. cmd/amili-import builds it from the config file or from
+// flags; the importer does not read configuration itself.
+type Job struct {
+	Name string
+	// Mapping selects the kind, layout, account, creditor and identity-number policy.
+	Mapping mapping.Options
+	// Concurrency bounds registrations in flight (0 = DefaultConcurrency). The client's rate
+	// limit is shared by all of them.
+	Concurrency int
+	// PDF is the PDF policy ("" = PDFRequired).
+	PDF PDFPolicy
+	// PDFMaxSize is the largest PDF accepted, in bytes (0 = DefaultPDFMaxSize).
+	PDFMaxSize int64
+	// Move archives files that are done and quarantines files that failed. One-shot imports of
+	// a user's own files leave them where they are.
+	Move bool
+	// DrainTimeout bounds how long calls already started may finish after the run's context is
+	// cancelled (0 = DefaultDrainTimeout).
+	DrainTimeout time.Duration
+	// TempDir is where remote files are spooled ("" = the system's temporary directory).
+	TempDir string
+}
+
+func (j Job) withDefaults() Job {
+	if j.Concurrency <= 0 {
+		j.Concurrency = DefaultConcurrency
+	}
+	if j.PDF == "" {
+		j.PDF = PDFRequired
+	}
+	if j.PDFMaxSize <= 0 {
+		j.PDFMaxSize = DefaultPDFMaxSize
+	}
+	if j.DrainTimeout <= 0 {
+		j.DrainTimeout = DefaultDrainTimeout
+	}
+	return j
+}
+
+// Client is what the importer needs of the Amili API client (*amili.Client).
+type Client interface {
+	Authenticate(ctx context.Context) error
+	GetCreditor(ctx context.Context, id string) (*amili.Creditor, error)
+	RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistration) (*amili.InvoiceRegistered, error)
+	RegisterCase(ctx context.Context, r *mapping.CaseRegistration) (*amili.CaseRegistered, error)
+	UploadOriginalInvoice(ctx context.Context, caseID, filename string, open func() (io.ReadCloser, error)) (*amili.Uploaded, error)
+	FindCases(ctx context.Context, q amili.CaseQuery) (*amili.CaseList, error)
+}
+
+// Ledger is what the importer needs of the ledger (*ledger.Ledger).
+type Ledger interface {
+	StartRun(ctx context.Context, job string) (ledger.RunID, error)
+	FinishRun(ctx context.Context, run ledger.RunID, outcome string, counts ledger.Counts) error
+	BeginFile(ctx context.Context, run ledger.RunID, f ledger.FileRecord) (ledger.FileID, *ledger.FileInfo, error)
+	FinishFile(ctx context.Context, id ledger.FileID, outcome ledger.FileOutcome, counts ledger.Counts, errText string) error
+	RecordRowErrors(ctx context.Context, file ledger.FileID, errs []mapping.RowError) error
+	Claim(ctx context.Context, req ledger.ClaimRequest) (ledger.Claim, error)
+	MarkSending(ctx context.Context, id ledger.SubmissionID) error
+	MarkRegistered(ctx context.Context, id ledger.SubmissionID, r ledger.Registered) error
+	MarkUnsent(ctx context.Context, id ledger.SubmissionID, reason string) error
+	MarkRejected(ctx context.Context, id ledger.SubmissionID, reason string) error
+	RecordFailure(ctx context.Context, id ledger.SubmissionID, reason string) error
+	MarkPDF(ctx context.Context, id ledger.SubmissionID, item int, st ledger.PDFState, reason string) (ledger.State, error)
+}
+
+// Source is where files and their PDFs come from (source.Source).
+type Source = source.Source
+
+// Deps are the parts a run works with.
+type Deps struct {
+	Ledger Ledger
+	Client Client
+	// Source is listed by Run; ImportFile takes its source as an argument.
+	Source Source
+	// Logger receives the run's log; nil discards.
+	Logger *slog.Logger
+	// Progress receives a progress bar; nil draws none (cmd sets it only on a terminal).
+	Progress io.Writer
+	// APICalls reports the client's call count so far, for the summary; nil counts none.
+	APICalls func() int64
+	// Now is the clock (nil = time.Now).
+	Now func() time.Time
+}
+
+// ErrCannotStart marks a failure that stops a run for a reason a person must fix: refused
+// credentials, an inactive creditor, a source or ledger that cannot be used. The CLI exits 2.
+var ErrCannotStart = errors.New("run cannot go on")
+
+// Importer is one run in progress: Start it, import files, Close it for the summary.
+type Importer struct {
+	job  Job
+	deps Deps
+	log  *slog.Logger
+	run  ledger.RunID
+
+	startCalls int64
+	started    time.Time
+
+	mu        sync.Mutex
+	sum       Summary
+	creditors map[string]error // creditor id → nil when active, the reason otherwise
+	stopErr   error            // set when the run must stop (unauthorized)
+	progress  *progress
+}
+
+// Run imports every complete file deps.Source lists, oldest first, in one ledger run.
+func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
+	imp, err := Start(ctx, job, deps)
+	if err != nil {
+		return Summary{}, err
+	}
+	files, err := deps.Source.List(ctx)
+	if err != nil {
+		imp.fail(fmt.Errorf("%w: list %s: %w", ErrCannotStart, deps.Source.Describe(), err))
+	}
+	for _, f := range files {
+		if ctx.Err() != nil || imp.stopped() != nil {
+			break
+		}
+		if err := imp.ImportFile(ctx, deps.Source, f.Name); err != nil {
+			imp.fail(err)
+			break
+		}
+	}
+	return imp.Close(ctx)
+}
+
+// Start opens a ledger run and makes the once-per-run checks (Preflight for the job's
+// creditor). Errors wrap ErrCannotStart.
+func Start(ctx context.Context, job Job, deps Deps) (*Importer, error) {
+	job = job.withDefaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	imp := &Importer{
+		job:       job,
+		deps:      deps,
+		log:       deps.Logger.With("job", job.Name),
+		creditors: map[string]error{},
+		started:   deps.Now(),
+	}
+	imp.sum.Job = job.Name
+	imp.sum.Reasons = map[string]int{}
+	if deps.APICalls != nil {
+		imp.startCalls = deps.APICalls()
+	}
+	var creditors []string
+	if job.Mapping.Creditor != "" {
+		creditors = append(creditors, job.Mapping.Creditor)
+	}
+	if err := imp.preflight(ctx, creditors); err != nil {
+		return nil, err
+	}
+	run, err := deps.Ledger.StartRun(ctx, job.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: start run: %w", ErrCannotStart, err)
+	}
+	imp.run = run
+	if deps.Progress != nil {
+		imp.progress = newProgress(deps.Progress)
+	}
+	return imp, nil
+}
+
+// Close records the run's end in the ledger and returns its summary. The error is the one
+// that stopped the run early, if any.
+func (imp *Importer) Close(ctx context.Context) (Summary, error) {
+	imp.mu.Lock()
+	sum := imp.sum
+	stopErr := imp.stopErr
+	imp.mu.Unlock()
+	if imp.progress != nil {
+		imp.progress.done()
+	}
+	if imp.deps.APICalls != nil {
+		sum.APICalls = imp.deps.APICalls() - imp.startCalls
+	}
+	sum.Elapsed = imp.deps.Now().Sub(imp.started)
+	if stopErr == nil && ctx.Err() != nil {
+		sum.Cancelled = true
+	}
+	outcome := ledger.RunOutcomeOK
+	switch {
+	case stopErr != nil:
+		outcome = "failed"
+	case sum.Cancelled:
+		outcome = "interrupted"
+	case !sum.AllDone():
+		outcome = "some_failed"
+	}
+	if err := imp.deps.Ledger.FinishRun(context.WithoutCancel(ctx), imp.run, outcome, sum.Counts); err != nil && stopErr == nil {
+		stopErr = fmt.Errorf("finish run: %w", err)
+	}
+	return sum, stopErr
+}
+
+// fail stops the run with err (the first error wins).
+func (imp *Importer) fail(err error) {
+	imp.mu.Lock()
+	defer imp.mu.Unlock()
+	if imp.stopErr == nil {
+		imp.stopErr = err
+	}
+}
+
+// stopped returns the error that stopped the run, or nil.
+func (imp *Importer) stopped() error {
+	imp.mu.Lock()
+	defer imp.mu.Unlock()
+	return imp.stopErr
+}
+
+// drainContext returns a context that is not cancelled with ctx, so that a call already started
+// and the ledger writes after it complete, but that gives up timeout after ctx is cancelled.
+func drainContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(timeout, cancel)
+		context.AfterFunc(dctx, func() { t.Stop() })
+	})
+	return dctx, func() {
+		stop()
+		cancel()
+	}
+}

@@ -1,0 +1,77 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/amili-import/amili-import/amili"
+)
+
+// Preflight makes the checks a run needs once, not per row: the credentials are accepted and
+// every creditor is active. Amili refuses registrations for an inactive creditor, so finding out
+// first saves a whole file of rejections. Errors wrap ErrCannotStart.
+func Preflight(ctx context.Context, c Client, creditors []string) error {
+	if err := c.Authenticate(ctx); err != nil {
+		return fmt.Errorf("%w: authenticate: %w", ErrCannotStart, err)
+	}
+	for _, id := range creditors {
+		if err := checkCreditor(ctx, c, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrInactiveCreditor is wrapped by the error for a creditor Amili says is not active.
+var ErrInactiveCreditor = errors.New("creditor is not active")
+
+func checkCreditor(ctx context.Context, c Client, id string) error {
+	cr, err := c.GetCreditor(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%w: creditor %s: %w", ErrCannotStart, id, err)
+	}
+	if !cr.IsActive {
+		name := cr.Name
+		if name == "" {
+			name = id
+		}
+		return fmt.Errorf("%w: creditor %s (%s): %w", ErrCannotStart, id, name, ErrInactiveCreditor)
+	}
+	return nil
+}
+
+// preflight authenticates and checks the job's creditors, caching the answers for the run.
+func (imp *Importer) preflight(ctx context.Context, creditors []string) error {
+	if err := imp.deps.Client.Authenticate(ctx); err != nil {
+		return fmt.Errorf("%w: authenticate: %w", ErrCannotStart, err)
+	}
+	return imp.checkCreditors(ctx, creditors)
+}
+
+// checkCreditors asks Amili about each creditor not yet seen in this run.
+func (imp *Importer) checkCreditors(ctx context.Context, creditors []string) error {
+	for _, id := range creditors {
+		imp.mu.Lock()
+		known, seen := imp.creditors[id]
+		imp.mu.Unlock()
+		if seen {
+			if known != nil {
+				return known
+			}
+			continue
+		}
+		err := checkCreditor(ctx, imp.deps.Client, id)
+		if err != nil && amili.ClassOf(err) == amili.Retryable {
+			// A transient failure says nothing about the creditor: do not cache it.
+			return err
+		}
+		imp.mu.Lock()
+		imp.creditors[id] = err
+		imp.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

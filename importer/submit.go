@@ -1,0 +1,424 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/mapping"
+)
+
+// submitAll is the second pass: it streams the registrations again and submits each valid one,
+// at most job.Concurrency at a time calling Amili. After cancellation it starts nothing new and
+// waits for the registrations in flight.
+//
+// Registrations are read in windows. One ledger read tells which of a window are already done
+// (a rerun); those are claimed together in one transaction, without a goroutine or a PDF open
+// of their own. The others open their PDFs first and are claimed one by one, as a required PDF
+// that is missing must stop a row before it is claimed.
+func (f *fileRun) submitAll(ctx context.Context, spool string) error {
+	r, closeFn, err := f.openReader(spool)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	// Two bounds: slots is the registrations calling Amili at once (the job's concurrency);
+	// sem also counts the ones being prepared (PDFs opened, claimed), so that SFTP round trips
+	// and ledger writes overlap with the API calls of the registrations in flight.
+	p := &pass{f: f, ctx: ctx,
+		slots: make(chan struct{}, f.imp.job.Concurrency),
+		sem:   make(chan struct{}, 2*f.imp.job.Concurrency),
+	}
+	defer p.wg.Wait()
+	// Windows are submitted, in order, by one goroutine while the next window is read: the
+	// ledger's work for one overlaps with the parsing of the next.
+	windows := make(chan []*mapping.Registration, 1)
+	var stop atomic.Bool
+	var fwg sync.WaitGroup
+	fwg.Add(1)
+	go func() {
+		defer fwg.Done()
+		for w := range windows {
+			if stop.Load() {
+				continue
+			}
+			p.batch = w
+			if !p.flush() {
+				stop.Store(true)
+			}
+		}
+	}()
+	defer fwg.Wait()
+	defer close(windows)
+	var window []*mapping.Registration
+	for {
+		if ctx.Err() != nil || f.imp.stopped() != nil || stop.Load() {
+			f.leaveUnfinished()
+			return nil
+		}
+		reg, _, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			if len(window) > 0 {
+				windows <- window
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if reg == nil || len(reg.Items) == 0 {
+			continue // refused in the validation pass, already recorded
+		}
+		window = append(window, reg)
+		if len(window) >= claimBatchSize {
+			windows <- window
+			window = nil
+		}
+	}
+}
+
+// sub is one registration on its way: the registration, its ledger row, its PDFs.
+type sub struct {
+	f    *fileRun
+	reg  *mapping.Registration
+	log  *slog.Logger
+	ctx  context.Context // the run's context: cancelled on Ctrl-C
+	lctx context.Context // for ledger writes and calls already started: drains after a cancel
+	id   ledger.SubmissionID
+
+	pdfs    []*pdfFile
+	pdfErrs []error
+	failed  bool // counted as Failed once
+	resends int  // sends after a lookup found nothing; at most one per run
+}
+
+// acquire takes one of the slots that bound the registrations calling Amili at once. It
+// reports false when the run was cancelled first: nothing is sent, the claim waits for the
+// next run.
+func acquire(ctx context.Context, slots chan struct{}) bool {
+	if slots == nil {
+		return true
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func release(slots chan struct{}) {
+	if slots != nil {
+		<-slots
+	}
+}
+
+// newSub makes the state of one registration; done releases it.
+func (f *fileRun) newSub(ctx context.Context, reg *mapping.Registration) (*sub, func()) {
+	lctx, cancel := drainContext(ctx, f.imp.job.DrainTimeout)
+	s := &sub{
+		f: f, reg: reg, ctx: ctx, lctx: lctx,
+		log:     f.log.With("invoice_number", reg.Items[0].InvoiceNumber, "line", reg.Line),
+		pdfs:    make([]*pdfFile, len(reg.Items)),
+		pdfErrs: make([]error, len(reg.Items)),
+	}
+	for i, it := range reg.Items {
+		if it.PDF == "" && f.imp.job.PDF == PDFOptional {
+			s.pdfErrs[i] = errors.New("no PDF named")
+		}
+	}
+	return s, func() {
+		for _, p := range s.pdfs {
+			p.close()
+		}
+		cancel()
+	}
+}
+
+// submit takes one registration through the ledger's state machine. Its PDFs are opened and
+// it is claimed before it takes one of slots; the calls to Amili happen while it holds it.
+func (f *fileRun) submit(ctx context.Context, reg *mapping.Registration, slots chan struct{}) {
+	imp := f.imp
+	s, done := f.newSub(ctx, reg)
+	defer done()
+
+	// PDFs are opened and checked before the claim: under pdf: required a row whose PDF is
+	// missing or bad is refused before anything is recorded as sent.
+	s.openPDFs()
+	if imp.job.PDF == PDFRequired && s.refusePDFs() {
+		return
+	}
+	if ctx.Err() != nil {
+		f.leaveUnfinished()
+		return
+	}
+
+	claim, err := imp.deps.Ledger.Claim(s.lctx, ledger.ClaimRequest{
+		Run: imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind, Creditor: reg.Creditor(), Items: reg.Items,
+	})
+	if err != nil {
+		s.ledgerFailed("claim", err)
+		return
+	}
+	s.handle(claim, slots)
+}
+
+// openPDFs opens and checks each item's PDF; the problems are kept per item.
+func (s *sub) openPDFs() {
+	for i, it := range s.reg.Items {
+		if s.pdfErrs[i] != nil || s.pdfs[i] != nil {
+			continue
+		}
+		s.pdfs[i], s.pdfErrs[i] = openPDF(s.ctx, s.f.src, it.PDF, s.f.imp.job.PDFMaxSize)
+	}
+}
+
+// handle does what the claim says, holding one of slots while it calls Amili.
+func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
+	f := s.f
+	s.id = claim.Submission.ID
+	if claim.Outcome != ledger.ClaimDone && claim.Outcome != ledger.ClaimConflict {
+		if !acquire(s.ctx, slots) {
+			f.leaveUnfinished()
+			return
+		}
+		defer release(slots)
+	}
+	switch claim.Outcome {
+	case ledger.ClaimDone:
+		f.add(func(c *ledger.Counts) { c.AlreadyImported++ })
+	case ledger.ClaimConflict:
+		f.add(func(c *ledger.Counts) { c.Conflicts++ })
+		s.log.Warn("invoice number already imported with other content; not sent",
+			"conflict_invoice_number", claim.ConflictItem, "old_hash", claim.OldHash, "new_hash", claim.NewHash)
+	case ledger.ClaimInDoubt:
+		s.resolve(nil)
+	case ledger.ClaimResume:
+		switch claim.Submission.State {
+		case ledger.StateRegistered:
+			s.upload(claim.Submission.Items)
+		case ledger.StateSending:
+			s.resolve(nil)
+		default:
+			s.send()
+		}
+	case ledger.ClaimNew:
+		s.send()
+	default:
+		s.ledgerFailed("claim", fmt.Errorf("unknown claim outcome %d", claim.Outcome))
+	}
+}
+
+// refusePDFs records the PDF problems of a registration as row errors and reports whether
+// there were any: under pdf: required such a row is never sent.
+func (s *sub) refusePDFs() bool {
+	for _, err := range s.pdfErrs {
+		if transientPDF(err) {
+			// Not the row's fault: nothing is claimed, the file stays for the next run.
+			s.log.Warn("PDF cannot be read now; row left for the next run", "err", err)
+			s.f.add(func(c *ledger.Counts) { c.Failed++ })
+			s.f.leaveUnfinished()
+			return true
+		}
+	}
+	var errs []mapping.RowError
+	for i, err := range s.pdfErrs {
+		if err == nil {
+			continue
+		}
+		errs = append(errs, mapping.RowError{
+			File: s.reg.File, Line: s.reg.Line, Column: "pdf_file", Value: s.reg.Items[i].PDF,
+			Rule: err.Error(), InvoiceNumber: s.reg.Items[i].InvoiceNumber,
+		})
+	}
+	if len(errs) == 0 {
+		return false
+	}
+	if err := s.f.imp.deps.Ledger.RecordRowErrors(s.lctx, s.f.id, errs); err != nil {
+		s.ledgerFailed("record row errors", err)
+		return true
+	}
+	s.f.reject(pdfReason(s.pdfErrs))
+	s.log.Info("row rejected: PDF", "reason", errs[0].Rule)
+	return true
+}
+
+func pdfReason(errs []error) string {
+	for _, err := range errs {
+		var p *pdfProblem
+		if errors.As(err, &p) {
+			return fmt.Sprintf("column %q: %s", "pdf_file", p.rule)
+		}
+		if err != nil {
+			return fmt.Sprintf("column %q: %s", "pdf_file", err.Error())
+		}
+	}
+	return ""
+}
+
+// send makes the registration POST, its intent recorded first.
+func (s *sub) send() {
+	L := s.f.imp.deps.Ledger
+	if s.ctx.Err() != nil {
+		s.f.leaveUnfinished() // cancelled: no new POST; the claim waits for the next run
+		return
+	}
+	if err := L.MarkSending(s.lctx, s.id); err != nil {
+		s.ledgerFailed("mark sending", err)
+		return
+	}
+	reg, err := s.register()
+	if err == nil {
+		if err := L.MarkRegistered(s.lctx, s.id, reg); err != nil {
+			s.ledgerFailed("mark registered", err)
+			return
+		}
+		s.f.add(func(c *ledger.Counts) { c.Registered++ })
+		s.upload(itemsFromRegistered(s.reg.Items, reg))
+		return
+	}
+	reason := err.Error()
+	switch amili.ClassOf(err) {
+	case amili.InDoubt:
+		s.log.Warn("registration outcome unknown; looking it up", "err", err)
+		s.resolve(err)
+	case amili.Permanent:
+		if err := L.MarkRejected(s.lctx, s.id, reason); err != nil {
+			s.ledgerFailed("mark rejected", err)
+			return
+		}
+		s.f.reject(apiReason(err))
+		s.log.Warn("registration rejected by Amili", "err", err)
+	case amili.Unauthorized:
+		s.unsent(reason)
+		s.f.imp.fail(fmt.Errorf("%w: %w", ErrCannotStart, err))
+		s.f.leaveUnfinished()
+	case amili.Retryable:
+		// Refused before Amili acted: safe to send again in a later run.
+		s.unsent(reason)
+		s.failure(reason)
+	default:
+		// Not an answer from Amili (the drain timeout, for one): the outcome is unknown, so
+		// the submission stays in sending and the next run looks it up first.
+		s.failure(reason)
+	}
+}
+
+// resolve looks up a registration whose outcome is unknown, with one GET /cases for all its
+// invoice numbers. Found in full: its ids are recorded and its PDFs uploaded. Not found: it is
+// sent again (once per run). Found in part: rejected for a person to resolve.
+func (s *sub) resolve(cause error) {
+	L := s.f.imp.deps.Ledger
+	found, err := s.lookup()
+	if err != nil {
+		s.log.Warn("in-doubt lookup failed; left for the next run", "err", err)
+		if amili.ClassOf(err) == amili.Unauthorized {
+			s.f.imp.fail(fmt.Errorf("%w: %w", ErrCannotStart, err))
+		}
+		s.failure("in-doubt lookup: " + err.Error())
+		return
+	}
+	switch {
+	case len(found) == len(s.reg.Items):
+		reg := recovered(s.reg, found)
+		if err := L.MarkRegistered(s.lctx, s.id, reg); err != nil {
+			s.ledgerFailed("mark registered", err)
+			return
+		}
+		s.f.add(func(c *ledger.Counts) { c.Registered++; c.InDoubtResolved++ })
+		s.log.Info("in-doubt registration found at Amili", "cases", len(found))
+		items := itemsFromRegistered(s.reg.Items, reg)
+		for i := range items {
+			if cs, ok := found[s.reg.Items[i].InvoiceNumber]; ok && cs.OriginalInvoice != nil {
+				// Attached before the answer was lost: do not upload it twice.
+				if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err == nil {
+					items[i].PDFState = ledger.PDFUploaded
+					s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+				}
+			}
+		}
+		s.upload(items)
+	case len(found) == 0:
+		why := "not found at Amili after an unknown outcome"
+		if cause != nil {
+			why += ": " + cause.Error()
+		}
+		if err := L.MarkUnsent(s.lctx, s.id, why); err != nil {
+			s.ledgerFailed("mark unsent", err)
+			return
+		}
+		if s.resends > 0 {
+			s.failure(why) // at most one more send per run
+			return
+		}
+		s.resends++
+		s.f.add(func(c *ledger.Counts) { c.InDoubtResolved++ })
+		s.send()
+	default:
+		missing := make([]string, 0, len(s.reg.Items))
+		for _, it := range s.reg.Items {
+			if _, ok := found[it.InvoiceNumber]; !ok {
+				missing = append(missing, it.InvoiceNumber)
+			}
+		}
+		reason := fmt.Sprintf("in doubt and only partly found at Amili (%d of %d invoice numbers; missing %v): resolve by hand",
+			len(found), len(s.reg.Items), missing)
+		if err := L.MarkRejected(s.lctx, s.id, reason); err != nil {
+			s.ledgerFailed("mark rejected", err)
+			return
+		}
+		s.f.reject("in doubt and only partly found at Amili: resolve by hand")
+		s.log.Error("in-doubt registration partly found at Amili", "found", len(found), "items", len(s.reg.Items))
+	}
+}
+
+func (s *sub) unsent(reason string) {
+	if err := s.f.imp.deps.Ledger.MarkUnsent(s.lctx, s.id, reason); err != nil {
+		s.ledgerFailed("mark unsent", err)
+	}
+}
+
+// failure records a transient failure: the state stays, a later run resumes, the file is partial.
+func (s *sub) failure(reason string) {
+	if err := s.f.imp.deps.Ledger.RecordFailure(s.lctx, s.id, reason); err != nil {
+		s.log.Error("record failure", "err", err)
+	}
+	if !s.failed {
+		s.failed = true
+		s.f.add(func(c *ledger.Counts) { c.Failed++ })
+	}
+	s.f.leaveUnfinished()
+}
+
+// ledgerFailed stops the run: without the ledger nothing can be sent safely.
+func (s *sub) ledgerFailed(op string, err error) {
+	s.log.Error("ledger write failed", "op", op, "err", err)
+	s.f.imp.fail(fmt.Errorf("%w: ledger: %s: %w", ErrCannotStart, op, err))
+	if !s.failed {
+		s.failed = true
+		s.f.add(func(c *ledger.Counts) { c.Failed++ })
+	}
+	s.f.leaveUnfinished()
+}
+
+// apiReason groups Amili's refusals by message and fields, without values.
+func apiReason(err error) string {
+	var e *amili.Error
+	if errors.As(err, &e) {
+		r := fmt.Sprintf("Amili refused (HTTP %d)", e.StatusCode)
+		if e.Message != "" {
+			r += ": " + e.Message
+		}
+		for _, k := range sortedKeys(e.Fields) {
+			r += fmt.Sprintf("; %s: %s", k, e.Fields[k])
+		}
+		return r
+	}
+	return err.Error()
+}
