@@ -69,6 +69,9 @@ type Auth struct {
 	TokenEnv       string   `yaml:"token_env"`
 	TokenFile      string   `yaml:"token_file"`
 	TokenFields    []string `yaml:"token_fields"` // names of the token in the auth response; default: see README
+	// TokenTTL is the token's assumed lifetime when the auth response states none; 0 (default)
+	// keeps a token until Amili answers 401.
+	TokenTTL Duration `yaml:"token_ttl"`
 }
 
 // SFTP is the default SFTP connection of jobs whose source is sftp.

@@ -37,6 +37,7 @@ type sandboxFlags struct {
 	storm429         float64
 	seed             int64
 	verbose          bool
+	inspect          bool
 }
 
 func runSandbox(ctx context.Context, e *env, args []string) error {
@@ -69,6 +70,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&f.storm429, "storm-429", 0, "fraction of requests answered 429 with Retry-After")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for the fault fractions")
 	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
+	fs.BoolVar(&f.inspect, "inspect", false, "serve GET "+amilitest.InspectPath+": what the sandbox received and holds, issued tokens included (for tests)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: amili-import sandbox [flags]")
 		fmt.Fprintln(e.stderr)
@@ -116,7 +118,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	}
 	srv, err := amilitest.NewServerOn(f.addr, amilitest.Options{
 		Tokens: []string{f.apiKey}, APICodes: keys, SimpleAPICodes: f.apiCodes, TokenTTL: f.tokenTTL,
-		RateLimit: f.rateLimit, Burst: f.burst, Latency: f.latency, Logger: logger,
+		RateLimit: f.rateLimit, Burst: f.burst, Latency: f.latency, Logger: logger, Inspect: f.inspect,
 		Faults: amilitest.Faults{
 			Seed: f.seed, ServerErrorRate: f.serverErrorRate, CommitThenFail: f.commitThenFail,
 			CommitThenDrop: f.commitThenDrop, Storm429: f.storm429, UploadLatency: f.uploadLatency,
@@ -144,6 +146,9 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	}
 	if f.rateLimit > 0 {
 		fmt.Fprintf(w, "Rate limit: %d requests/minute per key, burst %d\n", f.rateLimit, f.burst)
+	}
+	if f.inspect {
+		fmt.Fprintf(w, "Inspection: GET %s%s\n", srv.URL, amilitest.InspectPath)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
 

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/mapping"
+)
+
+// dryRun maps local files without network or ledger and prints what would be sent: each
+// registration's JSON body on a line of its own (or a table for people), then the row errors
+// and a count line. It returns exit 1 when any row is not valid.
+func dryRun(e *env, f *importFlags, files []string) error {
+	cfg := config.Default()
+	if loaded, err := config.Load(f.config, e.getenv); err == nil {
+		cfg = loaded
+	} else if f.config != config.DefaultPath || !errors.Is(err, os.ErrNotExist) {
+		return cannotStart(err)
+	}
+	job, err := importJob(cfg, f)
+	if err != nil {
+		return cannotStart(err)
+	}
+	opts := job.Mapping
+
+	out := e.stdout
+	report := e.stderr // row errors and the count line, so that stdout is JSON only
+	var tw *tabwriter.Writer
+	if f.format == "table" {
+		report = e.stdout
+		tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FILE\tLINE\tKIND\tINVOICE NUMBER\tCUSTOMER\tAMOUNT\tCURRENCY\tPDF")
+	}
+	var regs, bad, fileErrs int
+	var problems []string
+	for _, name := range files {
+		if isSFTPURL(name) {
+			return cannotStart(fmt.Errorf("%s: --dry-run reads local files only", name))
+		}
+		fh, err := os.Open(name)
+		if err != nil {
+			return cannotStart(err)
+		}
+		n, b, probs, err := dryRunFile(fh, filepath.Base(name), opts, out, tw)
+		fh.Close()
+		regs, bad = regs+n, bad+b
+		problems = append(problems, probs...)
+		if err != nil {
+			fileErrs++
+			problems = append(problems, err.Error())
+		}
+	}
+	if tw != nil {
+		tw.Flush()
+	}
+	for _, p := range problems {
+		fmt.Fprintln(report, p)
+	}
+	fmt.Fprintf(report, "%d registrations valid, %d rows with errors, %d files refused\n", regs, bad, fileErrs)
+	if bad > 0 || fileErrs > 0 {
+		return someRowsFailed(nil)
+	}
+	return nil
+}
+
+// dryRunFile prints one file's registrations; it returns the number of valid registrations,
+// of rows with errors, the problems to print, and the file error that stopped it.
+func dryRunFile(r io.Reader, name string, opts mapping.Options, out io.Writer, tw *tabwriter.Writer) (int, int, []string, error) {
+	rd, err := mapping.NewReader(r, name, opts)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	var regs, bad int
+	var problems []string
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	for {
+		reg, rowErrs, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return regs, bad, problems, nil
+		}
+		if err != nil {
+			return regs, bad, problems, err
+		}
+		lines := map[int]bool{}
+		for _, re := range rowErrs {
+			prefix := "error: "
+			if re.Warning {
+				prefix = "warning: "
+			} else if !lines[re.Line] {
+				lines[re.Line] = true
+				bad++
+			}
+			problems = append(problems, prefix+re.Error())
+		}
+		if reg == nil {
+			continue
+		}
+		regs++
+		if tw == nil {
+			if err := enc.Encode(reg.Payload()); err != nil {
+				return regs, bad, problems, err
+			}
+			continue
+		}
+		for _, it := range reg.Items {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", name, reg.Line, reg.Kind, it.InvoiceNumber, it.CustomerName, it.Amount, it.Currency, it.PDF)
+		}
+	}
+}

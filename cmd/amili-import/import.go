@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/importer"
+	"github.com/amili-import/amili-import/source"
+)
+
+func init() {
+	commands["import"] = command{summary: "import CSV files now (local paths or sftp:// URLs)", run: runImport}
+}
+
+// importFlags are the import verb's flags; each overrides the job taken from the config.
+type importFlags struct {
+	config      string
+	job         string
+	kind        string
+	mapping     string
+	account     string
+	creditor    string
+	pdf         string
+	dryRun      bool
+	format      string
+	summary     string
+	concurrency int
+	logLevel    string
+}
+
+func (f *importFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", config.DefaultPath, "config file")
+	fs.StringVar(&f.job, "job", "", "take kind, mapping, creditor and PDF policy from this configured job")
+	fs.StringVar(&f.kind, "kind", "", "invoice or case (default: detect from the header)")
+	fs.StringVar(&f.mapping, "mapping", "", "mapping file for a non-canonical layout")
+	fs.StringVar(&f.account, "account", "", "Amili account id (default amili.account)")
+	fs.StringVar(&f.creditor, "creditor", "", "Amili creditor id (default amili.creditor)")
+	fs.StringVar(&f.pdf, "pdf", "", "PDF policy: required or optional (default required)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "no network, no ledger: print each registration as it would be sent")
+	fs.StringVar(&f.format, "format", "json", "dry-run output: json (one registration per line) or table")
+	fs.StringVar(&f.summary, "summary", "text", "summary format: text or json")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "registrations in flight (default jobs[].concurrency, 4)")
+	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (default log.level)")
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	var f importFlags
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: amili-import import [flags] FILE...
+
+Imports CSV files now: each valid row is registered at Amili exactly once and its PDF attached
+to its case; the ledger remembers everything, so running it again sends nothing twice. FILE is
+a local path or sftp://user@host:port/path/file.csv (connection settings from the config's sftp
+block). Files are left where they are.
+
+Exit status: 0 all rows done, 1 some rows rejected or not done, 2 could not start.
+
+Flags:`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if f.format != "json" && f.format != "table" {
+		return cannotStart(fmt.Errorf("--format %q: want json or table", f.format))
+	}
+	if f.summary != "text" && f.summary != "json" {
+		return cannotStart(fmt.Errorf("--summary %q: want text or json", f.summary))
+	}
+	if f.dryRun {
+		return dryRun(e, &f, fs.Args())
+	}
+
+	cfg, err := config.Load(f.config, e.getenv)
+	if err != nil {
+		return cannotStart(err)
+	}
+	job, err := importJob(cfg, &f)
+	if err != nil {
+		return cannotStart(err)
+	}
+	if job.Mapping.Account == "" {
+		return cannotStart(errors.New("amili.account is not set"))
+	}
+	logger, err := newLogger(e, cfg, f.logLevel)
+	if err != nil {
+		return cannotStart(err)
+	}
+	// Every file is checked before anything is sent: a typo must not leave half an import.
+	for _, arg := range fs.Args() {
+		if isSFTPURL(arg) {
+			if _, err := source.ParseURL(arg); err != nil {
+				return cannotStart(err)
+			}
+			continue
+		}
+		if fi, err := os.Stat(arg); err != nil {
+			return cannotStart(err)
+		} else if !fi.Mode().IsRegular() {
+			return cannotStart(fmt.Errorf("%s: not a regular file", arg))
+		}
+	}
+
+	w, err := wire(ctx, cfg, logger, nil)
+	if err != nil {
+		return cannotStart(err)
+	}
+	defer w.Close()
+	deps := w.deps(e.stderr)
+	imp, err := importer.Start(ctx, job, deps)
+	if err != nil {
+		return cannotStart(err)
+	}
+	var runErr error
+	for _, arg := range fs.Args() {
+		src, name, err := oneShotSource(ctx, cfg, arg, logger)
+		if err != nil {
+			runErr = fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
+			break
+		}
+		err = imp.ImportFile(ctx, src, name)
+		src.Close()
+		if err != nil {
+			runErr = err
+			break
+		}
+	}
+	sum, err := imp.Close(ctx)
+	if runErr == nil {
+		runErr = err
+	}
+	if err := writeSummary(e.stdout, sum, f.summary); err != nil {
+		return err
+	}
+	return exitFor(sum, runErr)
+}
+
+// exitFor maps a run's end to the exit codes: 2 when it could not go on, 1 when rows are not
+// done, 0 otherwise.
+func exitFor(sum importer.Summary, err error) error {
+	switch {
+	case err != nil && errors.Is(err, importer.ErrCannotStart):
+		return cannotStart(err)
+	case err != nil && errors.Is(err, context.Canceled):
+		return someRowsFailed(errors.New("interrupted; the next run resumes"))
+	case err != nil:
+		return someRowsFailed(err)
+	case !sum.AllDone():
+		return someRowsFailed(nil)
+	}
+	return nil
+}
+
+func writeSummary(w io.Writer, sum importer.Summary, format string) error {
+	if format == "json" {
+		return sum.WriteJSON(w)
+	}
+	return sum.WriteText(w)
+}
+
+// importJob is the job an import runs: a configured job (--job), or the amili defaults, with
+// the flags on top.
+func importJob(cfg *config.Config, f *importFlags) (importer.Job, error) {
+	var cj config.Job
+	if f.job != "" {
+		found := false
+		for _, j := range cfg.Jobs {
+			if j.Name == f.job {
+				cj, found = j, true
+			}
+		}
+		if !found {
+			return importer.Job{}, fmt.Errorf("no job %q in %s", f.job, cfg.Path)
+		}
+	} else {
+		cj.Name = "import"
+	}
+	override := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	override(&cj.Kind, f.kind)
+	override(&cj.Mapping, f.mapping)
+	override(&cj.Account, f.account)
+	override(&cj.Creditor, f.creditor)
+	override(&cj.PDF, f.pdf)
+	if f.concurrency > 0 {
+		cj.Concurrency = f.concurrency
+	}
+	job, err := jobFromConfig(cfg, cj)
+	if err != nil {
+		return job, err
+	}
+	job.Move = false // one-shot files belong to the user: leave them in place
+	return job, nil
+}
+
+func isSFTPURL(s string) bool { return strings.HasPrefix(s, "sftp://") }
+
+// oneShotSource is a source holding just one file given on the command line, and the file's
+// name in it.
+func oneShotSource(ctx context.Context, cfg *config.Config, arg string, logger logger) (source.Source, string, error) {
+	if isSFTPURL(arg) {
+		u, err := source.ParseURL(arg)
+		if err != nil {
+			return nil, "", err
+		}
+		src, err := dialURL(ctx, cfg, u, logger)
+		if err != nil {
+			return nil, "", err
+		}
+		return src, u.File, nil
+	}
+	abs, err := filepath.Abs(arg)
+	if err != nil {
+		return nil, "", err
+	}
+	src, err := source.NewLocal(source.Options{
+		Dir: filepath.ToSlash(filepath.Dir(abs)), Patterns: []string{filepath.Base(abs)},
+		After: source.AfterLeave, Logger: logger,
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return src, filepath.Base(abs), nil
+}

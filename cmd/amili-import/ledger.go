@@ -1,0 +1,386 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/ledger"
+)
+
+func init() {
+	commands["ledger"] = command{summary: "list, show or back up what the ledger holds", run: runLedger}
+}
+
+const ledgerUsage = `Usage:
+  amili-import ledger list [--state S[,S]] [--since T] [--creditor C] [--limit N] [--json]
+  amili-import ledger show INVOICE_NUMBER [--creditor C] [--json]
+  amili-import ledger backup FILE
+
+list    the submissions (one registration each), oldest first; --since keeps those changed since T
+show    one invoice number's submission, its items and its whole history
+backup  a consistent copy of the ledger to FILE (which must not exist), safe while imports run
+
+States: claimed, sending, registered, uploaded, no_pdf, rejected.
+T is 2006-01-02 (midnight UTC) or RFC 3339.
+The ledger is ledger.path from the config (default ./amili-import.db); --ledger overrides it.
+
+Flags:`
+
+// ledgerFlags are the flags every ledger subcommand accepts.
+type ledgerFlags struct {
+	config, ledger  string
+	state, creditor string
+	since           string
+	limit           int
+	json            bool
+}
+
+func runLedger(ctx context.Context, e *env, args []string) error {
+	var f ledgerFlags
+	fs := flag.NewFlagSet("ledger", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&f.config, "config", config.DefaultPath, "config file (its ledger.path and ledger.busy_timeout)")
+	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path from the config)")
+	fs.StringVar(&f.state, "state", "", "list: only these states, comma-separated")
+	fs.StringVar(&f.since, "since", "", "list: only submissions changed since T")
+	fs.StringVar(&f.creditor, "creditor", "", "only this creditor")
+	fs.IntVar(&f.limit, "limit", 0, "list: only the newest N (0: all)")
+	fs.BoolVar(&f.json, "json", false, "print JSON for scripts instead of a table")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), ledgerUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return errUsage
+	}
+	if len(pos) == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	sub, rest := pos[0], pos[1:]
+	want := map[string]int{"list": 0, "show": 1, "backup": 1}
+	n, ok := want[sub]
+	if !ok || len(rest) != n {
+		fs.Usage()
+		return errUsage
+	}
+	path, busy, err := ledgerPath(f, fs)
+	if err != nil {
+		return cannotStart(err)
+	}
+	lg, err := ledger.Open(ctx, path, ledger.Options{ReadOnly: true, BusyTimeout: busy})
+	if err != nil {
+		return cannotStart(err)
+	}
+	defer lg.Close()
+	switch sub {
+	case "list":
+		return ledgerList(ctx, e.stdout, lg, f)
+	case "show":
+		return ledgerShow(ctx, e.stdout, lg, rest[0], f)
+	default:
+		if err := lg.Backup(ctx, rest[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "ledger %s backed up to %s\n", lg.Path(), rest[0])
+		return nil
+	}
+}
+
+// parseInterspersed parses flags that may come before or after the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// ledgerPath finds the ledger: --ledger, else ledger.path of the config. A missing default
+// config means the defaults; a config named with --config must load.
+func ledgerPath(f ledgerFlags, set *flag.FlagSet) (string, time.Duration, error) {
+	explicit := false
+	set.Visit(func(fl *flag.Flag) {
+		if fl.Name == "config" {
+			explicit = true
+		}
+	})
+	path, busy := "", time.Duration(0)
+	if _, err := os.Stat(f.config); err == nil || explicit {
+		cfg, err := config.Load(f.config, nil)
+		if err != nil {
+			if f.ledger == "" {
+				return "", 0, err
+			}
+		} else {
+			path, busy = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D()
+		}
+	}
+	if f.ledger != "" {
+		path = f.ledger
+	}
+	if path == "" {
+		path = config.DefaultLedgerPath
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", 0, fmt.Errorf("no ledger at %s (set ledger.path in the config or pass --ledger)", path)
+	}
+	return path, busy, nil
+}
+
+// parseWhen reads 2006-01-02 (midnight UTC) or RFC 3339.
+func parseWhen(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want 2006-01-02 or RFC 3339", s)
+}
+
+func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFlags) error {
+	filter := ledger.SubmissionFilter{Creditor: f.creditor, Limit: f.limit}
+	if f.state != "" {
+		for _, s := range strings.Split(f.state, ",") {
+			st := ledger.State(strings.TrimSpace(s))
+			if !knownState(st) {
+				return cannotStart(fmt.Errorf("--state %q: not one of claimed, sending, registered, uploaded, no_pdf, rejected", s))
+			}
+			filter.States = append(filter.States, st)
+		}
+	}
+	if f.since != "" {
+		t, err := parseWhen(f.since)
+		if err != nil {
+			return cannotStart(err)
+		}
+		filter.Updated.Since = t
+	}
+	subs, err := lg.Submissions(ctx, filter)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		out := make([]submissionJSON, len(subs))
+		for i, s := range subs {
+			out[i] = toSubmissionJSON(s)
+		}
+		return writeJSON(w, out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tKIND\tCREDITOR\tINVOICE NUMBERS\tAMOUNT\tATTEMPTS\tUPDATED\tLAST ERROR")
+	for _, s := range subs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.State, s.Kind, s.Creditor, numbers(s),
+			amounts(s), s.Attempts, s.Updated.UTC().Format(time.RFC3339), oneLine(s.LastError, 60))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d submissions\n", len(subs))
+	return nil
+}
+
+func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number string, f ledgerFlags) error {
+	creditor := f.creditor
+	if creditor == "" {
+		cs, err := lg.FindCreditors(ctx, number)
+		if err != nil {
+			return err
+		}
+		switch len(cs) {
+		case 0:
+			return fmt.Errorf("invoice number %q is not in the ledger %s", number, lg.Path())
+		case 1:
+			creditor = cs[0]
+		default:
+			return fmt.Errorf("invoice number %q is held for several creditors (%s): choose one with --creditor",
+				number, strings.Join(cs, ", "))
+		}
+	}
+	s, events, err := lg.History(ctx, creditor, number)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return fmt.Errorf("invoice number %q of creditor %q is not in the ledger %s", number, creditor, lg.Path())
+	}
+	if err != nil {
+		return err
+	}
+	if f.json {
+		out := struct {
+			submissionJSON
+			Events []eventJSON `json:"events"`
+		}{submissionJSON: toSubmissionJSON(s)}
+		for _, ev := range events {
+			out.Events = append(out.Events, eventJSON{At: ev.At, Run: int64(ev.Run), From: string(ev.From), To: string(ev.To), Detail: ev.Detail})
+		}
+		return writeJSON(w, out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "Submission\t%d (%s)\n", s.ID, s.Kind)
+	fmt.Fprintf(tw, "Creditor\t%s\n", s.Creditor)
+	fmt.Fprintf(tw, "State\t%s\n", s.State)
+	if s.RegistrationID != "" {
+		fmt.Fprintf(tw, "Registration\t%s\n", s.RegistrationID)
+	}
+	if s.InvoiceID != "" {
+		fmt.Fprintf(tw, "Invoice\t%s\n", s.InvoiceID)
+	}
+	fmt.Fprintf(tw, "Attempts\t%d\n", s.Attempts)
+	if s.LastError != "" {
+		fmt.Fprintf(tw, "Last error\t%s\n", oneLine(s.LastError, 200))
+	}
+	fmt.Fprintf(tw, "File, line\t#%d, %d\n", s.FileID, s.Line)
+	fmt.Fprintf(tw, "Created\t%s\n", s.Created.UTC().Format(time.RFC3339))
+	fmt.Fprintf(tw, "Updated\t%s\n", s.Updated.UTC().Format(time.RFC3339))
+	tw.Flush()
+	fmt.Fprintln(w, "\nItems:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "INVOICE NUMBER\tAMOUNT\tCUSTOMER\tCASE\tOCR\tPDF\tPDF STATE")
+	for _, it := range s.Items {
+		pdf := string(it.PDFState)
+		if it.PDFError != "" {
+			pdf += ": " + oneLine(it.PDFError, 60)
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\n", it.InvoiceNumber, it.Amount, it.Currency, it.CustomerName,
+			it.CaseID, it.OCRNumber, it.PDF, pdf)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nHistory:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tRUN\tFROM\tTO\tDETAIL")
+	for _, ev := range events {
+		from := string(ev.From)
+		if from == "" {
+			from = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", ev.At.UTC().Format(time.RFC3339), ev.Run, from, ev.To, oneLine(ev.Detail, 100))
+	}
+	return tw.Flush()
+}
+
+func knownState(s ledger.State) bool {
+	switch s {
+	case ledger.StateClaimed, ledger.StateSending, ledger.StateRegistered, ledger.StateUploaded, ledger.StateNoPDF, ledger.StateRejected:
+		return true
+	}
+	return false
+}
+
+// numbers lists a submission's invoice numbers, shortened for a table.
+func numbers(s ledger.Submission) string {
+	ns := make([]string, len(s.Items))
+	for i, it := range s.Items {
+		ns[i] = it.InvoiceNumber
+	}
+	return oneLine(strings.Join(ns, ","), 40)
+}
+
+// amounts sums a submission's items per currency, exactly, in öre.
+func amounts(s ledger.Submission) string {
+	sums := map[string]int64{}
+	for _, it := range s.Items {
+		sums[it.Currency] += int64(it.Amount)
+	}
+	curs := make([]string, 0, len(sums))
+	for c := range sums {
+		curs = append(curs, c)
+	}
+	sort.Strings(curs)
+	parts := make([]string, len(curs))
+	for i, c := range curs {
+		parts[i] = fmt.Sprintf("%s %s", amountString(sums[c]), c)
+	}
+	return strings.Join(parts, " + ")
+}
+
+func amountString(ore int64) string {
+	sign := ""
+	if ore < 0 {
+		sign, ore = "-", -ore
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, ore/100, ore%100)
+}
+
+// oneLine keeps a text to one line of at most n runes.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+type submissionJSON struct {
+	ID             int64      `json:"id"`
+	Kind           string     `json:"kind"`
+	Creditor       string     `json:"creditor"`
+	State          string     `json:"state"`
+	RegistrationID string     `json:"registration_id,omitempty"`
+	InvoiceID      string     `json:"invoice_id,omitempty"`
+	Attempts       int        `json:"attempts"`
+	LastError      string     `json:"last_error,omitempty"`
+	FileID         int64      `json:"file_id,omitempty"`
+	Line           int        `json:"line,omitempty"`
+	Created        time.Time  `json:"created"`
+	Updated        time.Time  `json:"updated"`
+	Items          []itemJSON `json:"items"`
+}
+
+type itemJSON struct {
+	InvoiceNumber string `json:"invoice_number"`
+	AmountOre     int64  `json:"amount_ore"`
+	Amount        string `json:"amount"`
+	Currency      string `json:"currency"`
+	CustomerName  string `json:"customer_name,omitempty"`
+	PDF           string `json:"pdf,omitempty"`
+	ContentHash   string `json:"content_hash"`
+	CaseID        string `json:"case_id,omitempty"`
+	OCRNumber     string `json:"ocr_number,omitempty"`
+	PDFState      string `json:"pdf_state"`
+	PDFError      string `json:"pdf_error,omitempty"`
+}
+
+type eventJSON struct {
+	At     time.Time `json:"at"`
+	Run    int64     `json:"run,omitempty"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+func toSubmissionJSON(s ledger.Submission) submissionJSON {
+	out := submissionJSON{ID: int64(s.ID), Kind: string(s.Kind), Creditor: s.Creditor, State: string(s.State),
+		RegistrationID: s.RegistrationID, InvoiceID: s.InvoiceID, Attempts: s.Attempts, LastError: s.LastError,
+		FileID: int64(s.FileID), Line: s.Line, Created: s.Created.UTC(), Updated: s.Updated.UTC(), Items: []itemJSON{}}
+	for _, it := range s.Items {
+		out.Items = append(out.Items, itemJSON{InvoiceNumber: it.InvoiceNumber, AmountOre: int64(it.Amount),
+			Amount: it.Amount.String(), Currency: it.Currency, CustomerName: it.CustomerName, PDF: it.PDF,
+			ContentHash: it.ContentHash, CaseID: it.CaseID, OCRNumber: it.OCRNumber, PDFState: string(it.PDFState), PDFError: it.PDFError})
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/mapping"
+)
+
+// ledgerFixture makes a ledger with one uploaded invoice (INV-1), one rejected case
+// registration (D-1, D-2) and INV-9 held by two creditors.
+func ledgerFixture(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "amili-import.db")
+	lg, err := ledger.Open(ctx, path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	run, _ := lg.StartRun(ctx, "main")
+	file, _, _ := lg.BeginFile(ctx, run, ledger.FileRecord{Path: "in/invoices.csv", Size: 10, SHA256: "abc"})
+	claim := func(kind mapping.Kind, creditor string, items ...mapping.Item) ledger.SubmissionID {
+		c, err := lg.Claim(ctx, ledger.ClaimRequest{Run: run, File: file, Line: 2, Kind: kind, Creditor: creditor, Items: items})
+		if err != nil || c.Outcome != ledger.ClaimNew {
+			t.Fatalf("claim: %v %v", c.Outcome, err)
+		}
+		return c.Submission.ID
+	}
+	inv := claim(mapping.KindInvoice, "cred-A", mapping.Item{InvoiceNumber: "INV-1", Amount: 125050, Currency: "SEK", CustomerName: "Anna Andersson", PDF: "INV-1.pdf", ContentHash: "h1"})
+	lg.MarkSending(ctx, inv)
+	lg.MarkRegistered(ctx, inv, ledger.Registered{RegistrationID: "reg-77", InvoiceID: "inv-77", Cases: []ledger.CaseRef{{CaseID: "case-77", OCRNumber: "7701"}}})
+	lg.MarkPDF(ctx, inv, 0, ledger.PDFUploaded, "")
+	cs := claim(mapping.KindCase, "cred-A",
+		mapping.Item{InvoiceNumber: "D-1", Amount: 1000, Currency: "SEK", ContentHash: "d1"},
+		mapping.Item{InvoiceNumber: "D-2", Amount: 2005, Currency: "SEK", ContentHash: "d2"})
+	lg.MarkSending(ctx, cs)
+	lg.MarkRejected(ctx, cs, "422 customer.id_number: invalid")
+	claim(mapping.KindInvoice, "cred-A", mapping.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "x"})
+	claim(mapping.KindInvoice, "cred-B", mapping.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "y"})
+	return path
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestLedgerList(t *testing.T) {
+	path := ledgerFixture(t)
+	code, out, errOut := runCLI(t, "ledger", "list", "--ledger", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"STATE", "INVOICE NUMBERS", "INV-1", "uploaded", "1250.50 SEK", "D-1,D-2", "30.05 SEK", "rejected", "422 customer.id_number: invalid", "4 submissions"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list output lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, _ = runCLI(t, "ledger", "list", "--state", "rejected", "--json", "--ledger", path)
+	var subs []submissionJSON
+	if err := json.Unmarshal([]byte(out), &subs); err != nil || code != 0 {
+		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+	}
+	if len(subs) != 1 || subs[0].State != "rejected" || len(subs[0].Items) != 2 || subs[0].Items[1].AmountOre != 2005 {
+		t.Errorf("rejected list = %+v", subs)
+	}
+
+	code, out, _ = runCLI(t, "ledger", "list", "--creditor", "cred-B", "--json", "--ledger", path)
+	json.Unmarshal([]byte(out), &subs)
+	if code != 0 || len(subs) != 1 || subs[0].Items[0].ContentHash != "y" {
+		t.Errorf("creditor filter: exit %d, %+v", code, subs)
+	}
+	code, out, _ = runCLI(t, "ledger", "list", "--since", "2999-01-01", "--ledger", path)
+	if code != 0 || !strings.Contains(out, "0 submissions") {
+		t.Errorf("--since in the future: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "list", "--state", "lost", "--ledger", path); code != 2 || !strings.Contains(errOut, "lost") {
+		t.Errorf("bad state: exit %d, %s", code, errOut)
+	}
+}
+
+func TestLedgerShow(t *testing.T) {
+	path := ledgerFixture(t)
+	code, out, errOut := runCLI(t, "ledger", "show", "INV-1", "--ledger", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"reg-77", "case-77", "7701", "Anna Andersson", "History:", "claimed from in/invoices.csv line 2",
+		"sending", "registered reg-77", "pdf INV-1: uploaded", "every PDF handled"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, "ledger", "show", "--json", "--ledger", path, "D-2")
+	var got struct {
+		submissionJSON
+		Events []eventJSON `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if got.State != "rejected" || len(got.Events) != 3 || got.Events[2].To != "rejected" || got.Events[0].From != "" {
+		t.Errorf("show D-2 = %+v", got)
+	}
+
+	if code, _, errOut := runCLI(t, "ledger", "show", "INV-9", "--ledger", path); code != 2 || !strings.Contains(errOut, "cred-A, cred-B") {
+		t.Errorf("number of two creditors: exit %d, %s", code, errOut)
+	}
+	if code, out, _ := runCLI(t, "ledger", "show", "INV-9", "--creditor", "cred-B", "--ledger", path); code != 0 || !strings.Contains(out, "cred-B") {
+		t.Errorf("with --creditor: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "show", "NOPE", "--ledger", path); code != 2 || !strings.Contains(errOut, `"NOPE" is not in the ledger`) {
+		t.Errorf("unknown number: exit %d, %s", code, errOut)
+	}
+}
+
+func TestLedgerBackupAndConfig(t *testing.T) {
+	path := ledgerFixture(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "amili-import.yaml")
+	if err := os.WriteFile(cfg, []byte("ledger:\n  path: "+path+"\n  busy_timeout: 2s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "copy.db")
+	code, out, errOut := runCLI(t, "ledger", "backup", dst, "--config", cfg)
+	if code != 0 || !strings.Contains(out, dst) {
+		t.Fatalf("backup: exit %d, %s %s", code, out, errOut)
+	}
+	if st, err := os.Stat(dst); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v %v", st, err)
+	}
+	code, out, errOut = runCLI(t, "ledger", "list", "--ledger", dst)
+	if code != 0 || !strings.Contains(out, "4 submissions") {
+		t.Errorf("list of the copy: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "ledger", "backup", dst, "--ledger", path); code == 0 {
+		t.Errorf("backup over an existing file succeeded: %s", errOut)
+	}
+}
+
+func TestLedgerUsage(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "none.db")
+	if code, _, errOut := runCLI(t, "ledger", "list", "--ledger", missing); code != 2 || !strings.Contains(errOut, "no ledger at "+missing) {
+		t.Errorf("missing ledger: exit %d, %s", code, errOut)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("listing a missing ledger created it")
+	}
+	for _, args := range [][]string{{"ledger"}, {"ledger", "frob"}, {"ledger", "show"}, {"ledger", "list", "extra"}} {
+		if code, _, errOut := runCLI(t, args...); code != 2 || !strings.Contains(errOut, "Usage:") {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
+}

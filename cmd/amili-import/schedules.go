@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/schedules"
+)
+
+func init() {
+	commands["schedules"] = command{summary: "print when each job and report runs next", run: runSchedules}
+}
+
+func runSchedules(_ context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("schedules", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	cfgPath := fs.String("config", config.DefaultPath, "config file")
+	count := fs.Int("count", 3, "how many runs to show per job and report")
+	from := fs.String("from", "", "show runs after this time (RFC 3339, e.g. 2026-03-28T12:00:00+01:00; default now)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), `Usage: amili-import schedules [flags]
+
+Prints each job's and report's schedule and its next runs in the configured time_zone, with the
+daylight-saving rule applied (a run in the spring-forward gap moves to the end of the gap; a
+run in the repeated autumn hour runs once).
+
+Flags:`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		if err == nil {
+			fs.Usage()
+		}
+		return errUsage
+	}
+	if *count < 1 {
+		return cannotStart(fmt.Errorf("--count %d: want at least 1", *count))
+	}
+	now := time.Now()
+	if *from != "" {
+		t, err := time.Parse(time.RFC3339, *from)
+		if err != nil {
+			return cannotStart(fmt.Errorf("--from %q: want RFC 3339, e.g. 2026-03-28T12:00:00+01:00", *from))
+		}
+		now = t
+	}
+	cfg, err := config.Load(*cfgPath, e.getenv)
+	if err != nil {
+		return cannotStart(err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return cannotStart(err)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "KIND\tNAME\tSCHEDULE\tNEXT RUNS (%s)\n", loc)
+	line := func(kind, name, spec string, enabled bool) error {
+		switch {
+		case !enabled:
+			fmt.Fprintf(tw, "%s\t%s\t%s\tdisabled\n", kind, name, orDash(spec))
+			return nil
+		case spec == "":
+			fmt.Fprintf(tw, "%s\t%s\t-\tnot scheduled (amili-import run %s)\n", kind, name, name)
+			return nil
+		}
+		sched, err := schedules.Parse(spec, loc)
+		if err != nil {
+			return fmt.Errorf("%s %s: schedule: %w", kind, name, err)
+		}
+		var runs []string
+		for _, t := range schedules.NextRuns(sched, now, *count) {
+			runs = append(runs, t.In(loc).Format("2006-01-02 15:04 MST"))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", kind, name, spec, strings.Join(runs, ", "))
+		return nil
+	}
+	for _, j := range cfg.Jobs {
+		if err := line("job", j.Name, j.Schedule, j.IsEnabled()); err != nil {
+			return cannotStart(err)
+		}
+	}
+	for _, r := range cfg.Reports {
+		if err := line("report", r.Name, r.Schedule, true); err != nil {
+			return cannotStart(err)
+		}
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

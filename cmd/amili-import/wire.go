@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"github.com/amili-import/amili-import/metrics"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/importer"
+	"github.com/amili-import/amili-import/internal/logging"
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/source"
+)
+
+// logger is the one logger type of the binary.
+type logger = *slog.Logger
+
+// newLogger builds the logger from the config's log block; level overrides log.level.
+func newLogger(e *env, cfg *config.Config, level string) (logger, error) {
+	opts := logging.Options{Level: cfg.Log.Level, Format: cfg.Log.Format}
+	if level != "" {
+		opts.Level = level
+	}
+	return logging.New(e.stderr, opts)
+}
+
+// wired holds what a run talks to: the ledger and the API client.
+type wired struct {
+	ledger *ledger.Ledger
+	client *amili.Client
+	log    logger
+}
+
+// wire opens the ledger and builds the client from cfg. The client does not contact Amili
+// until the importer's preflight authenticates.
+func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metrics) (*wired, error) {
+	client, err := newClient(cfg, log, m)
+	if err != nil {
+		return nil, err
+	}
+	lg, err := ledger.Open(ctx, cfg.Ledger.Path, ledger.Options{BusyTimeout: cfg.Ledger.BusyTimeout.D(), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	return &wired{ledger: lg, client: client, log: log}, nil
+}
+
+// newClient builds the API client from cfg, counting its calls in m when m is not nil.
+func newClient(cfg *config.Config, log logger, m *metrics.Metrics) (*amili.Client, error) {
+	cc, err := clientConfig(cfg, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	if m != nil {
+		cc.OnCall = func(ci amili.CallInfo) { m.ObserveCall(ci.Endpoint, ci.Status, ci.Duration, ci.RateLimitWait) }
+	}
+	client, err := amili.New(cc)
+	if err != nil {
+		return nil, fmt.Errorf("amili client: %w", err)
+	}
+	return client, nil
+}
+
+func (w *wired) Close() error { return w.ledger.Close() }
+
+// deps are the importer's parts; a progress bar is drawn only when stderr is a terminal.
+func (w *wired) deps(stderr io.Writer) importer.Deps {
+	d := importer.Deps{
+		Ledger:   w.ledger,
+		Client:   w.client,
+		Logger:   w.log,
+		APICalls: func() int64 { return totalCalls(w.client.Stats()) },
+	}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		d.Progress = stderr
+	}
+	return d
+}
+
+// clientConfig turns the config's amili block into the client's configuration, reading the
+// secrets it references. getenv nil means os.Getenv.
+func clientConfig(cfg *config.Config, getenv func(string) string, log logger) (amili.Config, error) {
+	a := cfg.Amili
+	auth := amili.AuthConfig{
+		Method:       a.Auth.Method,
+		Algorithm:    a.Auth.Algorithm,
+		APICodeField: a.Auth.APICodeField,
+		TokenFields:  a.Auth.TokenFields,
+		TokenTTL:     a.Auth.TokenTTL.D(),
+	}
+	var err error
+	if a.Auth.APICodeEnv != "" || a.Auth.APICodeFile != "" {
+		if auth.APICode, err = config.ReadSecret(a.Auth.APICodeEnv, a.Auth.APICodeFile, getenv); err != nil {
+			return amili.Config{}, fmt.Errorf("amili.auth api code: %w", err)
+		}
+	}
+	if a.Auth.TokenEnv != "" || a.Auth.TokenFile != "" {
+		if auth.Token, err = config.ReadSecret(a.Auth.TokenEnv, a.Auth.TokenFile, getenv); err != nil {
+			return amili.Config{}, fmt.Errorf("amili.auth token: %w", err)
+		}
+	}
+	if a.Auth.PrivateKeyFile != "" {
+		if auth.PrivateKeyPEM, err = os.ReadFile(a.Auth.PrivateKeyFile); err != nil {
+			return amili.Config{}, fmt.Errorf("amili.auth.private_key_file: %w", err)
+		}
+	}
+	paths := amili.DefaultPaths()
+	for k, v := range a.Paths {
+		dst := map[string]*string{
+			"authenticate":           &paths.Authenticate,
+			"invoice_registrations":  &paths.InvoiceRegistrations,
+			"case_registrations":     &paths.CaseRegistrations,
+			"media_upload":           &paths.MediaUpload,
+			"cases":                  &paths.Cases,
+			"case":                   &paths.Case,
+			"creditors":              &paths.Creditor,
+			"creditor_payments":      &paths.Payments,
+			"creditor_creditings":    &paths.Creditings,
+			"creditor_cancellations": &paths.Cancellations,
+		}[k]
+		if dst == nil {
+			return amili.Config{}, fmt.Errorf("amili.paths: unknown key %q", k)
+		}
+		*dst = v
+	}
+	return amili.Config{
+		BaseURL:      a.BaseURL,
+		Auth:         auth,
+		Paths:        paths,
+		Timeout:      a.Timeout.D(),
+		RateLimit:    float64(a.RateLimitPerMinute),
+		Burst:        a.Burst,
+		MaxAttempts:  a.MaxAttempts,
+		MaxRetryTime: a.MaxRetryTime.D(),
+		UserAgent:    a.UserAgent,
+		Logger:       log,
+	}, nil
+}
+
+// jobFromConfig is the importer's view of a configured job.
+func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
+	job := importer.Job{
+		Name:        cj.Name,
+		Concurrency: cj.Concurrency,
+		PDF:         importer.PDFPolicy(cj.PDF),
+		PDFMaxSize:  int64(cj.PDFMaxSize),
+		Move:        cj.Source.After != string(source.AfterLeave),
+		Mapping: mapping.Options{
+			Kind:      mapping.Kind(cj.Kind),
+			Account:   firstOf(cj.Account, cfg.Amili.Account),
+			Creditor:  firstOf(cj.Creditor, cfg.Amili.Creditor),
+			IDNumbers: mapping.IDPolicy(cj.IDNumbers),
+		},
+	}
+	switch job.Mapping.Kind {
+	case "", mapping.KindInvoice, mapping.KindCase:
+	default:
+		return job, fmt.Errorf("job %q: kind %q: want invoice or case", cj.Name, cj.Kind)
+	}
+	switch job.PDF {
+	case "", importer.PDFRequired, importer.PDFOptional:
+	default:
+		return job, fmt.Errorf("job %q: pdf %q: want required or optional", cj.Name, cj.PDF)
+	}
+	if cj.Mapping != "" {
+		l, err := mapping.LoadLayout(cj.Mapping)
+		if err != nil {
+			return job, fmt.Errorf("job %q: mapping: %w", cj.Name, err)
+		}
+		job.Mapping.Layout = l
+	}
+	return job, nil
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// sourceOptions is the source package's view of a job's source block.
+func sourceOptions(cj config.Job, log logger) source.Options {
+	s := cj.Source
+	return source.Options{
+		Dir:        s.Dir,
+		Patterns:   s.Patterns,
+		MinAge:     s.MinAge.D(),
+		DoneMarker: s.DoneMarker,
+		PDFDir:     s.PDFDir,
+		ArchiveDir: s.ArchiveDir,
+		ErrorDir:   s.ErrorDir,
+		After:      source.After(s.After),
+		Logger:     log,
+	}
+}
+
+// jobSource opens a job's source: a local directory or an SFTP connection.
+func jobSource(ctx context.Context, cfg *config.Config, cj config.Job, log logger) (source.Source, error) {
+	opts := sourceOptions(cj, log)
+	if cj.Source.Type != "sftp" {
+		return source.NewLocal(opts)
+	}
+	sc := cfg.SFTP
+	if cj.Source.SFTP != nil {
+		sc = *cj.Source.SFTP // config has laid the job's keys over the top-level block
+	}
+	conn, err := sftpConfig(sc, nil)
+	if err != nil {
+		return nil, err
+	}
+	return source.DialSFTP(ctx, conn, opts)
+}
+
+// dialURL connects to the SFTP server of a one-shot sftp:// file, with the keys and host-key
+// settings of the config's sftp block.
+func dialURL(ctx context.Context, cfg *config.Config, u source.URL, log logger) (source.Source, error) {
+	sc := cfg.SFTP
+	sc.Host, sc.Port = u.Host, u.Port
+	if u.User != "" {
+		sc.User = u.User
+	}
+	conn, err := sftpConfig(sc, nil)
+	if err != nil {
+		return nil, err
+	}
+	return source.DialSFTP(ctx, conn, source.Options{Dir: u.Dir, Patterns: []string{path.Base(u.File)}, After: source.AfterLeave, Logger: log})
+}
+
+// sftpConfig reads the secrets an sftp block references.
+func sftpConfig(s config.SFTP, getenv func(string) string) (source.SFTPConfig, error) {
+	out := source.SFTPConfig{
+		Host: s.Host, Port: s.Port, User: s.User, UseAgent: s.UseAgent,
+		KnownHostsFile: s.KnownHosts, HostKey: s.HostKey,
+		Keepalive: time.Duration(s.Keepalive), Timeout: time.Duration(s.Timeout),
+	}
+	if out.KnownHostsFile == "" && out.HostKey == "" {
+		out.KnownHostsFile = source.DefaultKnownHosts()
+	}
+	var err error
+	if s.PrivateKeyFile != "" {
+		if out.PrivateKey, err = os.ReadFile(s.PrivateKeyFile); err != nil {
+			return out, fmt.Errorf("sftp.private_key_file: %w", err)
+		}
+	}
+	if s.PrivateKeyPassphraseEnv != "" || s.PrivateKeyPassphraseFile != "" {
+		p, err := config.ReadSecret(s.PrivateKeyPassphraseEnv, s.PrivateKeyPassphraseFile, getenv)
+		if err != nil {
+			return out, fmt.Errorf("sftp private key passphrase: %w", err)
+		}
+		out.PrivateKeyPassphrase = []byte(p)
+	}
+	if s.PasswordEnv != "" || s.PasswordFile != "" {
+		if out.Password, err = config.ReadSecret(s.PasswordEnv, s.PasswordFile, getenv); err != nil {
+			return out, fmt.Errorf("sftp password: %w", err)
+		}
+	}
+	return out, nil
+}
