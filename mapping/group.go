@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"strings"
+	"unicode/utf8"
 )
 
 // group is one registration being assembled from consecutive rows.
@@ -119,12 +120,37 @@ func (r *Reader) addRow() *group {
 	if len(r.rec) != r.ncols {
 		r.fieldCountErr(g)
 	}
+	r.longFieldErr(g)
 	if r.kind == KindInvoice {
 		r.startInvoice(g)
 	} else {
 		r.startCase(g)
 	}
 	return done
+}
+
+// MaxFieldLen is the longest value a cell may hold, in characters. Amili documents no limits,
+// but a cell of megabytes is a broken export, not a customer name: its row is refused rather
+// than sent.
+const MaxFieldLen = 10000
+
+// longFieldErr refuses the row for every cell longer than MaxFieldLen, quoting only its start.
+func (r *Reader) longFieldErr(g *group) {
+	for i, v := range r.rec {
+		if len(v) <= MaxFieldLen {
+			continue
+		}
+		n := utf8.RuneCountInString(v)
+		if n <= MaxFieldLen {
+			continue
+		}
+		col := ""
+		if i < len(r.header) {
+			col = r.header[i]
+		}
+		g.errs = append(g.errs, RowError{File: r.file, Line: r.fieldLine(i), Column: col, InvoiceNumber: g.itemNumber,
+			Value: strings.ToValidUTF8(v[:40], "") + "...", Rule: fmt.Sprintf("value is longer than %d characters (%d)", MaxFieldLen, n)})
+	}
 }
 
 func (r *Reader) fieldCountErr(g *group) {
@@ -142,6 +168,7 @@ func (r *Reader) continueGroup(g *group) {
 	if len(r.rec) != r.ncols {
 		r.fieldCountErr(g)
 	}
+	r.longFieldErr(g)
 	for _, f := range r.groupCols {
 		if v := r.value(f); v != "" && v != g.heads[f] {
 			first := g.heads[f]

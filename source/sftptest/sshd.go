@@ -43,6 +43,7 @@ type SSHD struct {
 	ClientKeyFile  string // the client's private key, mode 0600, for OpenSSH's own clients
 	KnownHostsFile string // a known_hosts file holding HostKey for [Host]:Port
 
+	config string // sshd_config, for Restart
 	cmd    *exec.Cmd
 	exited chan struct{}
 	stderr *syncBuffer
@@ -137,27 +138,45 @@ Subsystem sftp internal-sftp
 	if err := os.WriteFile(config, []byte(conf), 0o600); err != nil {
 		return nil, err
 	}
-	d.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", config)
-	d.cmd.Stderr = d.stderr
-	if err := d.cmd.Start(); err != nil {
+	d.config = config
+	if err := d.launch(); err != nil {
 		return nil, err
 	}
-	d.exited = make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(d.exited) }()
+	return d, nil
+}
+
+// launch starts sshd with d.config and waits until it answers.
+func (d *SSHD) launch() error {
+	d.cmd = exec.Command(SSHDPath, "-D", "-e", "-f", d.config)
+	d.cmd.Stderr = d.stderr
+	if err := d.cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	d.exited = exited
+	cmd := d.cmd
+	go func() { _ = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-d.exited:
-			return nil, fmt.Errorf("sshd exited: %s", strings.TrimSpace(d.stderr.String()))
+		case <-exited:
+			return fmt.Errorf("sshd exited: %s", strings.TrimSpace(d.stderr.String()))
 		default:
 		}
 		if banner(d.Addr()) {
-			return d, nil
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	d.stop()
-	return nil, fmt.Errorf("sshd did not accept connections within 10s: %s", d.stderr.String())
+	return fmt.Errorf("sshd did not accept connections within 10s: %s", d.stderr.String())
+}
+
+// Restart kills sshd, closing every connection, and starts it again on the same port with the
+// same keys and files, as a restart of the SFTP host looks to a client.
+func (d *SSHD) Restart() error {
+	d.stop()
+	return d.launch()
 }
 
 // banner reports whether addr answers with an SSH version line.
