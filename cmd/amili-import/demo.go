@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/amili-import/amili-import/report"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,6 +40,7 @@ var demoJobs = []demoJob{
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	reportDir := fs.String("report-dir", "demo-out/report", "where the reconciliation report of the demo's runs is written")
 	out := fs.String("out", "", "keep the demo's SFTP directory and ledger here (default: a temporary directory, removed)")
 	samples := fs.String("samples", "samples", "the samples directory")
 	fs.Usage = func() {
@@ -107,6 +109,7 @@ Flags:`)
 	deps := importer.Deps{Ledger: lg, Client: client, Logger: log, APICalls: func() int64 { return totalCalls(client.Stats()) }}
 	conn := source.SFTPConfig{Host: sftpSrv.Host(), Port: sftpSrv.Port(), User: "demo", PrivateKey: key.PEM, HostKey: sftpSrv.HostKeyLine()}
 
+	start := time.Now().Add(-time.Second)
 	for pass := 1; pass <= 2; pass++ {
 		if pass == 2 {
 			fmt.Fprintln(e.stdout, "The same exports are dropped on the SFTP server again; importing once more:")
@@ -122,6 +125,31 @@ Flags:`)
 		fmt.Fprintf(e.stdout, "After run %d the sandbox holds %d registrations, %d cases, %d PDFs.\n\n",
 			pass, len(sandbox.Registrations()), len(sandbox.Cases()), countUploads(sandbox))
 	}
+	return demoReport(ctx, e.stdout, lg, client, report.Period{Since: start, Until: time.Now().Add(time.Second)}, *reportDir)
+}
+
+// demoReport writes the reconciliation report of the demo's runs and prints where it is, with
+// each creditor's and currency's totals and balance.
+func demoReport(ctx context.Context, w io.Writer, lg *ledger.Ledger, client *amili.Client, p report.Period, dir string) error {
+	r, err := report.Build(ctx, lg, client, p, report.BuildOptions{Location: time.Local})
+	if err != nil {
+		return fmt.Errorf("build report: %w", err)
+	}
+	paths, err := r.WriteFiles(dir, report.CSVOptions{})
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	fmt.Fprintln(w, "Reconciliation report (what the files held, what Amili registered, to the öre):")
+	for _, t := range r.Totals {
+		fmt.Fprintf(w, "  %s  file %s  registered %s  already imported %s  rejected %s  conflicts %s  pending %s  balance %s\n",
+			t.Currency, t.File, t.Registered, t.AlreadyImported, t.Rejected, t.Conflicts, t.Pending, t.Balance())
+	}
+	fmt.Fprintf(w, "  Amili's view read in %d GET /cases call(s); mismatches: %d\n", r.AmiliCalls, r.Mismatches())
+	abs, err := filepath.Abs(paths.HTML)
+	if err != nil {
+		abs = paths.HTML
+	}
+	fmt.Fprintf(w, "Report written to %s (with report.csv and chart.png beside it).\n", abs)
 	return nil
 }
 

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 )
 
 func TestDemoSendsNothingTwice(t *testing.T) {
-	code, out, stderr := (&harness{t: t}).run(context.Background(), "demo", "--samples", samplesDir, "--out", t.TempDir())
+	reportDir := t.TempDir()
+	code, out, stderr := (&harness{t: t}).run(context.Background(), "demo", "--samples", samplesDir, "--out", t.TempDir(), "--report-dir", reportDir)
 	if code != exitOK {
 		t.Fatalf("exit %d; stderr:\n%s\nstdout:\n%s", code, stderr, out)
 	}
@@ -25,6 +28,18 @@ func TestDemoSendsNothingTwice(t *testing.T) {
 	}
 	if n := strings.Count(out, "duplicate"); n != 3 {
 		t.Errorf("run 2 should see each of the 3 files as already imported; got %d\n%s", n, out)
+	}
+	// The report of both runs: every invoice number registered once, balance zero to the öre.
+	if !regexp.MustCompile(`SEK  file (\d+\.\d\d)  registered (\d+\.\d\d) .* balance 0\.00`).MatchString(out) {
+		t.Errorf("report totals line missing or not balanced:\n%s", out)
+	}
+	for _, f := range []string{"report.html", "report.csv", "chart.png"} {
+		if fi, err := os.Stat(filepath.Join(reportDir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("report file %s: %v", f, err)
+		}
+	}
+	if !strings.Contains(out, filepath.Join(reportDir, "report.html")) {
+		t.Errorf("the report's path is not printed:\n%s", out)
 	}
 }
 
