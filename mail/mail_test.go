@@ -3,12 +3,8 @@ package mail
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
-	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
 	netmail "net/mail"
 	"os"
@@ -41,56 +37,6 @@ func configFor(t *testing.T, srv *mailtest.Server, password string) Config {
 		From: "Amili Import <reports@example.se>", To: []string{"finance@example.se"}, Cc: []string{"cfo@example.se"},
 		CAFile: ca, Timeout: 5 * time.Second, Backoff: time.Millisecond,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }}
-}
-
-// Part is a decoded MIME leaf.
-type leaf struct {
-	ContentType, ContentID, Disposition, Filename string
-	Body                                          []byte
-}
-
-// walk decodes every leaf part of a MIME entity.
-func walk(t *testing.T, h map[string][]string, body io.Reader) []leaf {
-	t.Helper()
-	get := func(k string) string {
-		if v := h[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	mt, params, err := mime.ParseMediaType(get("Content-Type"))
-	if err != nil {
-		t.Fatalf("content type %q: %v", get("Content-Type"), err)
-	}
-	if strings.HasPrefix(mt, "multipart/") {
-		var out []leaf
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if err == io.EOF {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, walk(t, p.Header, p)...)
-		}
-	}
-	var r io.Reader = body
-	switch strings.ToLower(get("Content-Transfer-Encoding")) {
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, body)
-	case "quoted-printable":
-		r = quotedprintable.NewReader(body)
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dp, _ := mime.ParseMediaType(get("Content-Disposition"))
-	disp, _, _ := strings.Cut(get("Content-Disposition"), ";")
-	return []leaf{{ContentType: mt, ContentID: strings.Trim(get("Content-Id"), "<>"), Disposition: disp,
-		Filename: dp["filename"], Body: data}}
 }
 
 func TestSendRoundTrip(t *testing.T) {
@@ -136,8 +82,11 @@ func TestSendRoundTrip(t *testing.T) {
 	if gotSubject != "Amili reconciliation 2026-11-21 00:00 – 2026-11-22 00:00" {
 		t.Errorf("Subject: got %q", gotSubject)
 	}
-	leaves := walk(t, msg.Header, msg.Body)
-	var html, chart, att *leaf
+	leaves, err := mailtest.Parts(msg.Header, msg.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html, chart, att *mailtest.Part
 	for i := range leaves {
 		switch l := &leaves[i]; {
 		case l.ContentType == "text/html":

@@ -3,12 +3,8 @@ package report
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"image/png"
-	"io"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	netmail "net/mail"
 	"os"
 	"path/filepath"
@@ -21,52 +17,6 @@ import (
 	"github.com/amili-import/amili-import/mail"
 	"github.com/amili-import/amili-import/mail/mailtest"
 )
-
-type mimeLeaf struct {
-	contentType, contentID, filename string
-	body                             []byte
-}
-
-func mimeLeaves(t *testing.T, h map[string][]string, body io.Reader) []mimeLeaf {
-	t.Helper()
-	get := func(k string) string {
-		if v := h[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	mt, params, err := mime.ParseMediaType(get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.HasPrefix(mt, "multipart/") {
-		var out []mimeLeaf
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextRawPart()
-			if err == io.EOF {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, mimeLeaves(t, p.Header, p)...)
-		}
-	}
-	var r io.Reader = body
-	switch strings.ToLower(get("Content-Transfer-Encoding")) {
-	case "base64":
-		r = base64.NewDecoder(base64.StdEncoding, body)
-	case "quoted-printable":
-		r = quotedprintable.NewReader(body)
-	}
-	data, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dp, _ := mime.ParseMediaType(get("Content-Disposition"))
-	return []mimeLeaf{{contentType: mt, contentID: strings.Trim(get("Content-Id"), "<>"), filename: dp["filename"], body: data}}
-}
 
 func sender(t *testing.T, srv *mailtest.Server, password string) *mail.Sender {
 	t.Helper()
@@ -182,15 +132,18 @@ func checkMessage(t *testing.T, m mailtest.Message, dir, creditor string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var html, chart, csv *mimeLeaf
-	leaves := mimeLeaves(t, msg.Header, msg.Body)
+	var html, chart, csv *mailtest.Part
+	leaves, err := mailtest.Parts(msg.Header, msg.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range leaves {
 		switch l := &leaves[i]; {
-		case l.contentType == "text/html":
+		case l.ContentType == "text/html":
 			html = l
-		case l.contentType == "image/png":
+		case l.ContentType == "image/png":
 			chart = l
-		case l.filename == CSVFile:
+		case l.Filename == CSVFile:
 			csv = l
 		}
 	}
@@ -198,17 +151,17 @@ func checkMessage(t *testing.T, m mailtest.Message, dir, creditor string) {
 		t.Fatal("no HTML part")
 	}
 	for _, want := range []string{`src="cid:chart.png"`, "Åsa Öberg", "1\u202f250.50", "INV-2"} {
-		if !strings.Contains(string(html.body), want) {
+		if !strings.Contains(string(html.Body), want) {
 			t.Errorf("HTML part lacks %q", want)
 		}
 	}
-	if chart == nil || chart.contentID != ChartFile {
+	if chart == nil || chart.ContentID != ChartFile {
 		t.Fatalf("no inline chart with Content-ID %s", ChartFile)
 	}
-	if _, err := png.Decode(bytes.NewReader(chart.body)); err != nil {
+	if _, err := png.Decode(bytes.NewReader(chart.Body)); err != nil {
 		t.Errorf("inline chart does not decode: %v", err)
 	}
-	if csv == nil || !bytes.Equal(csv.body, csvOnDisk) {
+	if csv == nil || !bytes.Equal(csv.Body, csvOnDisk) {
 		t.Error("CSV attachment differs from report.csv on disk")
 	}
 }

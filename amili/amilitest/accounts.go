@@ -11,13 +11,8 @@ import (
 // fresh accounts and inactive creditors over HTTP.
 
 func (s *Server) handleCreateAccount(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	_, m, ok := readObject(w, r)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	f := newFields(m)
@@ -101,13 +96,8 @@ func (s *Server) handleAccessGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	_, m, ok := readObject(w, r)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	f := newFields(m)

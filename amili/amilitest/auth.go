@@ -92,13 +92,8 @@ func (s *Server) jwtKey(t *jwt.Token) (any, error) {
 }
 
 func (s *Server) handleSimpleAuth(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	_, m, ok := readObject(w, r)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	code, _ := m["api_code"].(string)

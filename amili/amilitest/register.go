@@ -132,18 +132,37 @@ func dropConnection(w http.ResponseWriter) {
 	conn.Close()
 }
 
+// admit runs what both registrations check after reading their body: account and creditor,
+// then a fault forced for any of numbers, and picks the fault for the commit itself. It takes
+// s.mu; when ok is false it has unlocked and answered, and when ok is true it returns with s.mu
+// still held so the caller commits under the same lock and unlocks.
+func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor string, numbers []string) (cr *creditorRec, fault string, ok bool) {
+	s.mu.Lock()
+	cr = s.checkCreditor(f, account, creditor)
+	if len(f.errs) > 0 {
+		s.mu.Unlock()
+		validationFailed(w, f.errs)
+		return nil, "", false
+	}
+	fault = s.forcedFault(numbers)
+	if fault == FaultServerError || fault == FaultReject422 {
+		s.mu.Unlock()
+		preFault(w, fault, numbers)
+		return nil, "", false
+	}
+	if fault == "" {
+		fault = s.commitFault()
+	}
+	return cr, fault, true
+}
+
 func validationFailed(w http.ResponseWriter, errs map[string]string) {
 	writeError(w, http.StatusUnprocessableEntity, "Validation failed", errs)
 }
 
 func (s *Server) handleInvoiceRegistration(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, m, ok := readObject(w, r)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	f := newFields(m)
@@ -167,21 +186,9 @@ func (s *Server) handleInvoiceRegistration(w http.ResponseWriter, r *http.Reques
 	total := readMatrix(f)
 	numbers := []string{number}
 
-	s.mu.Lock()
-	cr := s.checkCreditor(f, account, creditor)
-	if len(f.errs) > 0 {
-		s.mu.Unlock()
-		validationFailed(w, f.errs)
+	cr, fault, ok := s.admit(w, f, account, creditor, numbers)
+	if !ok {
 		return
-	}
-	fault := s.forcedFault(numbers)
-	if fault == FaultServerError || fault == FaultReject422 {
-		s.mu.Unlock()
-		preFault(w, fault, numbers)
-		return
-	}
-	if fault == "" {
-		fault = s.commitFault()
 	}
 	st := s.st
 	regID, invoiceID := st.newID(), st.newID()
@@ -247,13 +254,8 @@ func readMatrix(f *fields) mapping.Amount {
 }
 
 func (s *Server) handleCaseRegistration(w http.ResponseWriter, r *http.Request) {
-	body, ok := readBody(w, r)
+	body, m, ok := readObject(w, r)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	f := newFields(m)
@@ -302,21 +304,9 @@ func (s *Server) handleCaseRegistration(w http.ResponseWriter, r *http.Request) 
 		numbers = append(numbers, rec.InvoiceNumber)
 	}
 
-	s.mu.Lock()
-	cr := s.checkCreditor(f, account, creditor)
-	if len(f.errs) > 0 {
-		s.mu.Unlock()
-		validationFailed(w, f.errs)
+	cr, fault, ok := s.admit(w, f, account, creditor, numbers)
+	if !ok {
 		return
-	}
-	fault := s.forcedFault(numbers)
-	if fault == FaultServerError || fault == FaultReject422 {
-		s.mu.Unlock()
-		preFault(w, fault, numbers)
-		return
-	}
-	if fault == "" {
-		fault = s.commitFault()
 	}
 	st := s.st
 	regID := st.newID()

@@ -337,6 +337,22 @@ func writeError(w http.ResponseWriter, status int, msg string, details map[strin
 	})
 }
 
+// readObject reads a request body that must be one JSON object, answering 400 in Amili's error
+// shape when it cannot be read or parsed; handlers return at once when ok is false. The raw
+// body is returned too, for handlers that record what they received.
+func readObject(w http.ResponseWriter, r *http.Request) (body []byte, m map[string]any, ok bool) {
+	body, ok = readBody(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	m, err := decodeObject(body)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+		return nil, nil, false
+	}
+	return body, m, true
+}
+
 // readBody reads a JSON request body (at most 10 MiB).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 10<<20))

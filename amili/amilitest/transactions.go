@@ -47,13 +47,8 @@ func (s *Server) handleCancellation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
-	body, ok := readBody(w, r)
+	_, m, ok := readObject(w, r)
 	if !ok {
-		return
-	}
-	m, err := decodeObject(body)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error(), nil)
 		return
 	}
 	f := newFields(m)

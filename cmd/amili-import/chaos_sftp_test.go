@@ -55,22 +55,7 @@ func newSFTPJob(t *testing.T, opts amilitest.Options, n int, seed uint64, extraC
 		}
 		return p
 	}
-	cfg := fmt.Sprintf(`amili:
-  base_url: %s
-  account: %q
-  creditor: %q
-  auth:
-    method: token
-    token_file: %s
-  max_attempts: 2
-  rate_limit_per_minute: 60000
-  burst: 100
-ledger:
-  path: %s
-log:
-  level: info
-  format: json
-sftp:
+	cfg := tokenConfig(srv.URL, srv.Account, srv.Creditor, secret("token", "sftp-token"), j.db, "info") + fmt.Sprintf(`sftp:
   host: 127.0.0.1
   port: %d
   user: amili
@@ -84,8 +69,7 @@ jobs:
       type: sftp
       dir: /in
       min_age: 1s
-`, srv.URL, srv.Account, srv.Creditor, secret("token", "sftp-token"), j.db, j.sftp.Port(),
-		secret("sftp-password", "sftp-Pa55word-9f2c"), j.sftp.HostKeyLine())
+`, j.sftp.Port(), secret("sftp-password", "sftp-Pa55word-9f2c"), j.sftp.HostKeyLine())
 	if err := os.WriteFile(j.cfg, []byte(cfg+extraCfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -251,22 +235,7 @@ func TestChaosRealSSHDRestart(t *testing.T) {
 	if err := os.MkdirAll(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf(`amili:
-  base_url: %s
-  account: %q
-  creditor: %q
-  auth:
-    method: token
-    token_file: %s
-  max_attempts: 2
-  rate_limit_per_minute: 60000
-  burst: 100
-ledger:
-  path: %s
-log:
-  level: info
-  format: json
-sftp:
+	cfg := tokenConfig(srv.URL, srv.Account, srv.Creditor, tok, h.db, "info") + fmt.Sprintf(`sftp:
   host: %s
   port: %d
   user: %s
@@ -280,7 +249,7 @@ jobs:
       type: sftp
       dir: %s
       min_age: 1s
-`, srv.URL, srv.Account, srv.Creditor, tok, h.db, d.Host, d.Port, d.User, d.ClientKeyFile, d.KnownHostsFile, inbox)
+`, d.Host, d.Port, d.User, d.ClientKeyFile, d.KnownHostsFile, inbox)
 	if err := os.WriteFile(h.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -68,30 +67,12 @@ func buildBinary(t *testing.T) string {
 	return binPath
 }
 
-// syncBuffer collects a subprocess's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // sandboxProc is "amili-import sandbox" running as its own process: it outlives every import
 // the test starts and kills.
 type sandboxProc struct {
 	URL, Account, Creditor string
 	cmd                    *exec.Cmd
-	stderr                 *syncBuffer
+	stderr                 *syncBuf
 }
 
 // startSandbox starts the sandbox verb with --inspect and the given flags and reads its
@@ -104,7 +85,7 @@ func startSandbox(t *testing.T, bin string, flags ...string) *sandboxProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &sandboxProc{cmd: cmd, stderr: &syncBuffer{}}
+	p := &sandboxProc{cmd: cmd, stderr: &syncBuf{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -280,7 +261,7 @@ type procRun struct {
 func runProcess(t *testing.T, bin string, killAfter time.Duration, args ...string) procRun {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	var out, errb syncBuffer
+	var out, errb syncBuf
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

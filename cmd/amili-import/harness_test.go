@@ -44,10 +44,10 @@ func newHarness(t *testing.T, opts amilitest.Options) *harness {
 	return h
 }
 
-// writeConfig writes the config with creditor and extra YAML appended.
-func (h *harness) writeConfig(creditor, extra string) {
-	h.t.Helper()
-	cfg := fmt.Sprintf(`amili:
+// tokenConfig is the amili, ledger and log sections the in-process tests start their config
+// with: a static token file, two attempts, and a rate limit high enough never to hold a test up.
+func tokenConfig(baseURL, account, creditor, tokenFile, db, logLevel string) string {
+	return fmt.Sprintf(`amili:
   base_url: %s
   account: %q
   creditor: %q
@@ -60,9 +60,15 @@ func (h *harness) writeConfig(creditor, extra string) {
 ledger:
   path: %s
 log:
-  level: warn
+  level: %s
   format: json
-`, h.srv.URL, h.srv.Account, creditor, filepath.Join(filepath.Dir(h.cfg), "token"), h.db)
+`, baseURL, account, creditor, tokenFile, db, logLevel)
+}
+
+// writeConfig writes the config with creditor and extra YAML appended.
+func (h *harness) writeConfig(creditor, extra string) {
+	h.t.Helper()
+	cfg := tokenConfig(h.srv.URL, h.srv.Account, creditor, filepath.Join(filepath.Dir(h.cfg), "token"), h.db, "warn")
 	if err := os.WriteFile(h.cfg, []byte(cfg+extra), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
