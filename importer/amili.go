@@ -85,12 +85,14 @@ func (s *sub) lookup() (map[string]amili.Case, error) {
 	return found, nil
 }
 
-// recovered builds the ids of a registration from the cases found for it.
+// recovered builds the ids of a registration from the cases found for it. The OCR number is
+// left empty: only the registration's answer carries it, and Amili's case view does not (its
+// reference_number is another number).
 func recovered(reg *mapping.Registration, found map[string]amili.Case) ledger.Registered {
 	out := ledger.Registered{Recovered: true, Cases: make([]ledger.CaseRef, len(reg.Items))}
 	for i, it := range reg.Items {
 		cs := found[it.InvoiceNumber]
-		out.Cases[i] = ledger.CaseRef{CaseID: cs.ID, OCRNumber: cs.ReferenceNumber}
+		out.Cases[i] = ledger.CaseRef{CaseID: cs.ID}
 		if out.RegistrationID == "" {
 			if reg.Kind == mapping.KindInvoice {
 				out.RegistrationID = cs.InvoiceRegistration
