@@ -19,7 +19,9 @@ type fileSystem interface {
 	stat(ctx context.Context, p string) (fs.FileInfo, error)
 	// open streams p and fails, rather than ending early, if fewer bytes arrive than the
 	// file held when it was opened.
-	open(ctx context.Context, p string) (io.ReadCloser, error)
+	// stream says the reader is slow (a PDF copied into an upload): the file system may then
+	// read ahead less than for a bulk read (a CSV spooled at full speed).
+	open(ctx context.Context, p string, stream bool) (io.ReadCloser, error)
 	mkdirAll(ctx context.Context, dir string) error
 	// renameNoReplace moves from to to and fails with an error matching fs.ErrExist if to
 	// exists; it never overwrites.
@@ -135,7 +137,7 @@ func (c *core) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
-	return c.fs.open(ctx, path.Join(c.opts.Dir, base))
+	return c.fs.open(ctx, path.Join(c.opts.Dir, base), false)
 }
 
 // OpenPDF implements Source.
@@ -144,7 +146,7 @@ func (c *core) OpenPDF(ctx context.Context, name string) (io.ReadCloser, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open pdf: %w", err)
 	}
-	return c.fs.open(ctx, path.Join(c.opts.PDFDir, rel))
+	return c.fs.open(ctx, path.Join(c.opts.PDFDir, rel), true)
 }
 
 // Archive implements Source.

@@ -58,7 +58,7 @@ func (localFS) stat(_ context.Context, p string) (fs.FileInfo, error) {
 	return os.Lstat(filepath.FromSlash(p))
 }
 
-func (localFS) open(_ context.Context, p string) (io.ReadCloser, error) {
+func (localFS) open(_ context.Context, p string, _ bool) (io.ReadCloser, error) {
 	f, err := os.Open(filepath.FromSlash(p))
 	if err != nil {
 		return nil, err

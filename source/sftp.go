@@ -64,11 +64,22 @@ type sftpConn struct {
 	closeAgent func()
 	done       chan struct{}
 	once       sync.Once
+
+	// stream is a second SFTP session on the same connection with the small read window for
+	// PDFs, started on the first PDF; streamErr is why it could not be (sftp is used then).
+	streamMu  sync.Mutex
+	stream    *sftp.Client
+	streamErr error
 }
 
 func (c *sftpConn) close() {
 	c.once.Do(func() {
 		close(c.done)
+		c.streamMu.Lock()
+		if c.stream != nil {
+			c.stream.Close()
+		}
+		c.streamMu.Unlock()
 		c.sftp.Close()
 		c.ssh.Close()
 		c.closeAgent()
@@ -191,21 +202,7 @@ const openSSHMaxRead = 256*1024 - 1024
 // throughput of the 32 KiB every server accepts; others get 32 KiB.
 func (s *sftpFS) newClient(client *ssh.Client) (*sftp.Client, error) {
 	start := func(packet int) (*sftp.Client, error) {
-		opt := sftp.MaxPacketChecked(packet)
-		if packet > DefaultMaxPacket {
-			opt = sftp.MaxPacketUnchecked(packet)
-		}
-		// Starting the subsystem has no deadline of its own.
-		timer := time.AfterFunc(s.cfg.Timeout, func() { client.Close() })
-		sc, err := sftp.NewClient(client, opt,
-			sftp.UseConcurrentReads(true),
-			sftp.UseFstat(true),
-			sftp.MaxConcurrentRequestsPerFile(s.cfg.MaxConcurrentRequests))
-		if !timer.Stop() && err == nil {
-			sc.Close()
-			err = errTimeout
-		}
-		return sc, err
+		return s.startClient(client, packet, s.cfg.MaxConcurrentRequests)
 	}
 	if s.cfg.MaxPacket > 0 {
 		return start(s.cfg.MaxPacket)
@@ -219,6 +216,46 @@ func (s *sftpFS) newClient(client *ssh.Client) (*sftp.Client, error) {
 	}
 	sc.Close()
 	return start(openSSHMaxRead)
+}
+
+// streamClient is the session PDFs are read through: c's small-window session, started on
+// first use, or the bulk one when the server refuses a second session.
+func (s *sftpFS) streamClient(c *sftpConn) *sftp.Client {
+	c.streamMu.Lock()
+	defer c.streamMu.Unlock()
+	if c.stream == nil && c.streamErr == nil {
+		if c.dead() {
+			return c.sftp
+		}
+		c.stream, c.streamErr = s.startClient(c.ssh, s.cfg.StreamPacket, s.cfg.StreamConcurrentRequests)
+		if c.streamErr != nil {
+			s.log.Debug("sftp: no second session for PDFs, reading them with the bulk window", "err", c.streamErr)
+		}
+	}
+	if c.stream != nil {
+		return c.stream
+	}
+	return c.sftp
+}
+
+// startClient starts an SFTP session reading packet bytes a request with inFlight requests
+// per file.
+func (s *sftpFS) startClient(client *ssh.Client, packet, inFlight int) (*sftp.Client, error) {
+	opt := sftp.MaxPacketChecked(packet)
+	if packet > DefaultMaxPacket {
+		opt = sftp.MaxPacketUnchecked(packet)
+	}
+	// Starting the subsystem has no deadline of its own.
+	timer := time.AfterFunc(s.cfg.Timeout, func() { client.Close() })
+	sc, err := sftp.NewClient(client, opt,
+		sftp.UseConcurrentReads(true),
+		sftp.UseFstat(true),
+		sftp.MaxConcurrentRequestsPerFile(inFlight))
+	if !timer.Stop() && err == nil {
+		sc.Close()
+		err = errTimeout
+	}
+	return sc, err
 }
 
 // keepalive sends keepalive@openssh.com every Keepalive and closes c when the server stops

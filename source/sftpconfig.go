@@ -34,6 +34,13 @@ type SFTPConfig struct {
 	MaxPacket int
 	// MaxConcurrentRequests is the number of reads in flight per file; default 64.
 	MaxConcurrentRequests int
+
+	// StreamPacket and StreamConcurrentRequests are the read size and reads in flight for
+	// PDFs, which are copied into an upload slower than SFTP delivers them and several at a
+	// time: a small window (default 32 KiB x 8 = 256 KiB per open PDF) keeps memory flat
+	// where the bulk window (up to 255 KiB x 64 = 16 MB per file) would only fill buffers.
+	StreamPacket             int
+	StreamConcurrentRequests int
 }
 
 // Defaults for SFTPConfig.
@@ -43,6 +50,9 @@ const (
 	DefaultTimeout        = 30 * time.Second
 	DefaultMaxPacket      = 32 * 1024
 	DefaultMaxConcurrency = 64
+
+	DefaultStreamPacket      = 32 * 1024
+	DefaultStreamConcurrency = 8
 )
 
 func (c SFTPConfig) withDefaults() (SFTPConfig, error) {
@@ -63,6 +73,12 @@ func (c SFTPConfig) withDefaults() (SFTPConfig, error) {
 	}
 	if c.MaxConcurrentRequests <= 0 {
 		c.MaxConcurrentRequests = DefaultMaxConcurrency
+	}
+	if c.StreamPacket <= 0 {
+		c.StreamPacket = DefaultStreamPacket
+	}
+	if c.StreamConcurrentRequests <= 0 {
+		c.StreamConcurrentRequests = DefaultStreamConcurrency
 	}
 	if len(c.PrivateKey) == 0 && c.Password == "" && !c.UseAgent {
 		return c, errors.New("sftp: no authentication configured: set sftp.private_key_file, sftp.password_env/_file or sftp.use_agent")

@@ -12,17 +12,22 @@ import (
 )
 
 // open opens p and streams it through pkg/sftp's concurrent WriteTo, which keeps
-// MaxConcurrentRequests reads in flight; memory stays bounded by that window. Opening is
+// MaxConcurrentRequests reads of MaxPacket in flight, or for a stream (a PDF) the small
+// StreamConcurrentRequests x StreamPacket window; memory stays bounded by that window. Opening is
 // retried once after a lost connection; a transfer that breaks ends the stream with an error
 // (never a short EOF), and the next operation reconnects.
-func (s *sftpFS) open(ctx context.Context, p string) (io.ReadCloser, error) {
+func (s *sftpFS) open(ctx context.Context, p string, stream bool) (io.ReadCloser, error) {
 	var f *sftp.File
 	var size int64
 	var conn *sftpConn
 	err := s.do(ctx, "open", true, func(_ context.Context, c *sftpConn) error {
 		conn = c
+		client := c.sftp
+		if stream {
+			client = s.streamClient(c)
+		}
 		var err error
-		if f, err = c.sftp.Open(p); err != nil {
+		if f, err = client.Open(p); err != nil {
 			return err
 		}
 		fi, err := f.Stat()
