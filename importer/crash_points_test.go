@@ -64,11 +64,11 @@ func (l *deadLedger) Claim(ctx context.Context, req ledger.ClaimRequest) (ledger
 	return l.Ledger.Claim(ctx, req)
 }
 
-func (l *deadLedger) ClaimBatch(ctx context.Context, reqs []ledger.ClaimRequest) ([]ledger.Claim, error) {
+func (l *deadLedger) ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) ([]bool, error) {
 	if err := l.sw.check(); err != nil {
 		return nil, err
 	}
-	return l.Ledger.ClaimBatch(ctx, reqs)
+	return l.Ledger.ClaimDone(ctx, reqs)
 }
 
 func (l *deadLedger) MarkSending(ctx context.Context, id ledger.SubmissionID) error {

@@ -18,10 +18,10 @@ import (
 // at most job.Concurrency at a time calling Amili. After cancellation it starts nothing new and
 // waits for the registrations in flight.
 //
-// Registrations are read in windows. One ledger read tells which of a window are already done
-// (a rerun); those are claimed together in one transaction, without a goroutine or a PDF open
-// of their own. The others open their PDFs first and are claimed one by one, as a required PDF
-// that is missing must stop a row before it is claimed.
+// Registrations are read in windows. The ledger claims those of a window already done (a
+// rerun) together, in one transaction, without a goroutine or a PDF open of their own. The
+// others open their PDFs first and are claimed one by one, as a required PDF that is missing
+// must stop a row before it is claimed.
 func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 	r, closeFn, err := f.openReader(spool)
 	if err != nil {

@@ -35,12 +35,24 @@ func (o ClaimOutcome) String() string {
 // uploaded, no_pdf or rejected → ClaimDone. A rejected submission with other hashes is re-claimed
 // with the new content → ClaimNew. Any other hash, or another grouping → ClaimConflict, recorded
 // in conflicts with both hashes, the submission unchanged.
+//
+// Claim decides item by item, with one lookup each; ClaimBatch and ClaimDone reach the same
+// decisions and records for many requests with a few statements.
 func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
-	cs, err := l.ClaimBatch(ctx, []ClaimRequest{req})
-	if err != nil {
-		return Claim{}, err
+	if err := validateClaim(req); err != nil {
+		return Claim{}, fmt.Errorf("claim: %w", err)
 	}
-	return cs[0], nil
+	var out Claim
+	err := l.write(ctx, func(tx *writeTx) error {
+		c := &claimer{l: l, ctx: ctx, tx: tx}
+		cl, err := c.claim(req)
+		if err != nil {
+			return fmt.Errorf("claim %s line %d: %w", req.Creditor, req.Line, err)
+		}
+		out = cl
+		return nil
+	})
+	return out, err
 }
 
 // ClaimBatch claims many registrations in one transaction, in order, by the rules of Claim. A
@@ -56,16 +68,16 @@ func (l *Ledger) ClaimBatch(ctx context.Context, reqs []ClaimRequest) ([]Claim, 
 	out := make([]Claim, len(reqs))
 	err := l.write(ctx, func(tx *writeTx) error {
 		c := &claimer{l: l, ctx: ctx, tx: tx}
-		done, err := c.doneCandidates(reqs)
+		done, err := settled(ctx, tx, reqs)
 		if err != nil {
 			return fmt.Errorf("claim: %w", err)
 		}
 		var ids []SubmissionID
 		seen := map[SubmissionID]bool{}
-		for _, id := range done {
-			if id != 0 && !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
+		for _, d := range done {
+			if d.sub != 0 && !seen[d.sub] {
+				seen[d.sub] = true
+				ids = append(ids, d.sub)
 			}
 		}
 		subs, err := c.loadSubmissions(ids)
@@ -75,13 +87,13 @@ func (l *Ledger) ClaimBatch(ctx context.Context, reqs []ClaimRequest) ([]Claim, 
 		// touched holds the invoice numbers an earlier request of this batch may have changed;
 		// a later request for one of them cannot trust what was read before.
 		touched := map[[2]string]bool{}
-		var rows []claimRow
-		at := l.nowText()
+		var rows claimRows
+		rows.begin(l.nowText())
 		for i, r := range reqs {
-			if done[i] != 0 && !anyTouched(touched, r) {
-				s := subs[done[i]]
+			if done[i].sub != 0 && !anyTouched(touched, r) {
+				s := subs[done[i].sub]
 				out[i] = Claim{Outcome: ClaimDone, Submission: s}
-				rows = append(rows, c.pendingRows(r, ClaimDone, s.ID, s.State, at)...)
+				rows.add(r, ClaimDone, s.ID, s.State)
 				continue
 			}
 			cl, err := c.claim(r)
@@ -93,7 +105,7 @@ func (l *Ledger) ClaimBatch(ctx context.Context, reqs []ClaimRequest) ([]Claim, 
 				touched[[2]string{r.Creditor, it.InvoiceNumber}] = true
 			}
 		}
-		return c.insertClaims(rows)
+		return tx.insertClaims(ctx, &rows)
 	})
 	if err != nil {
 		return nil, err

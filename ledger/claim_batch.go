@@ -1,94 +1,69 @@
 package ledger
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/amili-import/amili-import/mapping"
 )
 
 // The rerun path. When a file's rows were already imported, nearly every claim in a batch ends
-// ClaimDone and changes nothing. Instead of a lookup per item, a batch reads every known item
-// of the batch in one statement (the keys passed as a JSON array), then every involved
-// submission in a second, and records the claims in a third. Requests that are not plainly done
-// go through the item-by-item rules of Claim, in order.
-
-// prefetchSQL finds the known items of many (creditor, invoice number) keys.
-const prefetchSQL = `SELECT j.key, i.position, i.content_hash, s.id, s.state, s.items
-	FROM json_each(?) j
-	JOIN submission_items i ON i.creditor = j.value ->> 0 AND i.invoice_number = j.value ->> 1
-	JOIN submissions s ON s.id = i.submission_id`
+// ClaimDone and changes nothing but the claims record. Instead of a lookup per item, a batch
+// reads every known item of the batch in one statement per creditor (the invoice numbers passed
+// as a JSON array), and records the claims of all of them in one more statement.
 
 // submissionsByIDSQL reads many submissions with their items.
 const submissionsByIDSQL = `SELECT ` + submissionColumns + `, ` + itemColumns + `
 	FROM json_each(?) j JOIN submissions s ON s.id = j.value JOIN submission_items i ON i.submission_id = s.id
 	ORDER BY s.id, i.position`
 
-// insertClaimsSQL records many claims from a JSON array of rows.
+// insertClaimsSQL records many claims of one request group: the run, file, creditor, outcome
+// and time are parameters; the rest comes from a JSON array with one
+// [line, submission, invoice number, amount, currency, state] array a claim.
 const insertClaimsSQL = `INSERT INTO claims (run_id, file_id, line, submission_id, creditor, invoice_number, amount, currency, outcome, state, at)
-	SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6,
-		j.value ->> 7, j.value ->> 8, j.value ->> 9, j.value ->> 10
-	FROM json_each(?) j`
+	SELECT ?1, ?2, r ->> 0, r ->> 1, ?3, r ->> 2, r ->> 3, r ->> 4, ?4, r ->> 5, ?5
+	FROM (SELECT j.value AS r FROM json_each(?6) j)`
 
-// doneCandidates returns, per request, the submission it is plainly done with (every item
-// known in one final submission, same grouping and order, same hashes), or 0.
-func (c *claimer) doneCandidates(reqs []ClaimRequest) ([]SubmissionID, error) {
-	type ref struct{ req, item int }
-	var keys [][2]string
-	var refs []ref
+// ClaimDone claims, in one transaction, those of reqs that Claim would answer ClaimDone, with
+// the same claims records Claim writes, and reports which they were. The others are left as
+// they are, nothing written for them: the caller claims them one by one (a new registration
+// needs its PDFs checked before it is claimed). This is the rerun path: deciding a done
+// registration costs one batched lookup, and recording it one batched insert.
+func (l *Ledger) ClaimDone(ctx context.Context, reqs []ClaimRequest) ([]bool, error) {
 	for i, r := range reqs {
-		for j, it := range r.Items {
-			keys = append(keys, [2]string{r.Creditor, it.InvoiceNumber})
-			refs = append(refs, ref{i, j})
+		if err := validateClaim(r); err != nil {
+			return nil, fmt.Errorf("claim %d: %w", i, err)
 		}
 	}
-	arg, err := json.Marshal(keys)
+	out := make([]bool, len(reqs))
+	err := l.write(ctx, func(tx *writeTx) error {
+		done, err := settled(ctx, tx, reqs)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		var rows claimRows
+		rows.begin(l.nowText())
+		for i, r := range reqs {
+			if done[i].sub != 0 {
+				out[i] = true
+				rows.add(r, ClaimDone, done[i].sub, done[i].state)
+			}
+		}
+		return tx.insertClaims(ctx, &rows)
+	})
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.tx.QueryContext(c.ctx, prefetchSQL, string(arg))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	found := make([]int, len(reqs)) // items found matching the request's submission
-	sub := make([]SubmissionID, len(reqs))
-	ok := make([]bool, len(reqs))
-	for i := range ok {
-		ok[i] = true
-	}
-	for rows.Next() {
-		var key, pos, items int
-		var hash string
-		var id SubmissionID
-		var st State
-		if err := rows.Scan(&key, &pos, &hash, &id, &st, &items); err != nil {
-			return nil, err
-		}
-		rf := refs[key]
-		r := reqs[rf.req]
-		if sub[rf.req] == 0 {
-			sub[rf.req] = id
-		}
-		if id != sub[rf.req] || pos != rf.item || items != len(r.Items) || hash != r.Items[rf.item].ContentHash ||
-			!st.Final() {
-			ok[rf.req] = false
-		}
-		found[rf.req]++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i, r := range reqs {
-		if !ok[i] || found[i] != len(r.Items) {
-			sub[i] = 0
-		}
-	}
-	return sub, nil
+	return out, nil
 }
 
 // loadSubmissions reads the given submissions with their items, by id.
 func (c *claimer) loadSubmissions(ids []SubmissionID) (map[SubmissionID]Submission, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
 	arg, err := json.Marshal(ids)
 	if err != nil {
 		return nil, err
@@ -128,34 +103,105 @@ func (c *claimer) loadSubmissions(ids []SubmissionID) (map[SubmissionID]Submissi
 	return out, rows.Err()
 }
 
-// claimRow is one claims record waiting for insertClaims.
-type claimRow [11]any
-
-// pendingRows makes the claims records of a request.
-func (c *claimer) pendingRows(r ClaimRequest, out ClaimOutcome, sub SubmissionID, st State, at string) []claimRow {
-	rows := make([]claimRow, len(r.Items))
-	for i, it := range r.Items {
-		rows[i] = claimRow{nullID(r.Run), nullID(r.File), r.Line, nullID(sub), r.Creditor, it.InvoiceNumber,
-			int64(it.Amount), it.Currency, claimOutcomeText[out], string(st), at}
-	}
-	return rows
+// claimRows gathers claims records for insertClaims, in order, in groups of consecutive
+// records sharing run, file, creditor and outcome (a file's rerun is one group).
+type claimRows struct {
+	at     string
+	groups []claimGroup
 }
 
-// insertClaims writes many claims records in one statement.
-func (c *claimer) insertClaims(rows []claimRow) error {
-	if len(rows) == 0 {
-		return nil
+// claimGroup is one insertClaims statement: the shared columns and the JSON array of the rest.
+type claimGroup struct {
+	run      RunID
+	file     FileID
+	creditor string
+	outcome  ClaimOutcome
+	buf      []byte
+	n        int
+}
+
+func (w *claimRows) begin(at string) {
+	w.at, w.groups = at, w.groups[:0]
+}
+
+// add appends the claims records of a request, one per item, with the content Claim records.
+func (w *claimRows) add(r ClaimRequest, out ClaimOutcome, sub SubmissionID, st State) {
+	var g *claimGroup
+	if n := len(w.groups); n > 0 {
+		g = &w.groups[n-1]
+		if g.run != r.Run || g.file != r.File || g.creditor != r.Creditor || g.outcome != out {
+			g = nil
+		}
 	}
-	arg, err := json.Marshal(rows)
-	if err != nil {
-		return err
+	if g == nil {
+		w.groups = append(w.groups, claimGroup{run: r.Run, file: r.File, creditor: r.Creditor, outcome: out,
+			buf: make([]byte, 1, 64*len(r.Items)+64)})
+		g = &w.groups[len(w.groups)-1]
+		g.buf[0] = '['
 	}
-	res, err := c.tx.ExecContext(c.ctx, insertClaimsSQL, string(arg))
-	if err != nil {
-		return err
+	b := g.buf
+	for _, it := range r.Items {
+		if g.n > 0 {
+			b = append(b, ',')
+		}
+		g.n++
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(r.Line), 10)
+		b = append(b, ',')
+		b = appendJSONID(b, int64(sub))
+		b = append(b, ',')
+		b = appendJSONString(b, it.InvoiceNumber)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(it.Amount), 10)
+		b = append(b, ',')
+		b = appendJSONString(b, it.Currency)
+		b = append(b, ',')
+		b = appendJSONString(b, string(st))
+		b = append(b, ']')
 	}
-	if n, err := res.RowsAffected(); err != nil || int(n) != len(rows) {
-		return fmt.Errorf("recorded %d of %d claims: %v", n, len(rows), err)
+	g.buf = b
+}
+
+// insertClaims writes the gathered claims records, one statement a group.
+func (t *writeTx) insertClaims(ctx context.Context, w *claimRows) error {
+	for i := range w.groups {
+		g := &w.groups[i]
+		g.buf = append(g.buf, ']')
+		res, err := t.ExecContext(ctx, insertClaimsSQL, nullID(g.run), nullID(g.file), g.creditor,
+			claimOutcomeText[g.outcome], w.at, string(g.buf))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || int(n) != g.n {
+			return fmt.Errorf("recorded %d of %d claims: %v", n, g.n, err)
+		}
 	}
 	return nil
+}
+
+// appendJSONID appends an id, or null for 0 (as nullID stores it).
+func appendJSONID(b []byte, id int64) []byte {
+	if id == 0 {
+		return append(b, "null"...)
+	}
+	return strconv.AppendInt(b, id, 10)
+}
+
+// appendJSONString appends s as a JSON string. Bytes that are not valid UTF-8 are kept as they
+// are (SQLite's JSON functions pass them through), so a value reads back byte for byte.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }

@@ -2,74 +2,101 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"database/sql"
 )
 
-// settledSQL finds the known items of many (creditor, invoice number) keys, passed as a JSON
-// array, with their submission's state and size.
-const settledSQL = `SELECT j.key, i.position, i.content_hash, s.id, s.state, s.items
-	FROM json_each(?) j
-	JOIN submission_items i ON i.creditor = j.value ->> 0 AND i.invoice_number = j.value ->> 1
+// settledSQL finds the known items of one creditor's invoice numbers, passed as a JSON array,
+// with their submission's state and size. j.key is the number's index in the array. CROSS JOIN
+// keeps json_each the outer loop: the planner would otherwise scan the creditor's items.
+const settledSQL = `SELECT j.key, i.position, i.content_hash, i.submission_id, s.state, s.items
+	FROM json_each(?2) j
+	CROSS JOIN submission_items i ON i.creditor = ?1 AND i.invoice_number = j.value
 	JOIN submissions s ON s.id = i.submission_id`
 
-// Settled reports, for each request, whether Claim would answer ClaimDone: every item known in
-// one submission in a final state, grouped and ordered the same, with the same content hash.
-// It is one read and writes nothing, so it is only a hint: the importer uses it on a rerun to
-// claim the rows already done in batches (ClaimBatch, which decides again under the write lock
-// and records the claims) without first opening each row's PDF.
-func (l *Ledger) Settled(ctx context.Context, reqs []ClaimRequest) ([]bool, error) {
+// querier runs a query: a write transaction, or the pool for a plain read.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// settledRef is the final submission a request is plainly done with (sub 0: not done).
+type settledRef struct {
+	sub   SubmissionID
+	state State
+}
+
+// settled returns, per request, the submission it is plainly done with: every item known in
+// one final submission, same grouping and order, same hashes.
+func settled(ctx context.Context, q querier, reqs []ClaimRequest) ([]settledRef, error) {
+	out := make([]settledRef, len(reqs))
+	found := make([]int, len(reqs)) // items found matching the request's submission
+	bad := make([]bool, len(reqs))
 	type ref struct{ req, item int }
-	var keys [][2]string
 	var refs []ref
-	for i, r := range reqs {
-		for j, it := range r.Items {
-			keys = append(keys, [2]string{r.Creditor, it.InvoiceNumber})
-			refs = append(refs, ref{i, j})
+	var keys []byte
+	for start := 0; start < len(reqs); {
+		// One lookup per run of requests with the same creditor (a file has one, nearly always).
+		cred := reqs[start].Creditor
+		end := start
+		refs, keys = refs[:0], append(keys[:0], '[')
+		for ; end < len(reqs) && reqs[end].Creditor == cred; end++ {
+			for j, it := range reqs[end].Items {
+				if len(refs) > 0 {
+					keys = append(keys, ',')
+				}
+				keys = appendJSONString(keys, it.InvoiceNumber)
+				refs = append(refs, ref{end, j})
+			}
 		}
-	}
-	out := make([]bool, len(reqs))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	arg, err := json.Marshal(keys)
-	if err != nil {
-		return nil, fmt.Errorf("settled: %w", err)
-	}
-	rows, err := l.db.QueryContext(ctx, settledSQL, string(arg))
-	if err != nil {
-		return nil, fmt.Errorf("settled: %w", dbError(err))
-	}
-	defer rows.Close()
-	found := make([]int, len(reqs))
-	sub := make([]SubmissionID, len(reqs))
-	ok := make([]bool, len(reqs))
-	for i := range ok {
-		ok[i] = true
-	}
-	for rows.Next() {
+		keys = append(keys, ']')
+		rows, err := q.QueryContext(ctx, settledSQL, cred, string(keys))
+		if err != nil {
+			return nil, err
+		}
 		var key, pos, items int
-		var hash string
+		var hash, st sql.RawBytes
 		var id SubmissionID
-		var st State
-		if err := rows.Scan(&key, &pos, &hash, &id, &st, &items); err != nil {
-			return nil, fmt.Errorf("settled: %w", err)
+		for rows.Next() {
+			if err := rows.Scan(&key, &pos, &hash, &id, &st, &items); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			rf := refs[key]
+			r := &reqs[rf.req]
+			state, final := finalState(st)
+			if out[rf.req].sub == 0 {
+				out[rf.req] = settledRef{id, state}
+			}
+			if id != out[rf.req].sub || pos != rf.item || items != len(r.Items) || !final ||
+				string(hash) != r.Items[rf.item].ContentHash {
+				bad[rf.req] = true
+			}
+			found[rf.req]++
 		}
-		rf := refs[key]
-		r := reqs[rf.req]
-		if sub[rf.req] == 0 {
-			sub[rf.req] = id
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
 		}
-		if id != sub[rf.req] || pos != rf.item || items != len(r.Items) || hash != r.Items[rf.item].ContentHash || !st.Final() {
-			ok[rf.req] = false
-		}
-		found[rf.req]++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("settled: %w", err)
+		start = end
 	}
 	for i, r := range reqs {
-		out[i] = ok[i] && found[i] == len(r.Items)
+		if bad[i] || found[i] != len(r.Items) {
+			out[i] = settledRef{}
+		}
 	}
 	return out, nil
+}
+
+// finalState maps a stored state to its constant, without an allocation, and says whether it
+// is final.
+func finalState(b []byte) (State, bool) {
+	switch string(b) {
+	case string(StateUploaded):
+		return StateUploaded, true
+	case string(StateNoPDF):
+		return StateNoPDF, true
+	case string(StateRejected):
+		return StateRejected, true
+	}
+	return State(b), false
 }

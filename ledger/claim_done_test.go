@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// TestSettled tells the rows a Claim would answer ClaimDone, without writing anything.
-func TestSettled(t *testing.T) {
+// TestClaimDoneTellsDoneRows: ClaimDone answers true exactly for the rows a Claim would answer
+// ClaimDone: same content, final state; not for an open one, changed content or an unknown one.
+func TestClaimDoneTellsDoneRows(t *testing.T) {
 	ctx := context.Background()
 	l := MustOpen(t)
 	done := invoiceReq(0, 0, "S-1", "hash-1", 100)
@@ -27,19 +28,21 @@ func TestSettled(t *testing.T) {
 	}
 	otherContent := invoiceReq(0, 0, "S-1", "hash-changed", 100)
 	unknown := invoiceReq(0, 0, "S-3", "hash-3", 300)
-	got, err := l.Settled(ctx, []ClaimRequest{done, open, otherContent, unknown})
+	got, err := l.ClaimDone(ctx, []ClaimRequest{done, open, otherContent, unknown})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []bool{true, false, false, false}
 	for i := range want {
 		if got[i] != want[i] {
-			t.Errorf("request %d: settled = %v, want %v", i, got[i], want[i])
+			t.Errorf("request %d: done = %v, want %v", i, got[i], want[i])
 		}
 	}
-	// Settled is a read: the claimed row is still only claimed, and a Claim agrees with it.
-	c, err := l.Claim(ctx, done)
-	if err != nil || c.Outcome != ClaimDone {
-		t.Errorf("claim after Settled: %v %v, want done", c.Outcome, err)
+	// The open row was left as it was: a Claim still resumes it; the done one stays done.
+	if c, err := l.Claim(ctx, open); err != nil || c.Outcome != ClaimResume {
+		t.Errorf("claim of the open row after ClaimDone: %v %v, want resume", c.Outcome, err)
+	}
+	if c, err := l.Claim(ctx, done); err != nil || c.Outcome != ClaimDone {
+		t.Errorf("claim of the done row after ClaimDone: %v %v, want done", c.Outcome, err)
 	}
 }
