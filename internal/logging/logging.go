@@ -52,7 +52,7 @@ func New(w io.Writer, opts Options) (*slog.Logger, error) {
 	var h slog.Handler
 	switch format {
 	case "text":
-		h = tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: redactAttr})
+		h = tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: redactAttr})
 	case "json":
 		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})
 	default:
