@@ -256,7 +256,7 @@ type Total struct {
 	// Registered: items whose submission became registered in the period (and is registered,
 	// uploaded or no_pdf now).
 	Registered      Bucket
-	Rejected        Bucket // items whose submission was rejected in the period and still is
+	Rejected        Bucket // items rejected in the period and still rejected, plus versions claimed in the period that a corrected version replaced
 	Conflict        Bucket // items claimed in the period that conflicted
 	AlreadyImported Bucket // items claimed in the period that were already done (not rejected)
 	Pending         Bucket // items claimed before the period's end and still claimed or sending now
@@ -289,6 +289,11 @@ func (l *Ledger) Totals(ctx context.Context, p Period, creditor string) ([]Total
 			JOIN submissions s ON s.id = i.submission_id
 			WHERE s.state = 'rejected' AND `+reached+`
 		UNION ALL
+		SELECT c.creditor, c.currency, 'rejected', c.amount FROM claims c
+			WHERE c.outcome = 'new' AND c.at >= ? AND c.at < ? AND EXISTS (SELECT 1 FROM claims c2
+				WHERE c2.submission_id = c.submission_id AND c2.invoice_number = c.invoice_number
+				AND c2.outcome = 'new' AND c2.id > c.id)
+		UNION ALL
 		SELECT c.creditor, c.currency, 'conflict', c.amount FROM claims c
 			WHERE c.outcome = 'conflict' AND c.at >= ? AND c.at < ?
 		UNION ALL
@@ -300,7 +305,7 @@ func (l *Ledger) Totals(ctx context.Context, p Period, creditor string) ([]Total
 			WHERE s.state IN ('claimed', 'sending') AND s.created < ?
 	) WHERE ? = '' OR creditor = ?
 	GROUP BY creditor, currency, bucket ORDER BY creditor, currency`,
-		StateRegistered, since, until, StateRejected, since, until, since, until, since, until, until, creditor, creditor)
+		StateRegistered, since, until, StateRejected, since, until, since, until, since, until, since, until, until, creditor, creditor)
 	if err != nil {
 		return nil, fmt.Errorf("totals: %w", err)
 	}

@@ -63,3 +63,33 @@ func TestBalanceAfterCrashAndResume(t *testing.T) {
 		t.Errorf("totals %+v (balance %s); want 700.00 registered, the file's 700.00 once, balance 0", tot, tot.Balance())
 	}
 }
+
+// A row Amili refused, corrected in a later file of the same period and registered: the refused
+// version counts as rejected and the corrected one as registered, and the report balances.
+func TestBalanceAfterRejectionCorrected(t *testing.T) {
+	f := newFixture(t)
+	wrong := item{creditor: f.sb.Creditor, number: "C-1", customer: "A", amount: 12_345}
+	fixed := wrong
+	fixed.amount, fixed.contentTag = 12_000, "corrected"
+	other := item{creditor: f.sb.Creditor, number: "C-2", customer: "B", amount: 50_000}
+
+	first := f.file("a.csv")
+	f.reject(first, 2, wrong, "422 customer.address.zip_code: invalid")
+	f.register(first, 3, other, pdfUpload)
+	f.finish(first, ledger.Counts{})
+	second := f.file("a-corrected.csv")
+	f.register(second, 2, fixed, pdfUpload) // claimed anew: the corrected content replaces the refused one
+	f.finish(second, ledger.Counts{})
+
+	r, err := Build(f.ctx, f.led, f.client, f.period(""), BuildOptions{Location: stockholm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Totals) != 1 {
+		t.Fatalf("totals %+v, want one", r.Totals)
+	}
+	tot := r.Totals[0]
+	if tot.File != 74_345 || tot.Registered != 62_000 || tot.Rejected != 12_345 || tot.Balance() != 0 {
+		t.Errorf("totals %+v (balance %s); want file 743.45, registered 620.00, rejected 123.45, balance 0", tot, tot.Balance())
+	}
+}
