@@ -133,27 +133,29 @@ func dropConnection(w http.ResponseWriter) {
 }
 
 // admit runs what both registrations check after reading their body: account and creditor,
-// then a fault forced for any of numbers, and picks the fault for the commit itself. It takes
-// s.mu; when ok is false it has unlocked and answered, and when ok is true it returns with s.mu
-// still held so the caller commits under the same lock and unlocks.
-func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor string, numbers []string) (cr *creditorRec, fault string, ok bool) {
+// then a fault forced for any of numbers. When they pass it stores the registration with commit,
+// under s.mu, and answers with commit's response, through the commit fault if one is drawn.
+func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor string, numbers []string,
+	commit func(cr *creditorRec) map[string]any) {
 	s.mu.Lock()
-	cr = s.checkCreditor(f, account, creditor)
+	cr := s.checkCreditor(f, account, creditor)
 	if len(f.errs) > 0 {
 		s.mu.Unlock()
 		validationFailed(w, f.errs)
-		return nil, "", false
+		return
 	}
-	fault = s.forcedFault(numbers)
+	fault := s.forcedFault(numbers)
 	if fault == FaultServerError || fault == FaultReject422 {
 		s.mu.Unlock()
 		preFault(w, fault, numbers)
-		return nil, "", false
+		return
 	}
 	if fault == "" {
 		fault = s.commitFault()
 	}
-	return cr, fault, true
+	resp := commit(cr)
+	s.mu.Unlock()
+	answerCommitted(w, fault, resp)
 }
 
 func validationFailed(w http.ResponseWriter, errs map[string]string) {
@@ -186,33 +188,29 @@ func (s *Server) handleInvoiceRegistration(w http.ResponseWriter, r *http.Reques
 	total := readMatrix(f)
 	numbers := []string{number}
 
-	cr, fault, ok := s.admit(w, f, account, creditor, numbers)
-	if !ok {
-		return
-	}
-	st := s.st
-	regID, invoiceID := st.newID(), st.newID()
-	due := max(0, int(math.Round(dueDate.Sub(invDate.Truncate(24*time.Hour)).Hours()/24)))
-	c := st.newCaseRec(cr, currency, cust, debtRec{
-		InvoiceNumber: number, InvoiceDate: invDate, DueDays: due, InitialCapital: total,
-		CapitalToClaim: total, Description: f.str("debt_description", false),
-		PayoutReference: f.str("payout_reference", false),
-	}, invDate.Truncate(24*time.Hour))
-	c.Invoice, c.InvoiceRegistration = invoiceID, regID
-	if ref := f.str("reference_number", false); ref != "" {
-		c.ReferenceNumber = ref
-	}
-	st.addCase(c)
-	now := s.now().UTC()
-	st.received = append(st.received, Received{Kind: "invoice", ID: regID, Body: append(json.RawMessage(nil), body...),
-		InvoiceNumbers: numbers, CaseIDs: []string{c.ID}, At: now})
-	st.regCount[creditor+"\x00"+number]++
-	resp := map[string]any{
-		"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(regID), "_id": regID,
-		"_status": "OK", "_invoice": invoiceID, "_case": c.ID, "_ocr_number": c.OCRID, "ocr_number_ocr": c.OCR,
-	}
-	s.mu.Unlock()
-	answerCommitted(w, fault, resp)
+	s.admit(w, f, account, creditor, numbers, func(cr *creditorRec) map[string]any {
+		st := s.st
+		regID, invoiceID := st.newID(), st.newID()
+		due := max(0, int(math.Round(dueDate.Sub(invDate.Truncate(24*time.Hour)).Hours()/24)))
+		c := st.newCaseRec(cr, currency, cust, debtRec{
+			InvoiceNumber: number, InvoiceDate: invDate, DueDays: due, InitialCapital: total,
+			CapitalToClaim: total, Description: f.str("debt_description", false),
+			PayoutReference: f.str("payout_reference", false),
+		}, invDate.Truncate(24*time.Hour))
+		c.Invoice, c.InvoiceRegistration = invoiceID, regID
+		if ref := f.str("reference_number", false); ref != "" {
+			c.ReferenceNumber = ref
+		}
+		st.addCase(c)
+		now := s.now().UTC()
+		st.received = append(st.received, Received{Kind: "invoice", ID: regID, Body: append(json.RawMessage(nil), body...),
+			InvoiceNumbers: numbers, CaseIDs: []string{c.ID}, At: now})
+		st.regCount[creditor+"\x00"+number]++
+		return map[string]any{
+			"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(regID), "_id": regID,
+			"_status": "OK", "_invoice": invoiceID, "_case": c.ID, "_ocr_number": c.OCRID, "ocr_number_ocr": c.OCR,
+		}
+	})
 }
 
 // readMatrix validates the invoice lines and returns their total including VAT.
@@ -304,27 +302,23 @@ func (s *Server) handleCaseRegistration(w http.ResponseWriter, r *http.Request) 
 		numbers = append(numbers, rec.InvoiceNumber)
 	}
 
-	cr, fault, ok := s.admit(w, f, account, creditor, numbers)
-	if !ok {
-		return
-	}
-	st := s.st
-	regID := st.newID()
-	var caseIDs, ocrIDs, ocrs []string
-	for _, d := range debts {
-		c := st.newCaseRec(cr, currency, cust, d, d.InvoiceDate.Truncate(24*time.Hour))
-		c.CaseRegistration = regID
-		st.addCase(c)
-		st.regCount[creditor+"\x00"+d.InvoiceNumber]++
-		caseIDs, ocrIDs, ocrs = append(caseIDs, c.ID), append(ocrIDs, c.OCRID), append(ocrs, c.OCR)
-	}
-	now := s.now().UTC()
-	st.received = append(st.received, Received{Kind: "case", ID: regID, Body: append(json.RawMessage(nil), body...),
-		InvoiceNumbers: numbers, CaseIDs: caseIDs, At: now})
-	resp := map[string]any{
-		"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(regID), "_id": regID,
-		"_status": "OK", "_cases": caseIDs, "_ocr_numbers": ocrIDs, "_ocr_numbers_ocr": ocrs,
-	}
-	s.mu.Unlock()
-	answerCommitted(w, fault, resp)
+	s.admit(w, f, account, creditor, numbers, func(cr *creditorRec) map[string]any {
+		st := s.st
+		regID := st.newID()
+		var caseIDs, ocrIDs, ocrs []string
+		for _, d := range debts {
+			c := st.newCaseRec(cr, currency, cust, d, d.InvoiceDate.Truncate(24*time.Hour))
+			c.CaseRegistration = regID
+			st.addCase(c)
+			st.regCount[creditor+"\x00"+d.InvoiceNumber]++
+			caseIDs, ocrIDs, ocrs = append(caseIDs, c.ID), append(ocrIDs, c.OCRID), append(ocrs, c.OCR)
+		}
+		now := s.now().UTC()
+		st.received = append(st.received, Received{Kind: "case", ID: regID, Body: append(json.RawMessage(nil), body...),
+			InvoiceNumbers: numbers, CaseIDs: caseIDs, At: now})
+		return map[string]any{
+			"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(regID), "_id": regID,
+			"_status": "OK", "_cases": caseIDs, "_ocr_numbers": ocrIDs, "_ocr_numbers_ocr": ocrs,
+		}
+	})
 }
