@@ -344,7 +344,7 @@ func (c *Config) validate(getenv func(string) string) error {
 		bad("amili", "rate_limit_per_minute, burst and max_attempts cannot be negative")
 	}
 	for k := range a.Paths {
-		if !oneOf(k, "invoice_registrations", "case_registrations", "media_upload", "cases", "creditors",
+		if !oneOf(k, "invoice_registrations", "case_registrations", "media_upload", "cases", "case", "creditors",
 			"authenticate", "creditor_payments", "creditor_creditings", "creditor_cancellations") {
 			bad("amili.paths."+k, "unknown endpoint")
 		}

@@ -115,22 +115,9 @@ func clientConfig(cfg *config.Config, getenv func(string) string, log logger) (a
 	}
 	paths := amili.DefaultPaths()
 	for k, v := range a.Paths {
-		dst := map[string]*string{
-			"authenticate":           &paths.Authenticate,
-			"invoice_registrations":  &paths.InvoiceRegistrations,
-			"case_registrations":     &paths.CaseRegistrations,
-			"media_upload":           &paths.MediaUpload,
-			"cases":                  &paths.Cases,
-			"case":                   &paths.Case,
-			"creditors":              &paths.Creditor,
-			"creditor_payments":      &paths.Payments,
-			"creditor_creditings":    &paths.Creditings,
-			"creditor_cancellations": &paths.Cancellations,
-		}[k]
-		if dst == nil {
-			return amili.Config{}, fmt.Errorf("amili.paths: unknown key %q", k)
+		if err := paths.Set(k, v); err != nil {
+			return amili.Config{}, fmt.Errorf("amili.paths: %w", err)
 		}
-		*dst = v
 	}
 	return amili.Config{
 		BaseURL:      a.BaseURL,
