@@ -76,7 +76,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	path, busy, err := ledgerPath(f, fs)
+	path, busy, err := ledgerPath(f, fs, e.getenv)
 	if err != nil {
 		return cannotStart(err)
 	}
@@ -117,7 +117,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // ledgerPath finds the ledger: --ledger, else ledger.path of the config. A missing default
 // config means the defaults; a config named with --config must load.
-func ledgerPath(f ledgerFlags, set *flag.FlagSet) (string, time.Duration, error) {
+func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, error) {
 	explicit := false
 	set.Visit(func(fl *flag.Flag) {
 		if fl.Name == "config" {
@@ -126,7 +126,7 @@ func ledgerPath(f ledgerFlags, set *flag.FlagSet) (string, time.Duration, error)
 	})
 	path, busy := "", time.Duration(0)
 	if _, err := os.Stat(f.config); err == nil || explicit {
-		cfg, err := config.Load(f.config, nil)
+		cfg, err := config.Load(f.config, getenv)
 		if err != nil {
 			if f.ledger == "" {
 				return "", 0, err
