@@ -18,14 +18,13 @@ type batchLedger interface {
 	ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) ([]bool, error)
 }
 
-// pass is the state of one submission pass: its bounds and the batch being gathered.
+// pass is the state of one submission pass: its bounds and the registrations in flight.
 type pass struct {
 	f     *fileRun
 	ctx   context.Context
 	slots chan struct{} // registrations calling Amili
 	sem   chan struct{} // registrations being prepared or calling Amili
 	wg    sync.WaitGroup
-	batch []*mapping.Registration
 }
 
 // start runs fn in a goroutine once sem has room; false when the run was cancelled first.
@@ -46,14 +45,12 @@ func (p *pass) start(fn func()) bool {
 	return true
 }
 
-// flush submits the gathered window in the file's order: the registrations already done are
+// flush submits one window of registrations in the file's order: the registrations already done are
 // claimed together in one ledger transaction and counted; each of the others is submitted in
 // its own goroutine (its PDFs checked before it is claimed). It reports false when the run was
 // cancelled or the ledger failed.
-func (p *pass) flush() bool {
+func (p *pass) flush(regs []*mapping.Registration) bool {
 	f := p.f
-	regs := p.batch
-	p.batch = p.batch[:0:0]
 	if len(regs) == 0 {
 		return true
 	}
@@ -61,7 +58,7 @@ func (p *pass) flush() bool {
 	if bl, ok := f.imp.deps.Ledger.(batchLedger); ok {
 		reqs := make([]ledger.ClaimRequest, len(regs))
 		for i, reg := range regs {
-			reqs[i] = ledger.ClaimRequest{Run: f.imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind, Creditor: reg.Creditor(), Items: reg.Items}
+			reqs[i] = f.claimRequest(reg)
 		}
 		var err error
 		if done, err = bl.ClaimDone(context.WithoutCancel(p.ctx), reqs); err != nil {
@@ -79,9 +76,7 @@ func (p *pass) flush() bool {
 		}
 		if n > 0 {
 			f.add(func(c *ledger.Counts) { c.AlreadyImported += n })
-			for range n {
-				f.imp.progress.step()
-			}
+			f.imp.progress.advance(n)
 		}
 	}
 	for i, reg := range regs {

@@ -201,9 +201,8 @@ func (s *dyingSource) Archive(ctx context.Context, name string) (string, error) 
 		}()
 	}
 	if s.movedFirst {
-		to, err := s.Source.Archive(ctx, name)
+		_, err := s.Source.Archive(ctx, name)
 		s.sw.trip()
-		_ = to
 		if err != nil {
 			return "", err
 		}

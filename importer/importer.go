@@ -160,8 +160,8 @@ func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
 	return imp.Close(ctx)
 }
 
-// Start opens a ledger run and makes the once-per-run checks (Preflight for the job's
-// creditor). Errors wrap ErrCannotStart.
+// Start makes the once-per-run checks (the credentials are accepted, the job's creditor is
+// active) and opens a ledger run. Errors wrap ErrCannotStart.
 func Start(ctx context.Context, job Job, deps Deps) (*Importer, error) {
 	job = job.withDefaults()
 	if deps.Logger == nil {
@@ -207,9 +207,7 @@ func (imp *Importer) Close(ctx context.Context) (Summary, error) {
 	sum := imp.sum
 	stopErr := imp.stopErr
 	imp.mu.Unlock()
-	if imp.progress != nil {
-		imp.progress.done()
-	}
+	imp.progress.done()
 	if imp.deps.APICalls != nil {
 		sum.APICalls = imp.deps.APICalls() - imp.startCalls
 	}

@@ -8,21 +8,6 @@ import (
 	"github.com/amili-import/amili-import/amili"
 )
 
-// Preflight makes the checks a run needs once, not per row: the credentials are accepted and
-// every creditor is active. Amili refuses registrations for an inactive creditor, so finding out
-// first saves a whole file of rejections. Errors wrap ErrCannotStart.
-func Preflight(ctx context.Context, c Client, creditors []string) error {
-	if err := c.Authenticate(ctx); err != nil {
-		return fmt.Errorf("%w: authenticate: %w", ErrCannotStart, err)
-	}
-	for _, id := range creditors {
-		if err := checkCreditor(ctx, c, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // ErrInactiveCreditor is wrapped by the error for a creditor Amili says is not active.
 var ErrInactiveCreditor = errors.New("creditor is not active")
 
@@ -41,7 +26,10 @@ func checkCreditor(ctx context.Context, c Client, id string) error {
 	return nil
 }
 
-// preflight authenticates and checks the job's creditors, caching the answers for the run.
+// preflight makes the checks a run needs once, not per row: the credentials are accepted and
+// every creditor is active. Amili refuses registrations for an inactive creditor, so finding out
+// first saves a whole file of rejections. The answers are cached for the run; errors wrap
+// ErrCannotStart.
 func (imp *Importer) preflight(ctx context.Context, creditors []string) error {
 	if err := imp.deps.Client.Authenticate(ctx); err != nil {
 		return fmt.Errorf("%w: authenticate: %w", ErrCannotStart, err)

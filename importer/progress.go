@@ -30,13 +30,16 @@ func (p *progress) start(file string, total int) {
 }
 
 // step counts one registration handled.
-func (p *progress) step() {
+func (p *progress) step() { p.advance(1) }
+
+// advance counts n registrations handled at once, with one redraw.
+func (p *progress) advance(n int) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.n++
+	p.n += n
 	p.draw()
 }
 

@@ -48,8 +48,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 			if stop.Load() {
 				continue
 			}
-			p.batch = w
-			if !p.flush() {
+			if !p.flush(w) {
 				stop.Store(true)
 			}
 		}
@@ -159,14 +158,17 @@ func (f *fileRun) submit(ctx context.Context, reg *mapping.Registration, slots c
 		return
 	}
 
-	claim, err := imp.deps.Ledger.Claim(s.lctx, ledger.ClaimRequest{
-		Run: imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind, Creditor: reg.Creditor(), Items: reg.Items,
-	})
+	claim, err := imp.deps.Ledger.Claim(s.lctx, f.claimRequest(reg))
 	if err != nil {
 		s.ledgerFailed("claim", err)
 		return
 	}
 	s.handle(claim, slots)
+}
+
+// claimRequest is the ledger's claim for one registration of this file in this run.
+func (f *fileRun) claimRequest(reg *mapping.Registration) ledger.ClaimRequest {
+	return ledger.ClaimRequest{Run: f.imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind, Creditor: reg.Creditor(), Items: reg.Items}
 }
 
 // openPDFs opens and checks each item's PDF; the problems are kept per item.
@@ -244,22 +246,9 @@ func (s *sub) refusePDFs() bool {
 		s.ledgerFailed("record row errors", err)
 		return true
 	}
-	s.f.reject(pdfReason(s.pdfErrs))
+	s.f.reject(reasonOf(errs[0]))
 	s.log.Info("row rejected: PDF", "reason", errs[0].Rule)
 	return true
-}
-
-func pdfReason(errs []error) string {
-	for _, err := range errs {
-		var p *pdfProblem
-		if errors.As(err, &p) {
-			return fmt.Sprintf("column %q: %s", "pdf_file", p.rule)
-		}
-		if err != nil {
-			return fmt.Sprintf("column %q: %s", "pdf_file", err.Error())
-		}
-	}
-	return ""
 }
 
 // send makes the registration POST, its intent recorded first.

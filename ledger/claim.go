@@ -305,7 +305,7 @@ func (c *claimer) insertNew(r ClaimRequest) (Claim, error) {
 // reclaim replaces a rejected submission's content with a corrected version: rejected → claimed.
 func (c *claimer) reclaim(r ClaimRequest, id SubmissionID) (Claim, error) {
 	detail := "corrected content, " + c.origin(r)
-	err := c.l.transition(c.ctx, c.tx, id, StateClaimed, detail, func(State) error {
+	err := c.l.transition(c.ctx, c.tx, id, StateClaimed, detail, func() error {
 		if _, err := c.tx.ExecContext(c.ctx, `UPDATE submissions SET kind = ?, file_id = ?, line = ?, run_id = ?,
 			registration_id = '', invoice_id = '', last_error = '' WHERE id = ?`,
 			r.Kind, nullID(r.File), r.Line, nullID(r.Run), id); err != nil {

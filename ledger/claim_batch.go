@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // The rerun path. When a file's rows were already imported, nearly every claim in a batch ends
@@ -81,20 +79,12 @@ func (c *claimer) loadSubmissions(ids []SubmissionID) (map[SubmissionID]Submissi
 		}
 	}
 	for rows.Next() {
-		var s Submission
-		var it SubmissionItem
-		var created, updated string
-		var amount int64
-		if err := rows.Scan(&s.ID, &s.Kind, &s.Creditor, &s.State, &s.RegistrationID, &s.InvoiceID, &s.Attempts,
-			&s.LastError, &s.FileID, &s.Line, &created, &updated,
-			&it.InvoiceNumber, &it.ContentHash, &amount, &it.Currency, &it.CustomerName, &it.PDF,
-			&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError); err != nil {
+		s, it, err := scanSubmissionItem(rows)
+		if err != nil {
 			return nil, err
 		}
-		it.Amount = mapping.Amount(amount)
 		if s.ID != cur.ID {
 			flush()
-			s.Created, s.Updated = parseTime(created), parseTime(updated)
 			cur = s
 		}
 		cur.Items = append(cur.Items, it)

@@ -91,22 +91,14 @@ func (l *Ledger) Submissions(ctx context.Context, f SubmissionFilter) ([]Submiss
 	defer rows.Close()
 	var out []Submission
 	for rows.Next() {
-		var s Submission
-		var it SubmissionItem
-		var created, updated string
-		var amount int64
-		if err := rows.Scan(&s.ID, &s.Kind, &s.Creditor, &s.State, &s.RegistrationID, &s.InvoiceID, &s.Attempts,
-			&s.LastError, &s.FileID, &s.Line, &created, &updated,
-			&it.InvoiceNumber, &it.ContentHash, &amount, &it.Currency, &it.CustomerName, &it.PDF,
-			&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError); err != nil {
+		s, it, err := scanSubmissionItem(rows)
+		if err != nil {
 			return nil, fmt.Errorf("submissions: %w", err)
 		}
-		it.Amount = mapping.Amount(amount)
 		if n := len(out); n > 0 && out[n-1].ID == s.ID {
 			out[n-1].Items = append(out[n-1].Items, it)
 			continue
 		}
-		s.Created, s.Updated = parseTime(created), parseTime(updated)
 		s.Items = []SubmissionItem{it}
 		out = append(out, s)
 	}

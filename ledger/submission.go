@@ -14,7 +14,7 @@ import (
 // rather than forgotten.
 func (l *Ledger) MarkSending(ctx context.Context, id SubmissionID) error {
 	return l.write(ctx, func(tx *writeTx) error {
-		return l.transition(ctx, tx, id, StateSending, "sending", func(State) error {
+		return l.transition(ctx, tx, id, StateSending, "sending", func() error {
 			_, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1 WHERE id = ?", id)
 			return err
 		})
@@ -29,7 +29,7 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 		detail = "found at Amili after an in-doubt send: " + r.RegistrationID
 	}
 	return l.write(ctx, func(tx *writeTx) error {
-		return l.transition(ctx, tx, id, StateRegistered, detail, func(State) error {
+		return l.transition(ctx, tx, id, StateRegistered, detail, func() error {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT items FROM submissions WHERE id = ?", id).Scan(&n); err != nil {
 				return err
@@ -64,7 +64,7 @@ func (l *Ledger) MarkUnsent(ctx context.Context, id SubmissionID, reason string)
 // sending → rejected, with the reason kept.
 func (l *Ledger) MarkRejected(ctx context.Context, id SubmissionID, reason string) error {
 	return l.write(ctx, func(tx *writeTx) error {
-		return l.transition(ctx, tx, id, StateRejected, "rejected: "+reason, func(State) error {
+		return l.transition(ctx, tx, id, StateRejected, "rejected: "+reason, func() error {
 			_, err := tx.ExecContext(ctx, "UPDATE submissions SET last_error = ? WHERE id = ?", reason, id)
 			return err
 		})
@@ -247,7 +247,7 @@ func (l *Ledger) loadItems(ctx context.Context, tx *writeTx, id SubmissionID) ([
 	return items, rows.Err()
 }
 
-// submissionColumns and itemColumns are what scanSubmission and scanItem read, in order.
+// submissionColumns and itemColumns are what scanSubmissionItem and scanItem read, in order.
 const (
 	submissionColumns = `s.id, s.kind, s.creditor, s.state, s.registration_id, s.invoice_id, s.attempts, s.last_error,
 		coalesce(s.file_id, 0), s.line, s.created, s.updated`
@@ -262,4 +262,22 @@ func scanItem(rows *sql.Rows) (SubmissionItem, error) {
 		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError)
 	it.Amount = mapping.Amount(amount)
 	return it, err
+}
+
+// scanSubmissionItem reads one row of submissionColumns followed by itemColumns: the
+// submission without its items, and one of them.
+func scanSubmissionItem(rows *sql.Rows) (Submission, SubmissionItem, error) {
+	var s Submission
+	var it SubmissionItem
+	var created, updated string
+	var amount int64
+	if err := rows.Scan(&s.ID, &s.Kind, &s.Creditor, &s.State, &s.RegistrationID, &s.InvoiceID, &s.Attempts,
+		&s.LastError, &s.FileID, &s.Line, &created, &updated,
+		&it.InvoiceNumber, &it.ContentHash, &amount, &it.Currency, &it.CustomerName, &it.PDF,
+		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError); err != nil {
+		return Submission{}, SubmissionItem{}, err
+	}
+	s.Created, s.Updated = parseTime(created), parseTime(updated)
+	it.Amount = mapping.Amount(amount)
+	return s, it, nil
 }

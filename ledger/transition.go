@@ -31,12 +31,8 @@ func Legal(from, to State) bool { return slices.Contains(legal[from], to) }
 // transition moves submission id to state to inside tx, after checking the move is legal, runs
 // apply for the columns that change with it, and appends the event. An illegal move returns a
 // *TransitionError and changes nothing (the caller rolls tx back).
-func (l *Ledger) transition(ctx context.Context, tx *writeTx, id SubmissionID, to State, detail string, apply func(from State) error) error {
-	var from State
-	err := tx.QueryRowContext(ctx, "SELECT state FROM submissions WHERE id = ?", id).Scan(&from)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("submission %d: %w", id, ErrNotFound)
-	}
+func (l *Ledger) transition(ctx context.Context, tx *writeTx, id SubmissionID, to State, detail string, apply func() error) error {
+	from, err := stateOf(ctx, tx, id)
 	if err != nil {
 		return err
 	}
@@ -44,7 +40,7 @@ func (l *Ledger) transition(ctx context.Context, tx *writeTx, id SubmissionID, t
 		return &TransitionError{Submission: id, From: from, To: to}
 	}
 	if apply != nil {
-		if err := apply(from); err != nil {
+		if err := apply(); err != nil {
 			return err
 		}
 	}
@@ -57,11 +53,7 @@ func (l *Ledger) transition(ctx context.Context, tx *writeTx, id SubmissionID, t
 
 // note appends an event that changes no state (a transient failure, one PDF's outcome).
 func (l *Ledger) note(ctx context.Context, tx *writeTx, id SubmissionID, detail string) error {
-	var st State
-	err := tx.QueryRowContext(ctx, "SELECT state FROM submissions WHERE id = ?", id).Scan(&st)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("submission %d: %w", id, ErrNotFound)
-	}
+	st, err := stateOf(ctx, tx, id)
 	if err != nil {
 		return err
 	}
@@ -70,6 +62,16 @@ func (l *Ledger) note(ctx context.Context, tx *writeTx, id SubmissionID, detail 
 		return err
 	}
 	return l.appendEvent(ctx, tx, id, st, st, detail, now)
+}
+
+// stateOf reads submission id's state inside tx; a missing submission wraps ErrNotFound.
+func stateOf(ctx context.Context, tx *writeTx, id SubmissionID) (State, error) {
+	var st State
+	err := tx.QueryRowContext(ctx, "SELECT state FROM submissions WHERE id = ?", id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("submission %d: %w", id, ErrNotFound)
+	}
+	return st, err
 }
 
 // appendEvent writes one history entry, attributed to the run working on the submission.

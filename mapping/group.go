@@ -117,7 +117,7 @@ func (r *Reader) addRow() *group {
 	if r.kind == KindCase {
 		g.itemNumber = r.value(fDebtInvoiceNumber)
 	}
-	if len(r.rec) != r.ncols {
+	if len(r.rec) != len(r.header) {
 		r.fieldCountErr(g)
 	}
 	r.longFieldErr(g)
@@ -155,7 +155,7 @@ func (r *Reader) longFieldErr(g *group) {
 
 func (r *Reader) fieldCountErr(g *group) {
 	g.errs = append(g.errs, RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
-		Rule: fmt.Sprintf("row has %d fields but the header has %d", len(r.rec), r.ncols)})
+		Rule: fmt.Sprintf("row has %d fields but the header has %d", len(r.rec), len(r.header))})
 }
 
 // continueGroup checks that a further row agrees with the first on the registration-wide
@@ -165,7 +165,7 @@ func (r *Reader) continueGroup(g *group) {
 	if r.kind == KindCase {
 		g.itemNumber = r.value(fDebtInvoiceNumber)
 	}
-	if len(r.rec) != r.ncols {
+	if len(r.rec) != len(r.header) {
 		r.fieldCountErr(g)
 	}
 	r.longFieldErr(g)

@@ -43,13 +43,9 @@ type Reader struct {
 	kind   Kind
 	csv    *csv.Reader
 	isUTF8 bool
-	// checkFFFD is set for single-byte encodings, where U+FFFD can only come from a byte the
-	// encoding does not define.
-	checkFFFD bool
 
 	header []string
 	col    [numFields]int // column index of each field, -1 when the file has none
-	ncols  int
 	// groupCols are the registration-wide fields the file has columns for.
 	groupCols []field
 
@@ -91,7 +87,6 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	runtime.AddCleanup(rd, (*seenIndex).free, rd.seen)
 	src, isUTF8 := decoded(r, l.Encoding)
 	rd.isUTF8 = isUTF8
-	rd.checkFFFD = !isUTF8
 	br := bufio.NewReaderSize(src, 64<<10)
 	delim := l.Delimiter
 	if delim == 0 {
@@ -139,7 +134,6 @@ func (r *Reader) readHeader() error {
 	if err := r.checkEncoding(r.header, 1); err != nil {
 		return err
 	}
-	r.ncols = len(rec)
 	for f := range r.col {
 		r.col[f] = -1
 	}
@@ -288,7 +282,8 @@ func (r *Reader) checkEncoding(rec []string, line int) *FileError {
 		bad := false
 		if r.isUTF8 {
 			bad = !utf8.ValidString(v)
-		} else if r.checkFFFD {
+		} else {
+			// A single-byte encoding: U+FFFD can only come from a byte it does not define.
 			bad = strings.ContainsRune(v, utf8.RuneError)
 		}
 		if bad {

@@ -158,7 +158,7 @@ func (l *Layout) parseDate(s string) (Date, error) {
 	s = strings.TrimSpace(s)
 	var firstErr error
 	for _, f := range l.DateFormats {
-		if len(f) == 10 && f == "2006-01-02" && len(s) != 10 {
+		if f == "2006-01-02" && len(s) != 10 {
 			continue
 		}
 		t, err := time.Parse(f, s)
