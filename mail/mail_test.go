@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/mail/mailtest"
+	"github.com/emersion/go-sasl"
 )
 
 func startServer(t *testing.T) *mailtest.Server {
@@ -62,8 +63,8 @@ func TestSendRoundTrip(t *testing.T) {
 		t.Fatalf("server got %d messages, want 1", len(msgs))
 	}
 	m := msgs[0]
-	if !m.TLS || m.Auth != "reports@example.se" {
-		t.Errorf("TLS %v, auth %q: want STARTTLS and AUTH PLAIN", m.TLS, m.Auth)
+	if !m.TLS || m.Auth != "reports@example.se" || m.Mech != sasl.Plain {
+		t.Errorf("TLS %v, auth %q with %q: want STARTTLS and AUTH PLAIN", m.TLS, m.Auth, m.Mech)
 	}
 	if strings.Join(m.To, ",") != "finance@example.se,cfo@example.se" {
 		t.Errorf("envelope recipients %q", m.To)
@@ -196,8 +197,8 @@ func TestLoginAuth(t *testing.T) {
 	if err := s.Send(context.Background(), Message{Subject: "x", HTML: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(srv.Messages()) != 1 {
-		t.Error("not delivered with AUTH LOGIN")
+	if m := srv.Messages(); len(m) != 1 || m[0].Mech != sasl.Login {
+		t.Errorf("got %+v, want one message delivered with AUTH LOGIN", m)
 	}
 }
 

@@ -127,6 +127,3 @@ func (m *Metrics) ObserveCall(endpoint string, status int, took, wait time.Durat
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
-
-// Registry is the registry the collectors are on, for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }

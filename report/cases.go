@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/ledger"
 )
 
 // ChunkSize is how many case ids go into one GET /cases query: Amili's page size, so each
@@ -17,9 +18,13 @@ const ChunkSize = 100
 func (r *Report) readCases(ctx context.Context, cases Cases) error {
 	var ids []string
 	byID := map[string]int{}
+	pdfUploaded := map[string]bool{}
 	for _, g := range r.Registrations {
 		if g.CaseID == "" {
 			continue
+		}
+		if g.PDF == string(ledger.PDFUploaded) {
+			pdfUploaded[g.CaseID] = true
 		}
 		if _, dup := byID[g.CaseID]; dup {
 			continue
@@ -27,13 +32,7 @@ func (r *Report) readCases(ctx context.Context, cases Cases) error {
 		byID[g.CaseID] = len(r.Cases)
 		ids = append(ids, g.CaseID)
 		r.Cases = append(r.Cases, CaseView{InvoiceNumber: g.InvoiceNumber, CaseID: g.CaseID, Currency: g.Currency,
-			LedgerAmount: g.Amount, Status: "", Flags: nil})
-	}
-	pdfUploaded := map[string]bool{}
-	for _, g := range r.Registrations {
-		if g.PDF == "uploaded" {
-			pdfUploaded[g.CaseID] = true
-		}
+			LedgerAmount: g.Amount})
 	}
 	for start := 0; start < len(ids); start += ChunkSize {
 		chunk := ids[start:min(start+ChunkSize, len(ids))]

@@ -170,7 +170,7 @@ func OutDir(base string, p Period, loc *time.Location) string {
 
 // RunScheduled is one scheduled report: first resend the reports still pending, then build,
 // write, record and send the period now due for rc. The daemon calls it on rc.schedule; the
-// report verb without --since/--until takes the same path.
+// report verb takes the same steps (ResendPending, then Deliver) for the period it is given.
 func RunScheduled(ctx context.Context, deps Deps, rc config.Report, now time.Time) error {
 	deps = deps.withDefaults()
 	if deps.CSV == (CSVOptions{}) {

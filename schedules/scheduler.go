@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -241,7 +243,7 @@ func (s *Scheduler) Start(ctx context.Context) {
 	s.started = true
 	var due []*entry
 	now := s.opts.Now()
-	for _, k := range sortedKeys(s.entries) {
+	for _, k := range slices.Sorted(maps.Keys(s.entries)) {
 		e := s.entries[k]
 		if !e.task.CatchUp || e.sched == nil || s.opts.LastRuns == nil {
 			continue
@@ -305,13 +307,4 @@ func (s *Scheduler) Shutdown(ctx context.Context) error {
 	s.cancelRuns()
 	<-done
 	return ctx.Err()
-}
-
-func sortedKeys(m map[string]*entry) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -35,7 +35,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&f.config, "config", config.DefaultPath, "config file")
-	fs.StringVar(&f.name, "report", "", "take creditor, out_dir and CSV format from this configured report (default: the first)")
+	fs.StringVar(&f.name, "report", "", "take creditor, out_dir and CSV format from this configured report (default: the one for --creditor, else the first)")
 	fs.StringVar(&f.since, "since", "", "start of the period: 2006-01-02 (midnight in time_zone) or RFC 3339 (default: the end of the last recorded report, or the start of yesterday)")
 	fs.StringVar(&f.until, "until", "", "end of the period, exclusive; same forms (default: the start of today, or now when that is empty)")
 	fs.StringVar(&f.creditor, "creditor", "", "Amili creditor id (default reports[].creditor; empty: all creditors)")

@@ -73,10 +73,15 @@ func TestWorkloadIsValid(t *testing.T) {
 
 // TestCheck judges results against the targets.
 func TestCheck(t *testing.T) {
-	rl, _ := Find("ratelimited")
-	rerun, _ := Find("rerun")
+	find := func(name string) Scenario {
+		sc, ok := Find(name)
+		if !ok {
+			t.Fatalf("no scenario %q", name)
+		}
+		return sc
+	}
+	rl, rerun, dry := find("ratelimited"), find("rerun"), find("dryrun-1m")
 	rerun.Changed = true
-	dry, _ := Find("dryrun-1m")
 	for _, tc := range []struct {
 		name string
 		sc   Scenario
@@ -89,6 +94,7 @@ func TestCheck(t *testing.T) {
 		{"extra lookup", rl, Result{CallsPerInvoice: 2.01, ExpectedCallsPerInvoice: 2, Efficiency: 0.99}, false},
 		{"rerun ok", rerun, Result{Calls: map[string]int{"POST /invoice--registrations": 1}, RowsPerSec: 150_000}, true},
 		{"rerun resent", rerun, Result{Calls: map[string]int{"POST /invoice--registrations": 2}, RowsPerSec: 150_000}, false},
+		{"rerun slow", rerun, Result{Calls: map[string]int{"POST /invoice--registrations": 1}, RowsPerSec: 60_000}, false},
 		{"dry run fat", dry, Result{PeakRSSMB: 65}, false},
 		{"dry run lean", dry, Result{PeakRSSMB: 40}, true},
 	} {

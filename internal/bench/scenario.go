@@ -25,6 +25,13 @@ const (
 // 10) into seconds: both are multiplied by it, keeping their ratio; latencies are not scaled.
 const Scaling = 60
 
+// The sandbox's limit and burst in the rate-limited scenarios: Amili's 100 a minute with bursts
+// of 10, the rate scaled by Scaling and the burst by Scaling/6, so a burst is 1 s of the limit.
+const (
+	scaledLimit = 100 * Scaling
+	scaledBurst = 10 * Scaling / 6
+)
+
 // ClientShare is the share of the server's limit the client is configured to use, so that
 // timing jitter between the two token buckets never trips the server's.
 const ClientShare = 0.98
@@ -55,7 +62,7 @@ type Scenario struct {
 	Mode   Mode
 	Workload
 	// RateLimit and Burst are the sandbox's limit per minute and bucket (0 = no limit). The
-	// client gets ClientShare of the limit and the same burst.
+	// client gets ClientShare of the limit and a burst of ClientBurst(Burst).
 	RateLimit, Burst int
 	// Latency is added by the sandbox to every request; SFTPLatency to every SFTP round trip.
 	Latency, SFTPLatency time.Duration
@@ -67,7 +74,7 @@ type Scenario struct {
 
 // Scenarios are the standard ones, in table order. N is each one's default size.
 func Scenarios() []Scenario {
-	limit, burst := 100*Scaling, 10*Scaling/6 // 6,000/min with a burst of 100: 100/s, 1 s of burst
+	limit, burst := scaledLimit, scaledBurst // 6,000/min with a burst of 100: 100/s, 1 s of burst
 	return []Scenario{
 		{Name: "ratelimited", Target: "eff>=0.95 of rate ceiling, 0 429s, 2 calls/inv", Mode: ModeImport,
 			Workload:  Workload{Kind: mapping.KindInvoice, Items: 600, PDFSize: 100 << 10},

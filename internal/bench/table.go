@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -28,7 +29,7 @@ func WriteTable(w io.Writer, results []Result) error {
 	}
 	fmt.Fprintf(w, "\nScaling: Amili's 100 requests/min with bursts of 10 run as %d/min with bursts of %d (rate x%d, burst x%d);"+
 		" the client is set to %.0f%% of the limit and a burst of %d. Latencies are not scaled.\n",
-		100*Scaling, 10*Scaling/6, Scaling, Scaling/6, ClientShare*100, ClientBurst(10*Scaling/6))
+		scaledLimit, scaledBurst, Scaling, Scaling/6, ClientShare*100, ClientBurst(scaledBurst))
 	fmt.Fprintln(w, "Endpoints: reg=POST registration, up=POST /media--upload, find=GET /cases, cred=GET /creditors/{id}.")
 	for _, r := range results {
 		if !r.Pass {
@@ -78,10 +79,7 @@ func callsText(calls map[string]int) string {
 		short[name] += n
 	}
 	order := []string{"reg", "up", "find", "cred"}
-	keys := make([]string, 0, len(short))
-	for k := range short {
-		keys = append(keys, k)
-	}
+	keys := slices.Collect(maps.Keys(short))
 	slices.SortFunc(keys, func(a, b string) int {
 		ia, ib := slices.Index(order, a), slices.Index(order, b)
 		if ia < 0 {

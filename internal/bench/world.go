@@ -101,11 +101,3 @@ func (w *World) Close() {
 		w.sandbox.Close()
 	}
 }
-
-// ServerCalls is what the sandbox received, by endpoint (nil for a dry run).
-func (w *World) ServerCalls() map[string]int {
-	if w.sandbox == nil {
-		return nil
-	}
-	return w.sandbox.Calls()
-}

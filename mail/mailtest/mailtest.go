@@ -31,6 +31,7 @@ type Message struct {
 	Data []byte   // the message as received (headers and body)
 	TLS  bool     // received over TLS
 	Auth string   // the user that authenticated
+	Mech string   // the SASL mechanism it authenticated with: PLAIN or LOGIN
 }
 
 // Server is a running SMTP server.
@@ -132,6 +133,7 @@ type session struct {
 	s    *Server
 	conn *smtp.Conn
 	user string
+	mech string
 	from string
 	to   []string
 }
@@ -143,7 +145,7 @@ func (se *session) Auth(mech string) (sasl.Server, error) {
 		if user != se.s.Username || pass != se.s.Password {
 			return smtp.ErrAuthFailed
 		}
-		se.user = user
+		se.user, se.mech = user, mech
 		return nil
 	}
 	switch mech {
@@ -181,7 +183,7 @@ func (se *session) Data(r io.Reader) error {
 		return e
 	}
 	_, isTLS := se.conn.TLSConnectionState()
-	se.s.messages = append(se.s.messages, Message{From: se.from, To: se.to, Data: b.Bytes(), TLS: isTLS, Auth: se.user})
+	se.s.messages = append(se.s.messages, Message{From: se.from, To: se.to, Data: b.Bytes(), TLS: isTLS, Auth: se.user, Mech: se.mech})
 	return nil
 }
 
