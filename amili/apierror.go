@@ -60,6 +60,7 @@ func statusErr(data []byte) *Error {
 	return e
 }
 
+// fillFromBody sets a fresh e's Code, Message and Fields from a decoded error document.
 func fillFromBody(b *errorBody, e *Error) {
 	fields := map[string]string{}
 	if len(b.Error) > 0 {
@@ -89,15 +90,7 @@ func fillFromBody(b *errorBody, e *Error) {
 		}
 	}
 	if len(fields) > 0 {
-		if e.Fields == nil {
-			e.Fields = map[string]string{}
-		}
-		for k, v := range fields {
-			if old, ok := e.Fields[k]; ok && old != v {
-				v = old + "; " + v
-			}
-			e.Fields[k] = v
-		}
+		e.Fields = fields
 	}
 }
 

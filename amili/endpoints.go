@@ -1,6 +1,7 @@
 package amili
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -164,17 +165,7 @@ func (c *Client) transaction(ctx context.Context, op, path string, body any) (*T
 	if err := c.postOnce(ctx, op, path, body, &out); err != nil {
 		return nil, err
 	}
-	return &TransactionResult{ID: out.ID, Status: cmp(out.Payment, out.Crediting, out.Cancellation)}, nil
-}
-
-// cmp returns the first non-empty string.
-func cmp(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
+	return &TransactionResult{ID: out.ID, Status: cmp.Or(out.Payment, out.Crediting, out.Cancellation)}, nil
 }
 
 // postOnce sends body as JSON to path with the at-most-once rules.

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -59,7 +60,7 @@ func (c *core) matches(name string) bool {
 		return false
 	}
 	if c.opts.DoneMarker != "" && len(name) > len(c.opts.DoneMarker) &&
-		name[len(name)-len(c.opts.DoneMarker):] == c.opts.DoneMarker {
+		strings.HasSuffix(name, c.opts.DoneMarker) {
 		return false
 	}
 	for _, p := range c.opts.Patterns {
@@ -77,9 +78,12 @@ func (c *core) List(ctx context.Context) ([]File, error) {
 		return nil, fmt.Errorf("list %s: %w", c.opts.Dir, err)
 	}
 	now := c.opts.Now()
-	names := make(map[string]bool, len(infos))
-	for _, fi := range infos {
-		names[fi.Name()] = fi.Mode().IsRegular()
+	var markers map[string]bool // regular files by name, to find done-markers
+	if c.opts.DoneMarker != "" {
+		markers = make(map[string]bool, len(infos))
+		for _, fi := range infos {
+			markers[fi.Name()] = fi.Mode().IsRegular()
+		}
 	}
 
 	c.mu.Lock()
@@ -94,7 +98,7 @@ func (c *core) List(ctx context.Context) ([]File, error) {
 		current[name] = true
 		f := File{Name: name, Size: fi.Size(), ModTime: fi.ModTime()}
 		if c.opts.DoneMarker != "" {
-			if names[name+c.opts.DoneMarker] {
+			if markers[name+c.opts.DoneMarker] {
 				files = append(files, f)
 			}
 			continue

@@ -55,7 +55,7 @@ func (s *sftpFS) open(ctx context.Context, p string, stream bool) (io.ReadCloser
 		n, err := f.WriteTo(&progressWriter{w: pw, t: t})
 		stopWatch()
 		if err == nil && n != size {
-			err = fmt.Errorf("read %s: got %d of %d bytes: %w", p, n, size, ErrShortRead)
+			err = fmt.Errorf("got %d of %d bytes: %w", n, size, ErrShortRead) // wrapped with the path below
 		}
 		if err != nil && conn != nil && !answered(err) {
 			s.drop(conn)

@@ -118,7 +118,6 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.st.newID()
-	s.st.users++
 	now := fmtDate(s.now())
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"_id": id, "_status": "OK", "_created": now, "_updated": now, "_etag": s.st.etag(id),

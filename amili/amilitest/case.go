@@ -2,6 +2,7 @@ package amilitest
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
@@ -63,7 +64,7 @@ func (st *store) newCaseRec(cr *creditorRec, currency string, cust customerIn, d
 	c := &caseRec{
 		ID: st.newID(), Account: cr.Account, Creditor: cr.ID, CreditorName: cr.Name, Currency: currency,
 		Customer: st.newID(), CustomerName: cust.Name, CustomerIDNumber: cust.IDNumber,
-		CustomerNumber: cust.CustomerNumber, ReferenceNumber: itoa(st.refSeq),
+		CustomerNumber: cust.CustomerNumber, ReferenceNumber: strconv.Itoa(st.refSeq),
 		OCRID: st.newID(), OCR: st.newOCR(),
 		Created: now, Updated: now, LatestState: now, Debt: d,
 		Status: "initializing", State: "initializing",
@@ -271,9 +272,4 @@ func (c *caseRec) genericDoc() map[string]any {
 		c.generic = m
 	}
 	return c.generic
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

@@ -31,7 +31,6 @@ type store struct {
 	accounts  map[string]*accountRec
 	creditors map[string]*creditorRec
 	groups    []accessGroup
-	users     int
 
 	cases     map[string]*caseRec
 	order     []*caseRec            // by creation

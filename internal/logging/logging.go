@@ -76,10 +76,13 @@ func MaskIDNumbers(s string) string {
 	return idNumber.ReplaceAllString(s, "$1-****")
 }
 
+// secretWords are the name fragments that mark an attribute as holding a secret.
+var secretWords = []string{"token", "password", "passphrase", "api_code", "apicode", "secret", "private_key", "authorization", "x-api-key"}
+
 // secretKey reports whether an attribute's name says it holds a secret.
 func secretKey(k string) bool {
 	k = strings.ToLower(k)
-	for _, s := range []string{"token", "password", "passphrase", "api_code", "apicode", "secret", "private_key", "authorization", "x-api-key"} {
+	for _, s := range secretWords {
 		if strings.Contains(k, s) {
 			return true
 		}
@@ -116,12 +119,10 @@ func (r *redactor) Handle(ctx context.Context, rec slog.Record) error {
 	return r.Handler.Handle(ctx, rec)
 }
 
+// WithAttrs keeps the redactor in front; the inner handler's ReplaceAttr (redactAttr) already
+// rewrites attributes added here, so they are passed on as they are.
 func (r *redactor) WithAttrs(as []slog.Attr) slog.Handler {
-	out := make([]slog.Attr, len(as))
-	for i, a := range as {
-		out[i] = redactAttr(nil, a)
-	}
-	return &redactor{r.Handler.WithAttrs(out)}
+	return &redactor{r.Handler.WithAttrs(as)}
 }
 
 func (r *redactor) WithGroup(name string) slog.Handler { return &redactor{r.Handler.WithGroup(name)} }

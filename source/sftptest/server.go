@@ -163,13 +163,6 @@ func (s *Server) DropConnections() {
 	}
 }
 
-// Connections is how many SSH connections have been accepted and not yet closed.
-func (s *Server) Connections() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
-}
-
 // Close stops listening, closes every connection and waits for them to end.
 func (s *Server) Close() error {
 	err := s.listener.Close()

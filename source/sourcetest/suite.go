@@ -331,8 +331,8 @@ func Run(t *testing.T, f Factory) {
 	})
 	t.Run("Describe", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{})
-		if d := e.src.Describe(); !strings.Contains(d, "in") {
-			t.Errorf("Describe = %q, want the directory named", d)
+		if d := e.src.Describe(); !strings.HasSuffix(d, "/in") {
+			t.Errorf("Describe = %q, want it to end in the directory …/in", d)
 		}
 	})
 }
