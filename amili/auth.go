@@ -101,7 +101,7 @@ func (t *tokens) get(ctx context.Context) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			t.c.log.Info("amili authenticated", "method", t.method, "token", fingerprint(tok), "expires", exp)
+			t.c.log.Info("amili authenticated", "method", t.method, "credential", fingerprint(tok), "expires", exp)
 			return tok, nil
 		}
 		select {

@@ -8,13 +8,14 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/amili-import/amili-import/internal/logging"
 
 	"github.com/amili-import/amili-import/mapping"
 )
@@ -182,7 +183,12 @@ func TestSecretsNotLogged(t *testing.T) {
 	var logs bytes.Buffer
 	c, _ := testClient(t, srv.URL, func(cfg *Config) {
 		cfg.Auth = AuthConfig{APICode: apiCode, PrivateKeyPEM: keyPEM}
-		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		// The program's own logger, redactor included: the fingerprint must survive it.
+		l, err := logging.New(&logs, logging.Options{Level: "debug", Format: "json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Logger = l
 	})
 	if _, err := c.GetCase(context.Background(), "c1"); err != nil {
 		t.Fatal(err)
@@ -191,7 +197,7 @@ func TestSecretsNotLogged(t *testing.T) {
 		t.Fatalf("RegisterInvoice error = %v, want permanent", err)
 	}
 	out := logs.String()
-	if !strings.Contains(out, `"token":"sha256:`) || !strings.Contains(out, "retrying") {
+	if !strings.Contains(out, `"credential":"sha256:`) || !strings.Contains(out, "retrying") {
 		t.Fatalf("log lacks the expected lines:\n%s", out)
 	}
 	secrets := []string{apiCode, "access-token-secret", "-----BEGIN"}

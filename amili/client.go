@@ -144,7 +144,7 @@ func (c *Client) do(ctx context.Context, r *call) ([]byte, error) {
 			// registration may be sent again, once, with a fresh token.
 			if !reauthed && c.tokens.invalidate(res.token) {
 				reauthed = true
-				c.log.Info("amili token refused; authenticating again", "endpoint", endpoint, "token", fingerprint(res.token))
+				c.log.Info("amili token refused; authenticating again", "endpoint", endpoint, "credential", fingerprint(res.token))
 				continue
 			}
 			e.Class = Unauthorized
@@ -366,7 +366,7 @@ func (c *Client) record(ci CallInfo, token string) {
 		m[ci.Status]++
 	})
 	c.log.Debug("amili call", "endpoint", ci.Endpoint, "status", ci.Status, "attempt", ci.Attempt,
-		"duration", ci.Duration, "rate_limit_wait", ci.RateLimitWait, "token", fingerprint(token))
+		"duration", ci.Duration, "rate_limit_wait", ci.RateLimitWait, "credential", fingerprint(token))
 	if c.cfg.OnCall != nil {
 		c.cfg.OnCall(ci)
 	}
