@@ -27,6 +27,7 @@ type caseRec struct {
 	Closed                                         *closed
 
 	seq     int            // creation order
+	stored  time.Time      // when the sandbox stored it (listings may lag behind, Faults.ListLag)
 	generic map[string]any // the rendered document for where-matching; nil after a change
 }
 

@@ -51,7 +51,11 @@ func (s *Server) handleListCases(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	var matched []*caseRec
+	lagged := s.now().Add(-s.faults.ListLag)
 	for _, c := range s.candidates(where) {
+		if s.faults.ListLag > 0 && c.stored.After(lagged) {
+			continue
+		}
 		ok, err := matches(c, where)
 		if err != nil {
 			s.mu.Unlock()

@@ -96,6 +96,12 @@ func (s *Server) commitFault() string {
 	if f.CommitThenDrop > 0 && s.rnd.Float64() < f.CommitThenDrop {
 		return FaultCommitThenDrop
 	}
+	if f.CommitLate > 0 && s.rnd.Float64() < f.CommitLate {
+		return FaultCommitLate
+	}
+	if f.BadBody > 0 && s.rnd.Float64() < f.BadBody {
+		return FaultBadBody
+	}
 	return ""
 }
 
@@ -117,6 +123,10 @@ func answerCommitted(w http.ResponseWriter, fault string, v any) {
 		writeError(w, http.StatusInternalServerError, "Internal Server Error", nil)
 	case FaultCommitThenDrop:
 		dropConnection(w)
+	case FaultBadBody:
+		// Committed and acknowledged, but the ids are of the wrong type.
+		v := map[string]any{"_status": "OK", "_case": 123456789, "_cases": 42, "_id": 7}
+		writeJSON(w, http.StatusCreated, v)
 	default:
 		writeJSON(w, http.StatusCreated, v)
 	}
@@ -152,6 +162,18 @@ func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor strin
 	}
 	if fault == "" {
 		fault = s.commitFault()
+	}
+	if fault == FaultCommitLate {
+		// The request is queued behind a slow backend: it is stored after the delay even when
+		// the client has long given up and closed the connection.
+		delay := s.faults.CommitDelay
+		s.mu.Unlock()
+		time.Sleep(delay)
+		s.mu.Lock()
+		resp := commit(cr)
+		s.mu.Unlock()
+		writeJSON(w, http.StatusCreated, resp)
+		return
 	}
 	resp := commit(cr)
 	s.mu.Unlock()

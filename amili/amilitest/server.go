@@ -52,6 +52,8 @@ const (
 	FaultCommitThenDrop = "commit_then_drop" // stored, then the connection is closed unanswered
 	FaultServerError    = "server_error"     // 500, nothing stored
 	FaultReject422      = "reject_422"       // 422, nothing stored
+	FaultCommitLate     = "commit_late"      // stored only after Faults.CommitDelay, then answered if anyone still listens
+	FaultBadBody        = "bad_body"         // stored, then answered 201 with a body whose ids do not decode
 )
 
 // Faults describe failures to inject. Rates are fractions in [0,1] drawn from a generator
@@ -62,6 +64,17 @@ type Faults struct {
 	CommitThenFail  float64 // registration stored, then 500
 	CommitThenDrop  float64 // registration stored, then the connection is closed without an answer
 	Storm429        float64 // fraction of requests answered 429 with Retry-After
+	// CommitLate is the fraction of registrations held for CommitDelay before they are stored,
+	// whatever the client does meanwhile: a slow server that finishes a request after the
+	// client gave up on it.
+	CommitLate  float64
+	CommitDelay time.Duration
+	// BadBody is the fraction of registrations stored and answered 201 with a body whose ids
+	// cannot be read (_case as a number).
+	BadBody float64
+	// ListLag keeps a stored case out of GET /cases listings for this long, as a search index
+	// that lags behind the store would (GET /cases/{id} finds it at once).
+	ListLag time.Duration
 	UploadLatency   time.Duration
 	// ByInvoiceNumber forces a fault for registrations carrying this invoice number: one of
 	// the Fault* names, optionally with the suffix "_once".

@@ -167,6 +167,7 @@ func LuhnValid(s string) bool {
 // addCase files c under its indexes.
 func (st *store) addCase(c *caseRec) {
 	c.seq = len(st.order)
+	c.stored = st.now()
 	st.cases[c.ID] = c
 	st.order = append(st.order, c)
 	st.byCred[c.Creditor] = append(st.byCred[c.Creditor], c)

@@ -35,6 +35,10 @@ type sandboxFlags struct {
 	commitThenFail   float64
 	commitThenDrop   float64
 	storm429         float64
+	commitLate       float64
+	commitDelay      time.Duration
+	badBody          float64
+	listLag          time.Duration
 	seed             int64
 	verbose          bool
 	inspect          bool
@@ -68,6 +72,10 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&f.commitThenFail, "commit-then-fail", 0, "fraction of registrations stored, then answered 500")
 	fs.Float64Var(&f.commitThenDrop, "commit-then-drop", 0, "fraction of registrations stored, then the connection closed unanswered")
 	fs.Float64Var(&f.storm429, "storm-429", 0, "fraction of requests answered 429 with Retry-After")
+	fs.Float64Var(&f.commitLate, "commit-late", 0, "fraction of registrations stored only after --commit-delay, even when the client has given up")
+	fs.DurationVar(&f.commitDelay, "commit-delay", 10*time.Second, "how long a --commit-late registration waits before it is stored")
+	fs.Float64Var(&f.badBody, "bad-body", 0, "fraction of registrations stored, then answered 201 with ids that do not decode")
+	fs.DurationVar(&f.listLag, "list-lag", 0, "how long a stored case stays out of GET /cases listings (a lagging search index)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for the fault fractions")
 	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
 	fs.BoolVar(&f.inspect, "inspect", false, "serve GET "+amilitest.InspectPath+": what the sandbox received and holds, issued tokens included (for tests)")
@@ -90,7 +98,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		return errUsage
 	}
 	for name, v := range map[string]float64{"server-error-rate": f.serverErrorRate, "commit-then-fail": f.commitThenFail,
-		"commit-then-drop": f.commitThenDrop, "storm-429": f.storm429} {
+		"commit-then-drop": f.commitThenDrop, "storm-429": f.storm429, "commit-late": f.commitLate, "bad-body": f.badBody} {
 		if v < 0 || v > 1 {
 			return cannotStart(fmt.Errorf("--%s %v: want a fraction between 0 and 1", name, v))
 		}
@@ -122,6 +130,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		Faults: amilitest.Faults{
 			Seed: f.seed, ServerErrorRate: f.serverErrorRate, CommitThenFail: f.commitThenFail,
 			CommitThenDrop: f.commitThenDrop, Storm429: f.storm429, UploadLatency: f.uploadLatency,
+			CommitLate: f.commitLate, CommitDelay: f.commitDelay, BadBody: f.badBody, ListLag: f.listLag,
 		},
 	})
 	if err != nil {
