@@ -74,8 +74,8 @@ type Faults struct {
 	BadBody float64
 	// ListLag keeps a stored case out of GET /cases listings for this long, as a search index
 	// that lags behind the store would (GET /cases/{id} finds it at once).
-	ListLag time.Duration
-	UploadLatency   time.Duration
+	ListLag       time.Duration
+	UploadLatency time.Duration
 	// ByInvoiceNumber forces a fault for registrations carrying this invoice number: one of
 	// the Fault* names, optionally with the suffix "_once".
 	ByInvoiceNumber map[string]string
