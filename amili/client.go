@@ -16,6 +16,11 @@ import (
 	"time"
 )
 
+var (
+	errAttemptTimeout = fmt.Errorf("no answer within amili.timeout: %w", context.DeadlineExceeded)
+	errLateSend       = errors.New("the request could not go out in time after it was marked as sending")
+)
+
 // maxResponse bounds how much of a response is read; Amili's answers are small JSON documents.
 const maxResponse = 16 << 20
 
@@ -190,10 +195,32 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 		return attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: err}, final: true}
 	}
 
-	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	// The caller's mark ("this may reach Amili") is the last thing before the request goes out:
+	// after the token, the rate limit and any retry wait.
+	var sendBy time.Time
+	if hook := beforeSendFrom(ctx); hook != nil && (r.kind == kindOnce || r.kind == kindUpload) {
+		within, err := hook(ctx)
+		if err != nil {
+			return attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: fmt.Errorf("%w: %w", ErrNotSent, err)}, final: true}
+		}
+		if within > 0 {
+			sendBy = c.cfg.Now().Add(within)
+		}
+	}
+	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
-	var written atomic.Bool
+	actx, abandon := context.WithCancelCause(actx)
+	defer abandon(nil)
+	var written, late atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		// A request that could not start writing before sendBy is abandoned: the process was
+		// stopped or starved so long after its mark that another may have taken the work over.
+		GotConn: func(httptrace.GotConnInfo) {
+			if !sendBy.IsZero() && c.cfg.Now().After(sendBy) {
+				late.Store(true)
+				abandon(errLateSend)
+			}
+		},
 		// Conservative: once any of the request may have left, a registration is in doubt.
 		WroteHeaders: func() { written.Store(true) },
 		WroteRequest: func(httptrace.WroteRequestInfo) { written.Store(true) },
@@ -251,9 +278,15 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 			Duration: c.cfg.Now().Sub(t0), RateLimitWait: wait, Err: errOrNil(res.err)}, res.token)
 	}()
 	if err != nil {
+		if cause := context.Cause(actx); (cause == errAttemptTimeout || cause == errLateSend) && !errors.Is(err, cause) {
+			err = fmt.Errorf("%w: %w", cause, err) // says what happened, not only "context canceled"
+		}
 		res.err = &Error{Op: r.op, Class: Retryable, Err: err}
-		if r.kind == kindOnce && written.Load() {
+		switch {
+		case r.kind == kindOnce && written.Load():
 			res.err.Class = InDoubt
+		case late.Load():
+			res.err.Err, res.final = fmt.Errorf("%w: %w", ErrNotSent, err), true
 		}
 		return res
 	}
@@ -289,7 +322,7 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 			e.Op, e.StatusCode = r.op, status
 			e.Class = Permanent
 			if e.Code >= 500 && r.kind == kindOnce {
-				e.Class = InDoubt
+				e.Class, e.Accepted = InDoubt, true // a 2xx whatever the body says
 			}
 			res.err = e
 			return res

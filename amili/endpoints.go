@@ -194,11 +194,11 @@ func (c *Client) doJSON(ctx context.Context, r *call, out any) error {
 		return err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		class := Permanent
 		if r.kind == kindOnce {
-			class = InDoubt // it was accepted, but we cannot tell what was created
+			// Committed (a 2xx), but we cannot tell what was created.
+			return &Error{Op: r.op, Class: InDoubt, Accepted: true, Err: fmt.Errorf("decode response: %w", err)}
 		}
-		return &Error{Op: r.op, Class: class, Err: fmt.Errorf("decode response: %w", err)}
+		return &Error{Op: r.op, Class: Permanent, Err: fmt.Errorf("decode response: %w", err)}
 	}
 	return nil
 }

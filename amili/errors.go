@@ -48,6 +48,9 @@ type Error struct {
 	// Fields holds the API's per-field messages, from _error.details and Eve's _issues.
 	Fields map[string]string
 	Err    error // the transport error, when there was one
+	// Accepted: Amili answered 2xx, so the request was committed, but the answer could not be
+	// read. Such a registration must never be sent again; its ids come from a lookup.
+	Accepted bool
 }
 
 func (e *Error) Error() string {
@@ -78,7 +81,10 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(")")
 	}
-	if e.Class == InDoubt {
+	switch {
+	case e.Accepted:
+		b.WriteString(" [accepted; answer unreadable]")
+	case e.Class == InDoubt:
 		b.WriteString(" [outcome unknown]")
 	}
 	return b.String()
@@ -94,6 +100,10 @@ func ClassOf(err error) Class {
 	}
 	return 0
 }
+
+// ErrNotSent marks a call that was abandoned before its request was written: the hook set with
+// WithBeforeSend refused it, or the request could not go out in time after it was marked.
+var ErrNotSent = errors.New("not sent")
 
 // IsInDoubt reports whether err leaves a registration's outcome unknown.
 func IsInDoubt(err error) bool { return ClassOf(err) == InDoubt }

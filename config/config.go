@@ -49,7 +49,12 @@ type Amili struct {
 	Burst              int      `yaml:"burst"`                 // default 10
 	MaxAttempts        int      `yaml:"max_attempts"`          // default 5
 	MaxRetryTime       Duration `yaml:"max_retry_time"`        // default 2m
-	UserAgent          string   `yaml:"user_agent"`            // default amili-import/<version>
+	// InDoubtGrace is how long after its last attempt a registration whose answer was lost
+	// stays in doubt although Amili does not list it (a slow server may still store it); only
+	// a lookup after it that finds nothing lets it be sent again. Default 10m; at least twice
+	// timeout.
+	InDoubtGrace Duration `yaml:"in_doubt_grace"`
+	UserAgent    string   `yaml:"user_agent"` // default amili-import/<version>
 	// Paths overrides endpoint paths (keys: invoice_registrations, case_registrations,
 	// media_upload, cases, creditors, authenticate, creditor_payments, creditor_creditings,
 	// creditor_cancellations). Default: the reference spelling, e.g. /invoice--registrations.

@@ -28,6 +28,8 @@ const (
 	DefaultRateLimit    = 100
 	DefaultBurst        = 10
 	DefaultDrainTimeout = 30 * time.Second
+	// DefaultInDoubtGrace is amili.in_doubt_grace's default.
+	DefaultInDoubtGrace = 10 * time.Minute
 )
 
 // Error is a config problem tied to one key.
@@ -141,6 +143,9 @@ func (c *Config) applyDefaults() {
 	}
 	if a.MaxRetryTime == 0 {
 		a.MaxRetryTime = Duration(2 * time.Minute)
+	}
+	if a.InDoubtGrace == 0 {
+		a.InDoubtGrace = Duration(DefaultInDoubtGrace)
 	}
 	if a.Auth.Method == "" {
 		switch {
@@ -339,6 +344,10 @@ func (c *Config) validate(getenv func(string) string) error {
 	}
 	if a.Auth.Algorithm != "" && !oneOf(a.Auth.Algorithm, "ES256", "ES384", "ES512", "RS256", "RS384", "RS512") {
 		bad("amili.auth.algorithm", "must be one of ES256, ES384, ES512, RS256, RS384, RS512")
+	}
+	if a.InDoubtGrace < 2*a.Timeout {
+		bad("amili.in_doubt_grace", "%v is too short: at least twice amili.timeout (%v), so that a request the client gave up on has had time to land",
+			a.InDoubtGrace.D(), a.Timeout.D())
 	}
 	if a.RateLimitPerMinute < 0 || a.Burst < 0 || a.MaxAttempts < 0 {
 		bad("amili", "rate_limit_per_minute, burst and max_attempts cannot be negative")

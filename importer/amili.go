@@ -1,8 +1,11 @@
 package importer
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
+
 	"maps"
 	"slices"
 
@@ -15,13 +18,13 @@ import (
 // invoice numbers.
 const lookupPageSize = 100
 
-// register posts the registration. It uses the draining context: a POST that has started is
-// allowed to finish after a cancel, so its answer reaches the ledger.
-func (s *sub) register() (ledger.Registered, error) {
+// register posts the registration with ctx: the draining context with the BeforeSend hook, so
+// a POST that has started may finish after a cancel and its answer reaches the ledger.
+func (s *sub) register(ctx context.Context) (ledger.Registered, error) {
 	c := s.f.imp.deps.Client
 	switch {
 	case s.reg.Invoice != nil:
-		r, err := c.RegisterInvoice(s.lctx, s.reg.Invoice)
+		r, err := c.RegisterInvoice(ctx, s.reg.Invoice)
 		if err != nil {
 			return ledger.Registered{}, err
 		}
@@ -31,7 +34,7 @@ func (s *sub) register() (ledger.Registered, error) {
 			Cases:          []ledger.CaseRef{{CaseID: r.Case, OCRNumber: r.OCRNumber}},
 		}, nil
 	case s.reg.Case != nil:
-		r, err := c.RegisterCase(s.lctx, s.reg.Case)
+		r, err := c.RegisterCase(ctx, s.reg.Case)
 		if err != nil {
 			return ledger.Registered{}, err
 		}
@@ -153,8 +156,32 @@ func (s *sub) upload(items []ledger.SubmissionItem) {
 			s.missingPDF(i, why.Error())
 			continue
 		}
-		_, err := imp.deps.Client.UploadOriginalInvoice(s.lctx, it.CaseID, p.filename(), p.opener(s.lctx, s.f.src))
+		if !it.PDFAttemptAt.IsZero() {
+			// An upload may have reached Amili before the process ended: ask the case first.
+			if attached, ok := s.attachedBefore(i, it.CaseID); !ok {
+				return
+			} else if attached {
+				continue
+			}
+		}
+		ctx := amili.WithBeforeSend(s.lctx, func(context.Context) (time.Duration, error) {
+			if s.ctx.Err() != nil {
+				return 0, fmt.Errorf("run stopped: %w", context.Cause(s.ctx))
+			}
+			if err := L.MarkPDFSending(s.lctx, s.id, i, imp.deps.Owner); err != nil {
+				if errors.Is(err, ledger.ErrFenced) {
+					return 0, err
+				}
+				return 0, &ledgerError{op: "mark PDF sending", err: err}
+			}
+			return imp.job.InDoubtGrace / 2, nil
+		})
+		_, err := imp.deps.Client.UploadOriginalInvoice(ctx, it.CaseID, p.filename(), p.opener(s.lctx, s.f.src))
 		switch {
+		case errors.Is(err, amili.ErrNotSent):
+			s.marked = false // an upload's mark needs no undoing: the case is asked before the next one
+			s.notSent(err)
+			return
 		case err == nil:
 			if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err != nil {
 				s.ledgerFailed("mark PDF", err)
@@ -173,6 +200,28 @@ func (s *sub) upload(items []ledger.SubmissionItem) {
 			s.failure("upload PDF: " + err.Error())
 		}
 	}
+}
+
+// attachedBefore asks Amili whether item's case already holds its original invoice, after an
+// upload whose outcome the ledger does not know (one GET /cases/{id}). ok is false when the
+// answer could not be had; the PDF then stays pending.
+func (s *sub) attachedBefore(item int, caseID string) (attached, ok bool) {
+	cs, err := s.f.imp.deps.Client.GetCase(s.lctx, caseID)
+	if err != nil {
+		s.log.Warn("cannot check the case before uploading its PDF again; left pending", "case", caseID, "err", err)
+		s.failure("check case before uploading again: " + err.Error())
+		return false, false
+	}
+	if cs.OriginalInvoice == nil {
+		return false, true
+	}
+	if _, err := s.f.imp.deps.Ledger.MarkPDF(s.lctx, s.id, item, ledger.PDFUploaded, ""); err != nil {
+		s.ledgerFailed("mark PDF", err)
+		return false, false
+	}
+	s.log.Info("PDF found on its case after an interrupted upload; not uploaded again", "case", caseID)
+	s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+	return true, true
 }
 
 func (s *sub) missingPDF(item int, reason string) {

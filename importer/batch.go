@@ -15,7 +15,7 @@ const claimBatchSize = 1000
 // in one transaction, the registrations already done and leaves the others alone. A ledger
 // without it gets every registration claimed one by one.
 type batchLedger interface {
-	ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) ([]bool, error)
+	ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) ([]ledger.State, error)
 }
 
 // pass is the state of one submission pass: its bounds and the registrations in flight.
@@ -54,7 +54,7 @@ func (p *pass) flush(regs []*mapping.Registration) bool {
 	if len(regs) == 0 {
 		return true
 	}
-	var done []bool
+	var done []ledger.State
 	if bl, ok := f.imp.deps.Ledger.(batchLedger); ok {
 		reqs := make([]ledger.ClaimRequest, len(regs))
 		for i, reg := range regs {
@@ -69,18 +69,16 @@ func (p *pass) flush(regs []*mapping.Registration) bool {
 			return false
 		}
 		n := 0
-		for _, d := range done {
-			if d {
+		for _, st := range done {
+			if st != "" {
+				f.countDone(st)
 				n++
 			}
 		}
-		if n > 0 {
-			f.add(func(c *ledger.Counts) { c.AlreadyImported += n })
-			f.imp.progress.advance(n)
-		}
+		f.imp.progress.advance(n)
 	}
 	for i, reg := range regs {
-		if done != nil && done[i] {
+		if done != nil && done[i] != "" {
 			continue
 		}
 		if !p.start(func() { f.submit(p.ctx, reg, p.slots) }) {

@@ -64,18 +64,18 @@ func (l *deadLedger) Claim(ctx context.Context, req ledger.ClaimRequest) (ledger
 	return l.Ledger.Claim(ctx, req)
 }
 
-func (l *deadLedger) ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) ([]bool, error) {
+func (l *deadLedger) ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) ([]ledger.State, error) {
 	if err := l.sw.check(); err != nil {
 		return nil, err
 	}
 	return l.Ledger.ClaimDone(ctx, reqs)
 }
 
-func (l *deadLedger) MarkSending(ctx context.Context, id ledger.SubmissionID) error {
+func (l *deadLedger) MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) error {
 	if err := l.sw.check(); err != nil {
 		return err
 	}
-	return l.Ledger.MarkSending(ctx, id)
+	return l.Ledger.MarkSending(ctx, id, owner)
 }
 
 func (l *deadLedger) MarkRegistered(ctx context.Context, id ledger.SubmissionID, r ledger.Registered) error {
@@ -89,11 +89,11 @@ func (l *deadLedger) MarkRegistered(ctx context.Context, id ledger.SubmissionID,
 	return err
 }
 
-func (l *deadLedger) MarkUnsent(ctx context.Context, id ledger.SubmissionID, reason string) error {
+func (l *deadLedger) MarkUnsent(ctx context.Context, id ledger.SubmissionID, owner, reason string) error {
 	if err := l.sw.check(); err != nil {
 		return err
 	}
-	return l.Ledger.MarkUnsent(ctx, id, reason)
+	return l.Ledger.MarkUnsent(ctx, id, owner, reason)
 }
 
 func (l *deadLedger) MarkRejected(ctx context.Context, id ledger.SubmissionID, reason string) error {

@@ -47,6 +47,16 @@ func (f *fileRun) reject(reason string) {
 	f.mu.Unlock()
 }
 
+// countDone counts a registration the ledger already holds in final state st: one that was
+// rejected earlier is still rejected (the file is not all done), anything else already imported.
+func (f *fileRun) countDone(st ledger.State) {
+	if st == ledger.StateRejected {
+		f.reject("rejected by an earlier run; see amili-import ledger show")
+		return
+	}
+	f.add(func(c *ledger.Counts) { c.AlreadyImported++ })
+}
+
 func (f *fileRun) leaveUnfinished() {
 	f.mu.Lock()
 	f.unfinished = true
@@ -104,6 +114,14 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 	if prior != nil {
 		f.log.Info("same file already imported", "sha256", rec.SHA256, "as", prior.Path)
 		res := FileResult{Outcome: ledger.FileDuplicate}
+		if n := prior.Counts.Rejected + prior.Counts.Conflicts; n > 0 {
+			// Its rows are what they were: what was refused then is still not imported.
+			f.mu.Lock()
+			f.counts.Rejected += prior.Counts.Rejected
+			f.counts.Conflicts += prior.Counts.Conflicts
+			f.reasons["refused when the same file was imported as "+prior.Path] += prior.Counts.Rejected
+			f.mu.Unlock()
+		}
 		if err := imp.deps.Ledger.FinishFile(lctx, id, ledger.FileDuplicate, ledger.Counts{}, ""); err != nil {
 			return res, fmt.Errorf("%w: ledger: %w", ErrCannotStart, err)
 		}

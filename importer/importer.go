@@ -31,6 +31,9 @@ const (
 	DefaultConcurrency  = 4
 	DefaultPDFMaxSize   = 20 << 20
 	DefaultDrainTimeout = 30 * time.Second
+	// DefaultInDoubtGrace covers Amili's default client timeout (30 s) many times over: a
+	// request queued behind a slow server lands well inside it.
+	DefaultInDoubtGrace = 10 * time.Minute
 )
 
 // Job is what one run imports and how. cmd/amili-import builds it from the config file or from
@@ -54,6 +57,11 @@ type Job struct {
 	DrainTimeout time.Duration
 	// TempDir is where remote files are spooled ("" = the system's temporary directory).
 	TempDir string
+	// InDoubtGrace is how long after its last attempt a registration whose outcome is unknown
+	// stays in doubt although a lookup does not find it: Amili may still be working on the
+	// request (0 = DefaultInDoubtGrace). Only a lookup after the grace that finds nothing lets
+	// it be sent again.
+	InDoubtGrace time.Duration
 }
 
 func (j Job) withDefaults() Job {
@@ -69,6 +77,9 @@ func (j Job) withDefaults() Job {
 	if j.DrainTimeout <= 0 {
 		j.DrainTimeout = DefaultDrainTimeout
 	}
+	if j.InDoubtGrace <= 0 {
+		j.InDoubtGrace = DefaultInDoubtGrace
+	}
 	return j
 }
 
@@ -80,6 +91,7 @@ type Client interface {
 	RegisterCase(ctx context.Context, r *mapping.CaseRegistration) (*amili.CaseRegistered, error)
 	UploadOriginalInvoice(ctx context.Context, caseID, filename string, open func() (io.ReadCloser, error)) (*amili.Uploaded, error)
 	FindCases(ctx context.Context, q amili.CaseQuery) (*amili.CaseList, error)
+	GetCase(ctx context.Context, id string) (*amili.Case, error)
 }
 
 // Ledger is what the importer needs of the ledger (*ledger.Ledger).
@@ -90,9 +102,14 @@ type Ledger interface {
 	FinishFile(ctx context.Context, id ledger.FileID, outcome ledger.FileOutcome, counts ledger.Counts, errText string) error
 	RecordRowErrors(ctx context.Context, file ledger.FileID, errs []mapping.RowError) error
 	Claim(ctx context.Context, req ledger.ClaimRequest) (ledger.Claim, error)
-	MarkSending(ctx context.Context, id ledger.SubmissionID) error
+	MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) error
+	RecordAttempt(ctx context.Context, id ledger.SubmissionID, owner string) error
 	MarkRegistered(ctx context.Context, id ledger.SubmissionID, r ledger.Registered) error
-	MarkUnsent(ctx context.Context, id ledger.SubmissionID, reason string) error
+	MarkAccepted(ctx context.Context, id ledger.SubmissionID, reason string) error
+	ResolveNotFound(ctx context.Context, id ledger.SubmissionID, owner string, grace time.Duration) (ledger.NotFound, error)
+	MarkUnsent(ctx context.Context, id ledger.SubmissionID, owner, reason string) error
+	MarkPDFSending(ctx context.Context, id ledger.SubmissionID, item int, owner string) error
+	Submission(ctx context.Context, id ledger.SubmissionID) (ledger.Submission, error)
 	MarkRejected(ctx context.Context, id ledger.SubmissionID, reason string) error
 	RecordFailure(ctx context.Context, id ledger.SubmissionID, reason string) error
 	MarkPDF(ctx context.Context, id ledger.SubmissionID, item int, st ledger.PDFState, reason string) (ledger.State, error)
@@ -103,6 +120,9 @@ type Source = source.Source
 
 // Deps are the parts a run works with.
 type Deps struct {
+	// Owner is this process's owner id in the ledger (ledger.Join): what it claims carries it,
+	// and no other live process sends it. "" claims without ownership.
+	Owner  string
 	Ledger Ledger
 	Client Client
 	// Source is listed by Run; ImportFile takes its source as an argument.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/ledger"
@@ -93,8 +94,9 @@ type sub struct {
 
 	pdfs    []*pdfFile
 	pdfErrs []error
-	failed  bool // counted as Failed once
+	settled bool // counted as Failed or Pending once
 	resends int  // sends after a lookup found nothing; at most one per run
+	marked  bool // this send's POST was marked sending (see markSending)
 }
 
 // acquire takes one of the slots that bound the registrations calling Amili at once. It
@@ -168,7 +170,8 @@ func (f *fileRun) submit(ctx context.Context, reg *mapping.Registration, slots c
 
 // claimRequest is the ledger's claim for one registration of this file in this run.
 func (f *fileRun) claimRequest(reg *mapping.Registration) ledger.ClaimRequest {
-	return ledger.ClaimRequest{Run: f.imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind, Creditor: reg.Creditor(), Items: reg.Items}
+	return ledger.ClaimRequest{Owner: f.imp.deps.Owner, Run: f.imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind,
+		Creditor: reg.Creditor(), Items: reg.Items}
 }
 
 // openPDFs opens and checks each item's PDF; the problems are kept per item.
@@ -185,7 +188,10 @@ func (s *sub) openPDFs() {
 func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
 	f := s.f
 	s.id = claim.Submission.ID
-	if claim.Outcome != ledger.ClaimDone && claim.Outcome != ledger.ClaimConflict {
+	if claim.TakenOver != "" {
+		s.log.Warn("taking over a registration from a process that is gone", "from", claim.TakenOver, "state", claim.Submission.State)
+	}
+	if claim.Outcome != ledger.ClaimDone && claim.Outcome != ledger.ClaimConflict && claim.Outcome != ledger.ClaimBusy {
 		if !acquire(s.ctx, slots) {
 			f.leaveUnfinished()
 			return
@@ -194,7 +200,9 @@ func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
 	}
 	switch claim.Outcome {
 	case ledger.ClaimDone:
-		f.add(func(c *ledger.Counts) { c.AlreadyImported++ })
+		f.countDone(claim.Submission.State)
+	case ledger.ClaimBusy:
+		s.pending("being sent by another process; left to it", "holder", claim.Holder.String())
 	case ledger.ClaimConflict:
 		f.add(func(c *ledger.Counts) { c.Conflicts++ })
 		s.log.Warn("invoice number already imported with other content; not sent",
@@ -204,6 +212,7 @@ func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
 	case ledger.ClaimResume:
 		switch claim.Submission.State {
 		case ledger.StateRegistered:
+			f.add(func(c *ledger.Counts) { c.Resumed++ })
 			s.upload(claim.Submission.Items)
 		case ledger.StateSending:
 			s.resolve(nil)
@@ -251,18 +260,16 @@ func (s *sub) refusePDFs() bool {
 	return true
 }
 
-// send makes the registration POST, its intent recorded first.
+// send makes the registration POST. Its intent is recorded by markSending, immediately
+// before the request goes on the wire.
 func (s *sub) send() {
 	L := s.f.imp.deps.Ledger
 	if s.ctx.Err() != nil {
 		s.f.leaveUnfinished() // cancelled: no new POST; the claim waits for the next run
 		return
 	}
-	if err := L.MarkSending(s.lctx, s.id); err != nil {
-		s.ledgerFailed("mark sending", err)
-		return
-	}
-	reg, err := s.register()
+	s.marked = false
+	reg, err := s.register(amili.WithBeforeSend(s.lctx, s.markSending))
 	if err == nil {
 		if err := L.MarkRegistered(s.lctx, s.id, reg); err != nil {
 			s.ledgerFailed("mark registered", err)
@@ -272,10 +279,24 @@ func (s *sub) send() {
 		s.upload(itemsFromRegistered(s.reg.Items, reg))
 		return
 	}
+	if errors.Is(err, amili.ErrNotSent) {
+		s.notSent(err)
+		return
+	}
 	reason := err.Error()
 	switch amili.ClassOf(err) {
 	case amili.InDoubt:
-		s.log.Warn("registration outcome unknown; looking it up", "err", err)
+		var e *amili.Error
+		if errors.As(err, &e) && e.Accepted {
+			// A 2xx: the registration exists. It is never sent again; a lookup finds its ids.
+			if err := L.MarkAccepted(s.lctx, s.id, reason); err != nil {
+				s.ledgerFailed("mark accepted", err)
+				return
+			}
+			s.log.Warn("Amili accepted the registration but its answer could not be read; looking it up", "err", err)
+		} else {
+			s.log.Warn("registration outcome unknown; looking it up", "err", err)
+		}
 		s.resolve(err)
 	case amili.Permanent:
 		if err := L.MarkRejected(s.lctx, s.id, reason); err != nil {
@@ -299,9 +320,67 @@ func (s *sub) send() {
 	}
 }
 
+// markSending is the registration's BeforeSend hook: it runs after every wait, right before
+// the POST is written, and records that the POST may reach Amili. A run that was stopped (a
+// lost lease, Ctrl-C) or a process that no longer owns the submission sends nothing. The request
+// must start going out within half the grace period, so that no lookup after the grace can
+// miss a request still on its way.
+func (s *sub) markSending(context.Context) (time.Duration, error) {
+	if s.ctx.Err() != nil {
+		return 0, fmt.Errorf("run stopped: %w", context.Cause(s.ctx))
+	}
+	imp := s.f.imp
+	var err error
+	if s.marked {
+		err = imp.deps.Ledger.RecordAttempt(s.lctx, s.id, imp.deps.Owner)
+	} else {
+		err = imp.deps.Ledger.MarkSending(s.lctx, s.id, imp.deps.Owner)
+	}
+	if err != nil {
+		if errors.Is(err, ledger.ErrFenced) {
+			return 0, err
+		}
+		return 0, &ledgerError{op: "mark sending", err: err}
+	}
+	s.marked = true
+	return imp.job.InDoubtGrace / 2, nil
+}
+
+// ledgerError is a ledger write that failed inside a BeforeSend hook.
+type ledgerError struct {
+	op  string
+	err error
+}
+
+func (e *ledgerError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *ledgerError) Unwrap() error { return e.err }
+
+// notSent handles a call abandoned before its request was written (see amili.ErrNotSent).
+func (s *sub) notSent(err error) {
+	if s.marked {
+		// Marked, but provably not written: back to claimed while it is still ours.
+		if uerr := s.f.imp.deps.Ledger.MarkUnsent(s.lctx, s.id, s.f.imp.deps.Owner, err.Error()); uerr != nil && !errors.Is(uerr, ledger.ErrFenced) {
+			s.log.Warn("mark unsent", "err", uerr)
+		}
+	}
+	var le *ledgerError
+	switch {
+	case errors.Is(err, ledger.ErrFenced):
+		s.pending("not sent: another process took this registration over, or this process's ledger ownership lapsed", "err", err)
+	case errors.As(err, &le):
+		s.ledgerFailed(le.op, le.err)
+	case s.ctx.Err() != nil:
+		s.f.leaveUnfinished()
+	default:
+		s.failure(err.Error())
+	}
+}
+
 // resolve looks up a registration whose outcome is unknown, with one GET /cases for all its
-// invoice numbers. Found in full: its ids are recorded and its PDFs uploaded. Not found: it is
-// sent again (once per run). Found in part: rejected for a person to resolve.
+// invoice numbers. Found in full: its ids are recorded and its PDFs uploaded. Found in part:
+// rejected for a person to resolve. Not found: the ledger's in-doubt rule decides (see
+// ledger.ResolveNotFound): within the grace period, or once Amili accepted it, it stays in
+// doubt for a later run; after the grace it is sent again (once per run).
 func (s *sub) resolve(cause error) {
 	L := s.f.imp.deps.Ledger
 	found, err := s.lookup()
@@ -315,39 +394,31 @@ func (s *sub) resolve(cause error) {
 	}
 	switch {
 	case len(found) == len(s.reg.Items):
-		reg := recovered(s.reg, found)
-		if err := L.MarkRegistered(s.lctx, s.id, reg); err != nil {
-			s.ledgerFailed("mark registered", err)
-			return
-		}
-		s.f.add(func(c *ledger.Counts) { c.Registered++; c.InDoubtResolved++ })
-		s.log.Info("in-doubt registration found at Amili", "cases", len(found))
-		items := itemsFromRegistered(s.reg.Items, reg)
-		for i := range items {
-			if cs, ok := found[s.reg.Items[i].InvoiceNumber]; ok && cs.OriginalInvoice != nil {
-				// Attached before the answer was lost: do not upload it twice.
-				if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err == nil {
-					items[i].PDFState = ledger.PDFUploaded
-					s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
-				}
-			}
-		}
-		s.upload(items)
+		s.recover(found)
 	case len(found) == 0:
-		why := "not found at Amili after an unknown outcome"
-		if cause != nil {
-			why += ": " + cause.Error()
-		}
-		if err := L.MarkUnsent(s.lctx, s.id, why); err != nil {
-			s.ledgerFailed("mark unsent", err)
+		nf, err := L.ResolveNotFound(s.lctx, s.id, s.f.imp.deps.Owner, s.f.imp.job.InDoubtGrace)
+		switch {
+		case errors.Is(err, ledger.ErrFenced):
+			s.pending("in doubt and taken over by another process", "err", err)
+			return
+		case err != nil:
+			s.ledgerFailed("resolve not found", err)
+			return
+		case nf.Accepted:
+			s.pending("accepted by Amili but not found there yet; never sent again, looked up again on the next run")
+			return
+		case !nf.Resend:
+			s.pending("not found at Amili, but the request may still land; looked up again by a later run",
+				"in_doubt_until", nf.Until.Format(time.RFC3339))
 			return
 		}
 		if s.resends > 0 {
-			s.failure(why) // at most one more send per run
+			s.failure("not found at Amili after an unknown outcome") // at most one more send per run
 			return
 		}
 		s.resends++
 		s.f.add(func(c *ledger.Counts) { c.InDoubtResolved++ })
+		s.log.Info("in doubt past its grace period and not found at Amili: sending it again")
 		s.send()
 	default:
 		missing := make([]string, 0, len(s.reg.Items))
@@ -367,10 +438,54 @@ func (s *sub) resolve(cause error) {
 	}
 }
 
+// recover records a registration found at Amili after an unknown outcome, marks the PDFs Amili
+// already holds, and uploads the rest, as the ledger now has them (another process may have
+// recorded some of it meanwhile).
+func (s *sub) recover(found map[string]amili.Case) {
+	L := s.f.imp.deps.Ledger
+	if err := L.MarkRegistered(s.lctx, s.id, recovered(s.reg, found)); err != nil {
+		s.ledgerFailed("mark registered", err)
+		return
+	}
+	s.f.add(func(c *ledger.Counts) { c.Registered++; c.InDoubtResolved++ })
+	s.log.Info("in-doubt registration found at Amili", "cases", len(found))
+	for i, it := range s.reg.Items {
+		if cs, ok := found[it.InvoiceNumber]; ok && cs.OriginalInvoice != nil {
+			// Attached before the answer was lost: do not upload it twice.
+			if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err == nil {
+				s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+			}
+		}
+	}
+	sub, err := L.Submission(s.lctx, s.id)
+	if err != nil {
+		s.ledgerFailed("read submission", err)
+		return
+	}
+	if sub.State == ledger.StateRegistered {
+		s.upload(sub.Items)
+	}
+}
+
 func (s *sub) unsent(reason string) {
-	if err := s.f.imp.deps.Ledger.MarkUnsent(s.lctx, s.id, reason); err != nil {
+	err := s.f.imp.deps.Ledger.MarkUnsent(s.lctx, s.id, s.f.imp.deps.Owner, reason)
+	switch {
+	case errors.Is(err, ledger.ErrFenced):
+		s.pending("not returned to claimed: another process took this registration over", "err", err)
+	case err != nil:
 		s.ledgerFailed("mark unsent", err)
 	}
+}
+
+// pending leaves the registration for later without calling it a failure (in doubt within its
+// grace period, or another process's), counted once.
+func (s *sub) pending(msg string, attrs ...any) {
+	if !s.settled {
+		s.settled = true
+		s.f.add(func(c *ledger.Counts) { c.Pending++ })
+	}
+	s.log.Info(msg, attrs...)
+	s.f.leaveUnfinished()
 }
 
 // failure records a transient failure: the state stays, a later run resumes, the file is partial.
@@ -378,8 +493,8 @@ func (s *sub) failure(reason string) {
 	if err := s.f.imp.deps.Ledger.RecordFailure(s.lctx, s.id, reason); err != nil {
 		s.log.Error("record failure", "err", err)
 	}
-	if !s.failed {
-		s.failed = true
+	if !s.settled {
+		s.settled = true
 		s.f.add(func(c *ledger.Counts) { c.Failed++ })
 	}
 	s.f.leaveUnfinished()
@@ -389,8 +504,8 @@ func (s *sub) failure(reason string) {
 func (s *sub) ledgerFailed(op string, err error) {
 	s.log.Error("ledger write failed", "op", op, "err", err)
 	s.f.imp.fail(fmt.Errorf("%w: ledger: %s: %w", ErrCannotStart, op, err))
-	if !s.failed {
-		s.failed = true
+	if !s.settled {
+		s.settled = true
 		s.f.add(func(c *ledger.Counts) { c.Failed++ })
 	}
 	s.f.leaveUnfinished()

@@ -41,7 +41,7 @@ type FileResult struct {
 // in conflict or left for a later run. The CLI exits 1 when it is false.
 func (s Summary) AllDone() bool {
 	c := s.Counts
-	if c.Rejected > 0 || c.Failed > 0 || c.Conflicts > 0 || s.Cancelled {
+	if c.Rejected > 0 || c.Failed > 0 || c.Conflicts > 0 || c.Pending > 0 || s.Cancelled {
 		return false
 	}
 	for _, f := range s.Files {
@@ -63,6 +63,8 @@ func addCounts(a, b ledger.Counts) ledger.Counts {
 	a.Rejected += b.Rejected
 	a.InDoubtResolved += b.InDoubtResolved
 	a.Failed += b.Failed
+	a.Pending += b.Pending
+	a.Resumed += b.Resumed
 	return a
 }
 
@@ -78,6 +80,8 @@ type countsJSON struct {
 	Rejected        int `json:"rejected"`
 	InDoubtResolved int `json:"in_doubt_resolved"`
 	Failed          int `json:"failed"`
+	Pending         int `json:"pending"`
+	Resumed         int `json:"resumed"`
 }
 
 func toJSON(c ledger.Counts) countsJSON { return countsJSON(c) }
@@ -165,7 +169,9 @@ func (s Summary) WriteText(w io.Writer) error {
 	line("conflicts (not sent)", c.Conflicts)
 	line("rejected", c.Rejected)
 	line("in doubt, resolved", c.InDoubtResolved)
+	line("resumed: PDFs of an earlier run", c.Resumed)
 	line("failed (a rerun resumes)", c.Failed)
+	line("pending (in doubt, or another process's)", c.Pending)
 	line("API calls", s.APICalls)
 	line("elapsed", s.Elapsed.Round(time.Millisecond))
 	if len(s.Reasons) > 0 {

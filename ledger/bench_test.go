@@ -79,7 +79,7 @@ func BenchmarkClaimDoneBatch(b *testing.B) {
 func BenchmarkClaimDoneRerun(b *testing.B) {
 	benchRerun(b, func(l *Ledger, reqs []ClaimRequest) (bool, error) {
 		done, err := l.ClaimDone(context.Background(), reqs)
-		return err == nil && done[0] && done[len(done)-1], err
+		return err == nil && done[0] != "" && done[len(done)-1] != "", err
 	})
 }
 
@@ -130,7 +130,7 @@ func BenchmarkSubmissionLifecycle(b *testing.B) {
 					b.Fatal(err)
 				}
 				id := c.Submission.ID
-				if err := l.MarkSending(ctx, id); err != nil {
+				if err := l.MarkSending(ctx, id, ""); err != nil {
 					b.Fatal(err)
 				}
 				if err := l.MarkRegistered(ctx, id, reg); err != nil {

@@ -15,6 +15,7 @@ var claimOutcomeText = map[ClaimOutcome]string{
 	ClaimInDoubt:  "in_doubt",
 	ClaimDone:     "done",
 	ClaimConflict: "conflict",
+	ClaimBusy:     "busy", // never stored: a busy claim records nothing
 }
 
 // String names the outcome as the claims record and reports do.
@@ -168,10 +169,10 @@ func (c *claimer) claim(r ClaimRequest) (Claim, error) {
 	for i, it := range r.Items {
 		var k known
 		h := &k.head
-		var created, updated string
+		var created, updated, attemptAt, accepted string
 		err := c.tx.QueryRowContext(c.ctx, lookupSQL, r.Creditor, it.InvoiceNumber).Scan(&k.pos, &k.hash, &k.items,
 			&h.ID, &h.Kind, &h.Creditor, &h.State, &h.RegistrationID, &h.InvoiceID, &h.Attempts, &h.LastError,
-			&h.FileID, &h.Line, &created, &updated)
+			&h.FileID, &h.Line, &created, &updated, &h.Owner, &attemptAt, &accepted)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -179,6 +180,7 @@ func (c *claimer) claim(r ClaimRequest) (Claim, error) {
 			return Claim{}, err
 		}
 		h.Created, h.Updated = parseTime(created), parseTime(updated)
+		h.AttemptAt, h.Accepted = parseTime(attemptAt), parseTime(accepted)
 		k.sub, k.state = h.ID, h.State
 		found[i] = &k
 		if first == nil {
@@ -223,16 +225,47 @@ func (c *claimer) claim(r ClaimRequest) (Claim, error) {
 	default: // uploaded, no_pdf, rejected with the same content
 		out = ClaimDone
 	}
-	if out != ClaimDone && r.Run != 0 {
-		if _, err := c.tx.ExecContext(c.ctx, "UPDATE submissions SET run_id = ? WHERE id = ?", r.Run, first.sub); err != nil {
-			return Claim{}, err
-		}
-	}
 	if out == ClaimDone {
 		// The rerun path: nothing changed, so the head read by the lookup is current.
 		return c.finishWith(r, out, first.head)
 	}
-	return c.finish(r, out, first.sub, first.state)
+	took, held, err := c.own(r, first.head)
+	if err != nil {
+		return Claim{}, err
+	}
+	if held != nil {
+		return Claim{Outcome: ClaimBusy, Submission: first.head, Holder: *held}, nil
+	}
+	cl, err := c.finish(r, out, first.sub, first.state)
+	cl.TakenOver = took
+	return cl, err
+}
+
+// own makes r's owner the owner of an unfinished submission, unless another live owner holds
+// it (held). When it takes over from an owner that is gone, took describes that owner and the
+// event log records it.
+func (c *claimer) own(r ClaimRequest, head Submission) (took string, held *OwnerInfo, err error) {
+	if head.Owner != "" && head.Owner != r.Owner {
+		info, alive, err := c.l.ownerState(c.ctx, c.tx, head.Owner)
+		if err != nil {
+			return "", nil, err
+		}
+		if alive {
+			return "", &info, nil
+		}
+		took = fmt.Sprintf("%s pid %d", info.Host, info.PID)
+		if info.Host == "" {
+			took = "owner " + head.Owner
+		}
+		if err := c.l.note(c.ctx, c.tx, head.ID, "taken over from "+took+", no longer alive"); err != nil {
+			return "", nil, err
+		}
+	}
+	if _, err := c.tx.ExecContext(c.ctx, "UPDATE submissions SET owner = ?, run_id = coalesce(?, run_id) WHERE id = ?",
+		r.Owner, nullID(r.Run), head.ID); err != nil {
+		return "", nil, err
+	}
+	return took, nil, nil
 }
 
 // finish records the claim item by item and loads the submission for the answer.
@@ -278,8 +311,8 @@ func (c *claimer) insertNew(r ClaimRequest) (Claim, error) {
 		return Claim{}, &TransitionError{From: "", To: StateClaimed}
 	}
 	now := c.l.nowText()
-	res, err := c.tx.ExecContext(c.ctx, `INSERT INTO submissions (kind, creditor, state, items, file_id, line, run_id, created, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, r.Creditor, StateClaimed, len(r.Items), nullID(r.File), r.Line, nullID(r.Run), now, now)
+	res, err := c.tx.ExecContext(c.ctx, `INSERT INTO submissions (kind, creditor, state, items, file_id, line, run_id, owner, created, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Kind, r.Creditor, StateClaimed, len(r.Items), nullID(r.File), r.Line, nullID(r.Run), r.Owner, now, now)
 	if err != nil {
 		return Claim{}, err
 	}
@@ -306,15 +339,15 @@ func (c *claimer) insertNew(r ClaimRequest) (Claim, error) {
 func (c *claimer) reclaim(r ClaimRequest, id SubmissionID) (Claim, error) {
 	detail := "corrected content, " + c.origin(r)
 	err := c.l.transition(c.ctx, c.tx, id, StateClaimed, detail, func() error {
-		if _, err := c.tx.ExecContext(c.ctx, `UPDATE submissions SET kind = ?, file_id = ?, line = ?, run_id = ?,
-			registration_id = '', invoice_id = '', last_error = '' WHERE id = ?`,
-			r.Kind, nullID(r.File), r.Line, nullID(r.Run), id); err != nil {
+		if _, err := c.tx.ExecContext(c.ctx, `UPDATE submissions SET kind = ?, file_id = ?, line = ?, run_id = ?, owner = ?,
+			registration_id = '', invoice_id = '', last_error = '', attempt_at = '', accepted = '' WHERE id = ?`,
+			r.Kind, nullID(r.File), r.Line, nullID(r.Run), r.Owner, id); err != nil {
 			return err
 		}
 		for i, it := range r.Items {
 			if _, err := c.tx.ExecContext(c.ctx, `UPDATE submission_items SET content_hash = ?, amount = ?, currency = ?,
-				customer_name = ?, pdf_name = ?, case_id = '', ocr_number = '', pdf_state = 'pending', pdf_error = ''
-				WHERE submission_id = ? AND position = ?`, it.ContentHash, int64(it.Amount), it.Currency, it.CustomerName,
+				customer_name = ?, pdf_name = ?, case_id = '', ocr_number = '', pdf_state = 'pending', pdf_error = '',
+				pdf_attempt_at = '' WHERE submission_id = ? AND position = ?`, it.ContentHash, int64(it.Amount), it.Currency, it.CustomerName,
 				it.PDF, id, i); err != nil {
 				return err
 			}

@@ -27,15 +27,16 @@ const insertClaimsSQL = `INSERT INTO claims (run_id, file_id, line, submission_i
 // ClaimDone claims, in one transaction, those of reqs that Claim would answer ClaimDone, with
 // the same claims records Claim writes, and reports which they were. The others are left as
 // they are, nothing written for them: the caller claims them one by one (a new registration
-// needs its PDFs checked before it is claimed). This is the rerun path: deciding a done
+// needs its PDFs checked before it is claimed). The answer holds, per request, the final state
+// of its submission, or "" for one left alone. This is the rerun path: deciding a done
 // registration costs one batched lookup, and recording it one batched insert.
-func (l *Ledger) ClaimDone(ctx context.Context, reqs []ClaimRequest) ([]bool, error) {
+func (l *Ledger) ClaimDone(ctx context.Context, reqs []ClaimRequest) ([]State, error) {
 	for i, r := range reqs {
 		if err := validateClaim(r); err != nil {
 			return nil, fmt.Errorf("claim %d: %w", i, err)
 		}
 	}
-	out := make([]bool, len(reqs))
+	out := make([]State, len(reqs))
 	err := l.write(ctx, func(tx *writeTx) error {
 		done, err := settled(ctx, tx, reqs)
 		if err != nil {
@@ -45,7 +46,7 @@ func (l *Ledger) ClaimDone(ctx context.Context, reqs []ClaimRequest) ([]bool, er
 		rows.begin(l.nowText())
 		for i, r := range reqs {
 			if done[i].sub != 0 {
-				out[i] = true
+				out[i] = done[i].state
 				rows.add(r, ClaimDone, done[i].sub, done[i].state)
 			}
 		}

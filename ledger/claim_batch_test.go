@@ -48,7 +48,7 @@ func batchWorld(t *testing.T) (*Ledger, RunID, FileID) {
 func driveDone(t *testing.T, l *Ledger, id SubmissionID) {
 	t.Helper()
 	ctx := context.Background()
-	if err := l.MarkSending(ctx, id); err != nil {
+	if err := l.MarkSending(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c"}}}); err != nil {
@@ -155,13 +155,13 @@ func TestClaimBatchSameAsClaims(t *testing.T) {
 		// ClaimDone claims only requests done before the batch; the claims it records come
 		// first, so they are compared with the single claims of the same requests.
 		for i, r := range reqs {
-			if done[i] != (want[i] == ClaimDone) && !(r.Items[0].InvoiceNumber == "NP" && i > 2) {
+			if (done[i] != "") != (want[i] == ClaimDone) && !(r.Items[0].InvoiceNumber == "NP" && i > 2) {
 				t.Errorf("request %d (%s): done %v, single claim %v", i, r.Items[0].InvoiceNumber, done[i], want[i])
 			}
 		}
 		var got []ClaimOutcome
 		for i, r := range reqs {
-			if done[i] {
+			if done[i] != "" {
 				got = append(got, ClaimDone)
 				continue
 			}
@@ -216,8 +216,8 @@ func TestClaimDoneLeavesOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, d := range done {
-		if d {
-			t.Errorf("request %d claimed as done", i)
+		if d != "" {
+			t.Errorf("request %d claimed as done (%s)", i, d)
 		}
 	}
 	if after := dump(t, l); after != before {

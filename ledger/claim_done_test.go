@@ -17,7 +17,7 @@ func TestClaimDoneTellsDoneRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := cs[0].Submission.ID
-	if err := l.MarkSending(ctx, id); err != nil {
+	if err := l.MarkSending(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c"}}}); err != nil {
@@ -32,10 +32,10 @@ func TestClaimDoneTellsDoneRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []bool{true, false, false, false}
+	want := []State{StateNoPDF, "", "", ""}
 	for i := range want {
 		if got[i] != want[i] {
-			t.Errorf("request %d: done = %v, want %v", i, got[i], want[i])
+			t.Errorf("request %d: done = %q, want %q", i, got[i], want[i])
 		}
 	}
 	// The open row was left as it was: a Claim still resumes it; the done one stays done.

@@ -26,6 +26,11 @@ var (
 	ErrSchema = errors.New("ledger schema mismatch")
 	// ErrLeaseLost: the lease expired and another owner took it, or it was released.
 	ErrLeaseLost = errors.New("lease lost")
+	// ErrOwnerLost: the owner's heartbeat lapsed (or it left); it may not send any more.
+	ErrOwnerLost = errors.New("ledger ownership lost")
+	// ErrFenced: the submission is not, or no longer, the caller's to send: another process took
+	// it over, or the caller's ownership lapsed. Nothing was changed, and nothing may be sent.
+	ErrFenced = errors.New("not this process's to send")
 )
 
 // TransitionError is returned for a state change that the state machine does not allow.

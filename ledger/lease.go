@@ -41,7 +41,8 @@ func (e *LeaseHeldError) Error() string {
 }
 
 // AcquireLease takes the lease name for owner for ttl. It fails with *LeaseHeldError when another
-// owner holds an unexpired lease; an expired one is taken over. The same owner acquiring again
+// owner holds an unexpired lease; an expired one is taken over, and so is one whose holder ran
+// on this host and is no longer alive. The same owner acquiring again
 // renews it.
 func (l *Ledger) AcquireLease(ctx context.Context, name string, owner LeaseOwner, ttl time.Duration) (*Lease, error) {
 	if ttl <= 0 {
@@ -58,7 +59,7 @@ func (l *Ledger) AcquireLease(ctx context.Context, name string, owner LeaseOwner
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case h != owner && parseTime(exp).After(now):
+		case h != owner && parseTime(exp).After(now) && !l.processGone(h.Host, h.PID):
 			return &LeaseHeldError{Name: name, Holder: h, Since: parseTime(acquired), Expires: parseTime(exp)}
 		case h == owner:
 			_, err := tx.ExecContext(ctx, "UPDATE leases SET expires = ? WHERE name = ?", fmtTime(expires), name)

@@ -31,6 +31,12 @@ type Options struct {
 	// ReadOnly opens an existing ledger for queries only (the ledger CLI's list and show): no
 	// migrations, no writes.
 	ReadOnly bool
+	// Host is this machine's name as owners and leases record it; "" means os.Hostname.
+	Host string
+	// ProcessGone reports whether a process of this host is known not to exist, so that what a
+	// dead process held is taken over without waiting for its heartbeat to lapse; nil means a
+	// kill(pid, 0) check.
+	ProcessGone func(pid int) bool
 }
 
 // Ledger is an open ledger database. It is safe for concurrent use by many goroutines, and
@@ -44,6 +50,9 @@ type Ledger struct {
 	read   *readers
 	w      *writer // nil when read-only
 	closed bool
+
+	host    string
+	pidGone func(pid int) bool
 }
 
 // Open opens the ledger at path, creating it (mode 0600) and migrating its schema as needed,
@@ -66,6 +75,12 @@ func open(ctx context.Context, path string, opts Options, migrations fs.FS) (*Le
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = DefaultBusyTimeout
 	}
+	if opts.Host == "" {
+		opts.Host = Hostname()
+	}
+	if opts.ProcessGone == nil {
+		opts.ProcessGone = pidGone
+	}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open ledger %s: %w", path, err)
@@ -78,7 +93,7 @@ func open(ctx context.Context, path string, opts Options, migrations fs.FS) (*Le
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
-	l := &Ledger{db: db, path: path, now: opts.Now, log: opts.Logger, ro: opts.ReadOnly}
+	l := &Ledger{db: db, path: path, now: opts.Now, log: opts.Logger, ro: opts.ReadOnly, host: opts.Host, pidGone: opts.ProcessGone}
 	if err := l.setup(ctx, migrations); err != nil {
 		db.Close()
 		return nil, err
@@ -222,6 +237,15 @@ func (l *Ledger) Close() error {
 		l.read.close()
 	}
 	return l.db.Close()
+}
+
+// Hostname is this machine's name as the ledger records it for owners and leases.
+func Hostname() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown-host"
+	}
+	return h
 }
 
 // Path is the file the ledger lives in.

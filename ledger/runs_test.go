@@ -112,7 +112,7 @@ func TestSubmissionQueries(t *testing.T) {
 	other := invoiceReq(r2, 0, "Q4", "h", 5)
 	other.Creditor = "cred-2"
 	c, _ := l.Claim(ctx, other)
-	l.MarkSending(ctx, c.Submission.ID)
+	l.MarkSending(ctx, c.Submission.ID, "")
 	clk.advance(time.Hour)
 	l.Claim(ctx, invoiceReq(r2, 0, "Q1", "h", 100)) // r2 resumes Q1
 
@@ -198,11 +198,11 @@ func TestTotalsEqualInputs(t *testing.T) {
 		case 0: // left claimed
 			bucket = "pending"
 		case 1:
-			l.MarkSending(ctx, id)
+			l.MarkSending(ctx, id, "")
 			l.MarkRejected(ctx, id, "422")
 			bucket = "rejected"
 		default:
-			l.MarkSending(ctx, id)
+			l.MarkSending(ctx, id, "")
 			cases := make([]CaseRef, n)
 			l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: cases})
 			bucket = "registered"

@@ -5,30 +5,97 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/amili-import/amili-import/mapping"
 )
 
-// MarkSending records the intent to POST: claimed → sending, attempts + 1. It is durable
-// (synchronous=FULL) when it returns, so a crash during the POST leaves the submission in doubt
-// rather than forgotten.
-func (l *Ledger) MarkSending(ctx context.Context, id SubmissionID) error {
+// MarkSending records that the registration's POST is about to go on the wire: claimed →
+// sending, attempts + 1, with the attempt's time. Call it after every wait (rate limit, retry
+// backoff), immediately before the request is written. It is durable (synchronous=FULL) when it
+// returns, so a crash during the POST leaves the submission in doubt rather than forgotten.
+//
+// owner must own the submission and be alive: otherwise nothing changes and the error wraps
+// ErrFenced, and the caller must not send.
+func (l *Ledger) MarkSending(ctx context.Context, id SubmissionID, owner string) error {
 	return l.write(ctx, func(tx *writeTx) error {
+		if err := l.fence(ctx, tx, id, owner); err != nil {
+			return err
+		}
 		return l.transition(ctx, tx, id, StateSending, "sending", func() error {
-			_, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1 WHERE id = ?", id)
+			_, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1, attempt_at = ? WHERE id = ?", l.nowText(), id)
 			return err
 		})
 	})
 }
 
+// RecordAttempt records a further attempt of a POST already marked sending, after an answer
+// that proved nothing was done (429, connection refused): the state stays sending, attempts + 1,
+// and the attempt's time moves on. Fenced like MarkSending.
+func (l *Ledger) RecordAttempt(ctx context.Context, id SubmissionID, owner string) error {
+	return l.write(ctx, func(tx *writeTx) error {
+		if err := l.fence(ctx, tx, id, owner); err != nil {
+			return err
+		}
+		var st State
+		var accepted string
+		if err := tx.QueryRowContext(ctx, "SELECT state, accepted FROM submissions WHERE id = ?", id).Scan(&st, &accepted); err != nil {
+			return err
+		}
+		if st != StateSending || accepted != "" {
+			return &TransitionError{Submission: id, From: st, To: StateSending}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1, attempt_at = ? WHERE id = ?", l.nowText(), id); err != nil {
+			return err
+		}
+		return l.note(ctx, tx, id, "sending again")
+	})
+}
+
+// fence checks, inside tx, that owner owns submission id and is alive. An error wraps ErrFenced.
+func (l *Ledger) fence(ctx context.Context, tx *writeTx, id SubmissionID, owner string) error {
+	var cur string
+	err := tx.QueryRowContext(ctx, "SELECT owner FROM submissions WHERE id = ?", id).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("submission %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	if cur != owner {
+		return fmt.Errorf("submission %d: %w: another process took it over", id, ErrFenced)
+	}
+	if owner == "" {
+		return nil
+	}
+	if _, alive, err := l.ownerState(ctx, tx, owner); err != nil {
+		return err
+	} else if !alive {
+		return fmt.Errorf("submission %d: %w: this process's ownership lapsed", id, ErrFenced)
+	}
+	return nil
+}
+
 // MarkRegistered stores Amili's ids: sending → registered. r.Cases holds one case per item, in
-// item order.
+// item order. An answer is the truth whoever receives it, so it is not fenced; a submission that
+// another process already recorded as registered is left as it is.
 func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Registered) error {
 	detail := "registered " + r.RegistrationID
 	if r.Recovered {
 		detail = "found at Amili after an in-doubt send: " + r.RegistrationID
 	}
 	return l.write(ctx, func(tx *writeTx) error {
+		var st State
+		var known string
+		if err := tx.QueryRowContext(ctx, "SELECT state, registration_id FROM submissions WHERE id = ?", id).Scan(&st, &known); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("submission %d: %w", id, ErrNotFound)
+			}
+			return err
+		}
+		if (st == StateRegistered || st == StateUploaded || st == StateNoPDF) && r.RegistrationID == known {
+			return nil // recorded already, by this answer's lookup or by the process that took it over
+		}
 		return l.transition(ctx, tx, id, StateRegistered, detail, func() error {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT items FROM submissions WHERE id = ?", id).Scan(&n); err != nil {
@@ -52,11 +119,111 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 	})
 }
 
-// MarkUnsent returns an in-doubt submission to claimed: sending → claimed, when Amili has no
-// trace of it or it provably never left (the connection was refused). The next attempt sends it.
-func (l *Ledger) MarkUnsent(ctx context.Context, id SubmissionID, reason string) error {
+// MarkAccepted records that Amili answered 2xx to the submission's POST but the answer could not
+// be read: the registration exists, and the submission is never sent again. It stays sending
+// (in doubt) until a lookup finds its ids.
+func (l *Ledger) MarkAccepted(ctx context.Context, id SubmissionID, reason string) error {
 	return l.write(ctx, func(tx *writeTx) error {
+		st, err := stateOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if st != StateSending {
+			return &TransitionError{Submission: id, From: st, To: StateSending}
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET accepted = ?, last_error = ? WHERE id = ? AND accepted = ''",
+			l.nowText(), reason, id); err != nil {
+			return err
+		}
+		return l.note(ctx, tx, id, "accepted by Amili, answer unreadable: "+reason)
+	})
+}
+
+// NotFound is what ResolveNotFound decided.
+type NotFound struct {
+	// Resend: the grace period had passed; the submission is claimed again and may be sent.
+	Resend bool
+	// Until is when the grace period ends, while it is still in doubt.
+	Until time.Time
+	// Accepted: Amili answered 2xx to it once; it is never sent again, whatever a lookup says.
+	Accepted bool
+}
+
+// ResolveNotFound applies the rule for an in-doubt submission that a lookup did not find. Amili
+// may still be working on a request the client gave up on, so a "not found" proves nothing
+// until grace has passed since the submission's last attempt: until then it stays in doubt
+// (sending), and only a lookup after the grace that finds nothing returns it to claimed, to be
+// sent once more. A submission Amili accepted is never returned. Fenced like MarkSending.
+func (l *Ledger) ResolveNotFound(ctx context.Context, id SubmissionID, owner string, grace time.Duration) (NotFound, error) {
+	var out NotFound
+	err := l.write(ctx, func(tx *writeTx) error {
+		if err := l.fence(ctx, tx, id, owner); err != nil {
+			return err
+		}
+		var st State
+		var attemptAt, accepted, updated string
+		if err := tx.QueryRowContext(ctx, "SELECT state, attempt_at, accepted, updated FROM submissions WHERE id = ?", id).
+			Scan(&st, &attemptAt, &accepted, &updated); err != nil {
+			return err
+		}
+		if st != StateSending {
+			return &TransitionError{Submission: id, From: st, To: StateClaimed}
+		}
+		if accepted != "" {
+			out.Accepted = true
+			return l.note(ctx, tx, id, "not found at Amili yet, though it answered 2xx at "+accepted+": never sent again")
+		}
+		last := parseTime(attemptAt)
+		if attemptAt == "" {
+			last = parseTime(updated)
+		}
+		out.Until = last.Add(grace)
+		if l.now().Before(out.Until) {
+			return l.note(ctx, tx, id, "not found at Amili; the request may still land: in doubt until "+fmtTime(out.Until))
+		}
+		out.Resend = true
+		return l.transition(ctx, tx, id, StateClaimed, fmt.Sprintf("not sent: not found at Amili %v after the last attempt", grace), nil)
+	})
+	if err != nil {
+		return NotFound{}, fmt.Errorf("resolve not found: %w", err)
+	}
+	return out, nil
+}
+
+// MarkUnsent returns a submission marked sending to claimed when its request provably did not
+// reach Amili (the connection was refused, a 429): sending → claimed. Fenced like MarkSending.
+func (l *Ledger) MarkUnsent(ctx context.Context, id SubmissionID, owner, reason string) error {
+	return l.write(ctx, func(tx *writeTx) error {
+		if err := l.fence(ctx, tx, id, owner); err != nil {
+			return err
+		}
+		var accepted string
+		if err := tx.QueryRowContext(ctx, "SELECT accepted FROM submissions WHERE id = ?", id).Scan(&accepted); err != nil {
+			return err
+		}
+		if accepted != "" {
+			return fmt.Errorf("submission %d: %w: Amili accepted it", id, ErrIllegalTransition)
+		}
 		return l.transition(ctx, tx, id, StateClaimed, "not sent: "+reason, nil)
+	})
+}
+
+// MarkPDFSending records that item's PDF upload is about to go on the wire, so that after a
+// crash the case is checked before the PDF is uploaded again. Fenced like MarkSending.
+func (l *Ledger) MarkPDFSending(ctx context.Context, id SubmissionID, item int, owner string) error {
+	return l.write(ctx, func(tx *writeTx) error {
+		if err := l.fence(ctx, tx, id, owner); err != nil {
+			return err
+		}
+		st, err := stateOf(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if st != StateRegistered {
+			return fmt.Errorf("submission %d is %s: %w: a PDF is attached only once registered", id, st, ErrIllegalTransition)
+		}
+		return expectOne(tx.ExecContext(ctx, "UPDATE submission_items SET pdf_attempt_at = ? WHERE submission_id = ? AND position = ?",
+			l.nowText(), id, item))
 	})
 }
 
@@ -209,9 +376,9 @@ func (l *Ledger) loadSubmission(ctx context.Context, tx *writeTx, id SubmissionI
 		row = l.read.submission.QueryRowContext(ctx, id)
 	}
 	var s Submission
-	var created, updated string
+	var created, updated, attemptAt, accepted string
 	err := row.Scan(&s.ID, &s.Kind, &s.Creditor, &s.State, &s.RegistrationID, &s.InvoiceID,
-		&s.Attempts, &s.LastError, &s.FileID, &s.Line, &created, &updated)
+		&s.Attempts, &s.LastError, &s.FileID, &s.Line, &created, &updated, &s.Owner, &attemptAt, &accepted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Submission{}, fmt.Errorf("submission %d: %w", id, ErrNotFound)
 	}
@@ -219,6 +386,7 @@ func (l *Ledger) loadSubmission(ctx context.Context, tx *writeTx, id SubmissionI
 		return Submission{}, err
 	}
 	s.Created, s.Updated = parseTime(created), parseTime(updated)
+	s.AttemptAt, s.Accepted = parseTime(attemptAt), parseTime(accepted)
 	s.Items, err = l.loadItems(ctx, tx, id)
 	return s, err
 }
@@ -250,17 +418,19 @@ func (l *Ledger) loadItems(ctx context.Context, tx *writeTx, id SubmissionID) ([
 // submissionColumns and itemColumns are what scanSubmissionItem and scanItem read, in order.
 const (
 	submissionColumns = `s.id, s.kind, s.creditor, s.state, s.registration_id, s.invoice_id, s.attempts, s.last_error,
-		coalesce(s.file_id, 0), s.line, s.created, s.updated`
+		coalesce(s.file_id, 0), s.line, s.created, s.updated, s.owner, s.attempt_at, s.accepted`
 	itemColumns = `i.invoice_number, i.content_hash, i.amount, i.currency, i.customer_name, i.pdf_name,
-		i.case_id, i.ocr_number, i.pdf_state, i.pdf_error`
+		i.case_id, i.ocr_number, i.pdf_state, i.pdf_error, i.pdf_attempt_at`
 )
 
 func scanItem(rows *sql.Rows) (SubmissionItem, error) {
 	var it SubmissionItem
 	var amount int64
+	var pdfAt string
 	err := rows.Scan(&it.InvoiceNumber, &it.ContentHash, &amount, &it.Currency, &it.CustomerName, &it.PDF,
-		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError)
+		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError, &pdfAt)
 	it.Amount = mapping.Amount(amount)
+	it.PDFAttemptAt = parseTime(pdfAt)
 	return it, err
 }
 
@@ -269,15 +439,16 @@ func scanItem(rows *sql.Rows) (SubmissionItem, error) {
 func scanSubmissionItem(rows *sql.Rows) (Submission, SubmissionItem, error) {
 	var s Submission
 	var it SubmissionItem
-	var created, updated string
+	var created, updated, attemptAt, accepted, pdfAt string
 	var amount int64
 	if err := rows.Scan(&s.ID, &s.Kind, &s.Creditor, &s.State, &s.RegistrationID, &s.InvoiceID, &s.Attempts,
-		&s.LastError, &s.FileID, &s.Line, &created, &updated,
+		&s.LastError, &s.FileID, &s.Line, &created, &updated, &s.Owner, &attemptAt, &accepted,
 		&it.InvoiceNumber, &it.ContentHash, &amount, &it.Currency, &it.CustomerName, &it.PDF,
-		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError); err != nil {
+		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError, &pdfAt); err != nil {
 		return Submission{}, SubmissionItem{}, err
 	}
 	s.Created, s.Updated = parseTime(created), parseTime(updated)
+	s.AttemptAt, s.Accepted, it.PDFAttemptAt = parseTime(attemptAt), parseTime(accepted), parseTime(pdfAt)
 	it.Amount = mapping.Amount(amount)
 	return s, it, nil
 }

@@ -24,11 +24,11 @@ func driveTo(t *testing.T, l *Ledger, number string, st State) SubmissionID {
 	switch st {
 	case StateClaimed:
 	case StateSending:
-		must(l.MarkSending(ctx, id))
+		must(l.MarkSending(ctx, id, ""))
 	case StateRejected:
 		must(l.MarkRejected(ctx, id, "422"))
 	case StateRegistered, StateUploaded, StateNoPDF:
-		must(l.MarkSending(ctx, id))
+		must(l.MarkSending(ctx, id, ""))
 		must(l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c", OCRNumber: "1"}}}))
 		if st == StateUploaded {
 			_, err := l.MarkPDF(ctx, id, 0, PDFUploaded, "")
@@ -56,10 +56,10 @@ func TestLegalTransitions(t *testing.T) {
 		do   func(id SubmissionID) error
 		want State
 	}{
-		{"claimed→sending", StateClaimed, func(id SubmissionID) error { return l.MarkSending(ctx, id) }, StateSending},
+		{"claimed→sending", StateClaimed, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }, StateSending},
 		{"claimed→rejected", StateClaimed, func(id SubmissionID) error { return l.MarkRejected(ctx, id, "pdf required") }, StateRejected},
 		{"sending→registered", StateSending, func(id SubmissionID) error { return l.MarkRegistered(ctx, id, reg) }, StateRegistered},
-		{"sending→claimed", StateSending, func(id SubmissionID) error { return l.MarkUnsent(ctx, id, "not found at Amili") }, StateClaimed},
+		{"sending→claimed", StateSending, func(id SubmissionID) error { return l.MarkUnsent(ctx, id, "", "not found at Amili") }, StateClaimed},
 		{"sending→rejected", StateSending, func(id SubmissionID) error { return l.MarkRejected(ctx, id, "422") }, StateRejected},
 		{"registered→uploaded", StateRegistered, func(id SubmissionID) error { _, err := l.MarkPDF(ctx, id, 0, PDFUploaded, ""); return err }, StateUploaded},
 		{"registered→no_pdf", StateRegistered, func(id SubmissionID) error { _, err := l.MarkPDF(ctx, id, 0, PDFMissing, "gone"); return err }, StateNoPDF},
@@ -103,10 +103,10 @@ func TestMarkSendingCountsAttempts(t *testing.T) {
 	l := MustOpen(t)
 	id := driveTo(t, l, "A1", StateClaimed)
 	for range 2 {
-		if err := l.MarkSending(ctx, id); err != nil {
+		if err := l.MarkSending(ctx, id, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := l.MarkUnsent(ctx, id, "connection refused"); err != nil {
+		if err := l.MarkUnsent(ctx, id, "", "connection refused"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -129,14 +129,16 @@ func TestIllegalTransitions(t *testing.T) {
 		do   func(id SubmissionID) error
 	}{
 		{"claimed→registered", StateClaimed, func(id SubmissionID) error { return l.MarkRegistered(ctx, id, reg) }},
-		{"claimed→claimed (unsent)", StateClaimed, func(id SubmissionID) error { return l.MarkUnsent(ctx, id, "x") }},
-		{"sending→sending", StateSending, func(id SubmissionID) error { return l.MarkSending(ctx, id) }},
+		{"claimed→claimed (unsent)", StateClaimed, func(id SubmissionID) error { return l.MarkUnsent(ctx, id, "", "x") }},
+		{"sending→sending", StateSending, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
 		{"registered→rejected", StateRegistered, func(id SubmissionID) error { return l.MarkRejected(ctx, id, "x") }},
-		{"registered→sending", StateRegistered, func(id SubmissionID) error { return l.MarkSending(ctx, id) }},
-		{"uploaded→sending", StateUploaded, func(id SubmissionID) error { return l.MarkSending(ctx, id) }},
+		{"registered→sending", StateRegistered, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
+		{"uploaded→sending", StateUploaded, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
 		{"uploaded→pdf", StateUploaded, func(id SubmissionID) error { _, err := l.MarkPDF(ctx, id, 0, PDFMissing, ""); return err }},
-		{"no_pdf→registered", StateNoPDF, func(id SubmissionID) error { return l.MarkRegistered(ctx, id, reg) }},
-		{"rejected→sending", StateRejected, func(id SubmissionID) error { return l.MarkSending(ctx, id) }},
+		{"no_pdf→registered (another registration)", StateNoPDF, func(id SubmissionID) error {
+			return l.MarkRegistered(ctx, id, Registered{RegistrationID: "other", Cases: []CaseRef{{CaseID: "c2"}}})
+		}},
+		{"rejected→sending", StateRejected, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
 		{"claimed→pdf", StateClaimed, func(id SubmissionID) error { _, err := l.MarkPDF(ctx, id, 0, PDFUploaded, ""); return err }},
 	}
 	for i, tt := range tests {
@@ -182,7 +184,7 @@ func TestMarkPDFCaseRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := c.Submission.ID
-	l.MarkSending(ctx, id)
+	l.MarkSending(ctx, id, "")
 	cases := []CaseRef{{"c1", "o1"}, {"c2", "o2"}, {"c3", "o3"}}
 	if err := l.MarkRegistered(ctx, id, Registered{RegistrationID: "cr", Cases: cases}); err != nil {
 		t.Fatal(err)

@@ -79,10 +79,18 @@ type Counts struct {
 	Rejected        int // rows refused by validation plus registrations refused by Amili
 	InDoubtResolved int
 	Failed          int // registrations left unfinished (transient failures); a rerun resumes
+	// Pending counts registrations left for later that are not failures: in doubt within the
+	// grace period (or accepted by Amili and not yet found), or being worked on by another
+	// process.
+	Pending int
+	// Resumed counts registrations of an earlier run that this run only finished: their PDFs.
+	Resumed int
 }
 
 // ClaimRequest asks to take one registration for sending.
 type ClaimRequest struct {
+	// Owner is the claiming process's owner id (see Join); "" claims without ownership.
+	Owner    string
 	Run      RunID
 	File     FileID
 	Line     int
@@ -109,6 +117,9 @@ const (
 	// ClaimConflict: an item's invoice number is known with other content. Never sent; recorded
 	// with both hashes.
 	ClaimConflict
+	// ClaimBusy: another live process owns the submission (Claim.Holder). Leave it to that
+	// process; nothing was recorded.
+	ClaimBusy
 )
 
 // Claim is the answer to a ClaimRequest.
@@ -119,6 +130,10 @@ type Claim struct {
 	ConflictItem string
 	OldHash      string
 	NewHash      string
+	// Holder is the live owner of a busy submission.
+	Holder OwnerInfo
+	// TakenOver describes the owner whose work this claim took over ("" for none).
+	TakenOver string
 }
 
 // Submission is one registration: one POST to Amili.
@@ -137,6 +152,13 @@ type Submission struct {
 	Line           int
 	Created        time.Time
 	Updated        time.Time
+	// Owner is the id of the process that owns it ("" for none).
+	Owner string
+	// AttemptAt is when its POST last may have gone on the wire (zero: never sent).
+	AttemptAt time.Time
+	// Accepted is when Amili answered 2xx to a POST whose answer could not be read (zero: not
+	// so). Such a submission is never sent again; its ids come from a lookup.
+	Accepted time.Time
 }
 
 // SubmissionItem is one invoice number inside a submission, with its own case.
@@ -146,6 +168,8 @@ type SubmissionItem struct {
 	OCRNumber string
 	PDFState  PDFState
 	PDFError  string
+	// PDFAttemptAt is when the PDF's upload last may have gone on the wire (zero: never).
+	PDFAttemptAt time.Time
 }
 
 // Registered is what Amili answered (or what an in-doubt lookup found).

@@ -93,7 +93,8 @@ func crashScenario(t *testing.T, p crashPlan) {
 		switch r.code {
 		case 0:
 		case 1:
-			exit1++ // some rows left for the next run (faults): run again
+			exit1++ // some rows left for the next run (faults, or in doubt within the grace): run again
+			time.Sleep(300 * time.Millisecond)
 			continue
 		default:
 			t.Fatalf("run %d exited %d:\nstdout:\n%s\nstderr:\n%s", runs, r.code, r.stdout, lastLines(r.stderr, 20))
@@ -240,7 +241,8 @@ func writeProcConfig(t *testing.T, root string, sb *sandboxProc, rateLimit int, 
   auth:
     method: token
     token_file: %s
-  timeout: 10s
+  timeout: 3s
+  in_doubt_grace: 6s
   max_attempts: 5
   max_retry_time: 30s
   rate_limit_per_minute: %d

@@ -120,7 +120,13 @@ Flags:`)
 		return cannotStart(err)
 	}
 	defer w.Close()
+	ctx, owner, release, err := w.own(ctx)
+	if err != nil {
+		return cannotStart(err)
+	}
+	defer release()
 	deps := w.deps(e.stderr)
+	deps.Owner = owner
 	imp, err := importer.Start(ctx, job, deps)
 	if err != nil {
 		return cannotStart(err)

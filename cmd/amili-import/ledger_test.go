@@ -34,13 +34,13 @@ func ledgerFixture(t *testing.T) string {
 		return c.Submission.ID
 	}
 	inv := claim(mapping.KindInvoice, "cred-A", mapping.Item{InvoiceNumber: "INV-1", Amount: 125050, Currency: "SEK", CustomerName: "Anna Andersson", PDF: "INV-1.pdf", ContentHash: "h1"})
-	lg.MarkSending(ctx, inv)
+	lg.MarkSending(ctx, inv, "")
 	lg.MarkRegistered(ctx, inv, ledger.Registered{RegistrationID: "reg-77", InvoiceID: "inv-77", Cases: []ledger.CaseRef{{CaseID: "case-77", OCRNumber: "7701"}}})
 	lg.MarkPDF(ctx, inv, 0, ledger.PDFUploaded, "")
 	cs := claim(mapping.KindCase, "cred-A",
 		mapping.Item{InvoiceNumber: "D-1", Amount: 1000, Currency: "SEK", ContentHash: "d1"},
 		mapping.Item{InvoiceNumber: "D-2", Amount: 2005, Currency: "SEK", ContentHash: "d2"})
-	lg.MarkSending(ctx, cs)
+	lg.MarkSending(ctx, cs, "")
 	lg.MarkRejected(ctx, cs, "422 customer.id_number: invalid")
 	claim(mapping.KindInvoice, "cred-A", mapping.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "x"})
 	claim(mapping.KindInvoice, "cred-B", mapping.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "y"})

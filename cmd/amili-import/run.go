@@ -117,11 +117,7 @@ type runner struct {
 }
 
 func newRunner(cfg *config.Config, w *wired, m *metrics.Metrics, stderr io.Writer) *runner {
-	host, err := os.Hostname()
-	if err != nil {
-		host = "unknown-host"
-	}
-	return &runner{cfg: cfg, w: w, metrics: m, owner: ledger.LeaseOwner{Host: host, PID: os.Getpid()}, stderr: stderr}
+	return &runner{cfg: cfg, w: w, metrics: m, owner: ledger.LeaseOwner{Host: ledger.Hostname(), PID: os.Getpid()}, stderr: stderr}
 }
 
 // acquire takes a job's lease in the ledger for this process.
@@ -154,8 +150,14 @@ func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, e
 			return fmt.Errorf("%w: source: %w", importer.ErrCannotStart, err)
 		}
 		defer src.Close()
+		ctx, owner, release, err := r.w.own(ctx)
+		if err != nil {
+			sum.Job = cj.Name
+			return fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
+		}
+		defer release()
 		deps := r.w.deps(r.stderr)
-		deps.Source = src
+		deps.Source, deps.Owner = src, owner
 		sum, err = importer.Run(ctx, job, deps)
 		return err
 	})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -33,11 +34,24 @@ func newLogger(e *env, cfg *config.Config, level string) (logger, error) {
 	return logging.New(e.stderr, opts)
 }
 
-// wired holds what a run talks to: the ledger and the API client.
+// wired holds what a run talks to: the ledger and the API client, and this process's
+// ownership in the ledger once it sends.
 type wired struct {
 	ledger *ledger.Ledger
 	client *amili.Client
 	log    logger
+	owners *ownership // shared by every wiring of the process (a daemon's reload keeps it)
+}
+
+// ownership is this process's owner in the ledger: joined by the first run that sends,
+// replaced when it lapses, left when the process closes the ledger.
+type ownership struct {
+	ledger *ledger.Ledger
+	log    logger
+	ttl    time.Duration
+
+	mu    sync.Mutex
+	owner *ledger.Owner
 }
 
 // wire opens the ledger and builds the client from cfg. The client does not contact Amili
@@ -51,7 +65,26 @@ func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metric
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return &wired{ledger: lg, client: client, log: log}, nil
+	return &wired{ledger: lg, client: client, log: log,
+		owners: &ownership{ledger: lg, log: log, ttl: cfg.Daemon.LeaseTTL.D()}}, nil
+}
+
+// own returns this process's owner id in the ledger, joining on first use and anew when the
+// last one lapsed (a process stopped for longer than daemon.lease_ttl), and a context that is
+// cancelled when that ownership lapses: a run under it then starts no new request.
+func (w *wired) own(ctx context.Context) (context.Context, string, context.CancelFunc, error) {
+	o := w.owners
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.owner == nil || o.owner.Err() != nil {
+		joined, err := o.ledger.Join(ctx, ledger.Hostname(), os.Getpid(), o.ttl, o.log)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("ledger: %w", err)
+		}
+		o.owner = joined
+	}
+	octx, cancel := o.owner.WithContext(ctx)
+	return octx, o.owner.ID, cancel, nil
 }
 
 // newClient builds the API client from cfg, counting its calls in m when m is not nil.
@@ -70,7 +103,20 @@ func newClient(cfg *config.Config, log logger, m *metrics.Metrics) (*amili.Clien
 	return client, nil
 }
 
-func (w *wired) Close() error { return w.ledger.Close() }
+// Close leaves the ledger (what this process still held may be taken over at once) and closes it.
+func (w *wired) Close() error {
+	w.owners.mu.Lock()
+	o := w.owners.owner
+	w.owners.mu.Unlock()
+	if o != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := o.Leave(ctx); err != nil {
+			w.log.Warn("cannot record that this process left the ledger; its heartbeat lapses by itself", "error", err)
+		}
+		cancel()
+	}
+	return w.ledger.Close()
+}
 
 // deps are the importer's parts; a progress bar is drawn only when stderr is a terminal.
 func (w *wired) deps(stderr io.Writer) importer.Deps {
@@ -141,6 +187,8 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 		PDF:         importer.PDFPolicy(cj.PDF),
 		PDFMaxSize:  int64(cj.PDFMaxSize),
 		Move:        cj.Source.After != string(source.AfterLeave),
+		// InDoubtGrace is the Amili connection's, for every job that uses it.
+		InDoubtGrace: cfg.Amili.InDoubtGrace.D(),
 		Mapping: mapping.Options{
 			Kind:      mapping.Kind(cj.Kind),
 			Account:   firstOf(cj.Account, cfg.Amili.Account),
