@@ -118,11 +118,13 @@ func (l *deadLedger) MarkPDF(ctx context.Context, id ledger.SubmissionID, item i
 }
 
 // deadClient sends nothing once the switch has tripped; midUpload trips it halfway through the
-// body of one PDF's upload, so the request is cut as the process dies.
+// body of one PDF's upload, so the request is cut as the process dies; afterUpload trips it
+// once one PDF's upload was answered, before its ledger write.
 type deadClient struct {
 	*amili.Client
-	sw        *deadSwitch
-	midUpload string // file name
+	sw          *deadSwitch
+	midUpload   string // file name
+	afterUpload string // file name
 }
 
 func (c *deadClient) RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistration) (*amili.InvoiceRegistered, error) {
@@ -156,7 +158,12 @@ func (c *deadClient) UploadOriginalInvoice(ctx context.Context, caseID, filename
 			return &dyingReader{rc: rc, left: 10, sw: c.sw}, nil
 		}
 	}
-	return c.Client.UploadOriginalInvoice(ctx, caseID, filename, open)
+	up, err := c.Client.UploadOriginalInvoice(ctx, caseID, filename, open)
+	if err == nil && filename == c.afterUpload {
+		c.sw.trip()
+		return nil, errCrashed
+	}
+	return up, err
 }
 
 // dyingReader gives a few bytes of the PDF, then the process dies.
@@ -215,7 +222,7 @@ func (s *dyingSource) Archive(ctx context.Context, name string) (string, error) 
 // crashRun runs the samples' invoices with parts wrapped by wrap, then again with live parts,
 // and checks exactly-once and the archive.
 func crashRun(t *testing.T, wrapLedger func(*ledger.Ledger, *deadSwitch) Ledger, wrapClient func(*amili.Client, *deadSwitch) Client,
-	wrapSource func(Source, *deadSwitch) Source) {
+	wrapSource func(Source, *deadSwitch) Source) Summary {
 	t.Helper()
 	s := newSetup(t, amilitest.Options{})
 	job := s.job(mapping.KindInvoice)
@@ -280,14 +287,22 @@ func crashRun(t *testing.T, wrapLedger func(*ledger.Ledger, *deadSwitch) Ledger,
 	if len(archived) != 1 {
 		t.Errorf("archived copies: %v, want exactly one", archived)
 	}
+	return sum
 }
 
 func TestCrashAfterRegisteredBeforeUpload(t *testing.T) {
-	crashRun(t, func(l *ledger.Ledger, sw *deadSwitch) Ledger {
+	sum := crashRun(t, func(l *ledger.Ledger, sw *deadSwitch) Ledger {
 		return &deadLedger{Ledger: l, sw: sw, afterRegistered: "INV-2025-102"}
 	}, func(c *amili.Client, sw *deadSwitch) Client {
 		return &deadClient{Client: c, sw: sw}
 	}, nil)
+	// The run after the crash finished the one whose PDF was pending and counted each of the
+	// four invoices once: registered now, resumed, or already imported.
+	c := sum.Counts
+	if c.Resumed != 1 || c.Registered+c.Resumed+c.AlreadyImported != 4 || c.PDFsAttached != c.Registered+c.Resumed {
+		t.Errorf("run after the crash: registered %d, resumed %d, already imported %d, PDFs %d; want 1 resumed, 4 in all, a PDF for each sent",
+			c.Registered, c.Resumed, c.AlreadyImported, c.PDFsAttached)
+	}
 }
 
 func TestCrashDuringUpload(t *testing.T) {
@@ -296,6 +311,21 @@ func TestCrashDuringUpload(t *testing.T) {
 	}, func(c *amili.Client, sw *deadSwitch) Client {
 		return &deadClient{Client: c, sw: sw, midUpload: "INV-2025-103.pdf"}
 	}, nil)
+}
+
+// The upload reached Amili, the process died before the ledger heard of it: the next run asks
+// the case (one GET /cases/{id}) and finds the PDF there instead of uploading it again.
+func TestCrashAfterUploadBeforeLedgerWrite(t *testing.T) {
+	var calls func() map[int]int
+	crashRun(t, func(l *ledger.Ledger, sw *deadSwitch) Ledger {
+		return &deadLedger{Ledger: l, sw: sw}
+	}, func(c *amili.Client, sw *deadSwitch) Client {
+		calls = func() map[int]int { return c.Stats().Calls["GET /cases/{id}"] }
+		return &deadClient{Client: c, sw: sw, afterUpload: "INV-2025-102.pdf"}
+	}, nil)
+	if n := calls()[200]; n != 1 {
+		t.Errorf("GET /cases/{id} answered %d times, want 1 (the one interrupted upload)", n)
+	}
 }
 
 func TestCrashDuringArchiveMove(t *testing.T) {

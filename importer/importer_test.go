@@ -327,3 +327,41 @@ func TestDrainContext(t *testing.T) {
 		t.Fatal("the drain context never ended after the parent's cancel")
 	}
 }
+
+// A rerun of a file that had a row refused by Amili is not all done, whether the same bytes come
+// again (recognised as the same file) or the file was re-exported with other bytes.
+func TestRerunOfAFileWithRefusalsIsNotAllDone(t *testing.T) {
+	s := newSetup(t, amilitest.Options{Faults: amilitest.Faults{ByInvoiceNumber: map[string]string{"INV-2025-102": amilitest.FaultReject422}}})
+	job := s.job(mapping.KindInvoice)
+	job.Move = false
+	first, err := s.run(job, "invoices.csv", s.ledger, s.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Counts.Rejected != 1 || first.AllDone() {
+		t.Fatalf("first run: rejected %d, all done %v; want 1 and false", first.Counts.Rejected, first.AllDone())
+	}
+	same, err := s.run(job, "invoices.csv", s.ledger, s.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if same.SameFile != 1 || same.Counts.Rejected != 1 || same.AllDone() {
+		t.Errorf("same bytes again: same file %d, rejected %d, all done %v; want 1, 1, false", same.SameFile, same.Counts.Rejected, same.AllDone())
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, "invoices.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.write("invoices-again.csv", append(b, '\n'))
+	again, err := s.run(job, "invoices-again.csv", s.ledger, s.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Counts.Rejected != 1 || again.Counts.AlreadyImported != 3 || again.AllDone() {
+		t.Errorf("re-exported file: rejected %d, already imported %d, all done %v; want 1, 3, false",
+			again.Counts.Rejected, again.Counts.AlreadyImported, again.AllDone())
+	}
+	if n := s.srv.RegistrationCount(s.srv.Creditor, "INV-2025-101"); n != 1 {
+		t.Errorf("INV-2025-101 registered %d times", n)
+	}
+}
