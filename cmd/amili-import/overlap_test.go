@@ -270,3 +270,81 @@ func setAmili(t *testing.T, path, timeout, grace string) {
 		t.Fatal(err)
 	}
 }
+
+// The four situations at once, at random: rounds of two or three processes (the job's run and
+// one-shot imports) on one ledger and one file, each SIGKILLed, stopped for longer than its
+// lease, or left alone, against a sandbox that commits some registrations after the client's
+// timeout, drops answers after committing, and storms 429s. The end is checked as after the
+// single-process crash tests: every invoice once, with its own PDF, and the money to the öre.
+func TestChaosOverlapKillsAndStalls(t *testing.T) {
+	t.Parallel()
+	invoicesN, rounds := 160, 8
+	if chaosLong() {
+		invoicesN, rounds = 800, 30
+	}
+	bin := buildBinary(t)
+	seed := chaosSeed(t)
+	rnd := rand.New(rand.NewPCG(seed, seed^0xc4a05))
+	sb := startSandbox(t, bin, "--api-key", "T", "--seed", fmt.Sprint(seed%1e9), "--latency", "10ms",
+		"--commit-late", "0.05", "--commit-delay", "2s", "--commit-then-drop", "0.05", "--storm-429", "0.02")
+	root := t.TempDir()
+	in := filepath.Join(root, "in")
+	invoices := genInvoices(t, in, "invoices.csv", "CH", invoicesN, rnd)
+	var want int64
+	for _, inv := range invoices {
+		want += inv.Amount
+	}
+	cfg, db := writeProcConfig(t, root, sb, 600, jobConfig(in)+"daemon:\n  lease_ttl: 3s\n")
+	setAmili(t, cfg, "1s", "4s")
+	file := filepath.Join(in, "invoices.csv")
+	variants := [][]string{
+		{"run", "inv", "--config", cfg, "--summary", "json"},
+		{"import", "--config", cfg, "--summary", "json", file},
+	}
+	started := time.Now()
+	kills, stops := 0, 0
+	for round := range rounds {
+		procs := make([]*bgProc, 2+rnd.IntN(2))
+		for i := range procs {
+			procs[i] = startBin(t, bin, variants[rnd.IntN(len(variants))]...)
+			pid := procs[i].cmd.Process
+			if rnd.IntN(2) == 0 {
+				kills++
+				time.AfterFunc(time.Duration(100+rnd.IntN(1400))*time.Millisecond, func() { pid.Signal(syscall.SIGKILL) })
+			} else {
+				// Stopped, then continued; most are killed a little later, some run to their end.
+				stops++
+				stopAt := time.Duration(100+rnd.IntN(700)) * time.Millisecond
+				stopFor := time.Duration(1000+rnd.IntN(3000)) * time.Millisecond
+				killAfter := time.Duration(500+rnd.IntN(1500)) * time.Millisecond
+				kill := rnd.IntN(3) > 0
+				if kill {
+					kills++
+				}
+				time.AfterFunc(stopAt, func() {
+					pid.Signal(syscall.SIGSTOP)
+					time.AfterFunc(stopFor, func() {
+						pid.Signal(syscall.SIGCONT)
+						if kill {
+							time.AfterFunc(killAfter, func() { pid.Signal(syscall.SIGKILL) })
+						}
+					})
+				})
+			}
+			time.Sleep(time.Duration(rnd.IntN(200)) * time.Millisecond)
+		}
+		for _, p := range procs {
+			code := p.wait(t, 3*time.Minute)
+			held := code == 2 && p.cmd.Args[1] == "run" && strings.Contains(p.errb.String(), "running elsewhere")
+			if code != 0 && code != 1 && code != -1 && !held {
+				t.Fatalf("round %d: %v exited %d:\n%s\n%s", round, p.cmd.Args[1:3], code, p.out.String(), lastLines(p.errb.String(), 20))
+			}
+		}
+		t.Logf("round %d: %d processes, %d invoices registered so far", round+1, len(procs), len(sb.state(t).Counts))
+	}
+	t.Logf("%d rounds, %d SIGKILLs, %d stops of 1-4 s (lease 3 s); %d of %d invoices registered before the final runs",
+		rounds, kills, stops, len(sb.state(t).Counts), len(invoices))
+	runs := untilDone(t, bin, 2*time.Minute, variants[1]...)
+	t.Logf("%d final runs", runs)
+	verifyExactlyOnce(t, sb, db, invoices, want, started)
+}
