@@ -236,3 +236,28 @@ func TestMarkRegisteredTwiceWithTheSameAnswer(t *testing.T) {
 		t.Errorf("state %s, want uploaded", s.State)
 	}
 }
+
+func TestFinishRunLetsGoOfWhatTheRunOwned(t *testing.T) {
+	ctx := context.Background()
+	l := MustOpen(t)
+	a, b := mustJoin(t, l, 0), mustJoin(t, l, 0)
+	run, err := l.StartRun(ctx, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ownedReq(a, "N-1")
+	r.Run = run
+	if _, err := l.Claim(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.Claim(ctx, ownedReq(b, "N-1")); got.Outcome != ClaimBusy {
+		t.Fatalf("while the run works on it: %v, want busy", got.Outcome)
+	}
+	if err := l.FinishRun(ctx, run, "some_failed", Counts{}); err != nil {
+		t.Fatal(err)
+	}
+	// a is still alive, but its run has ended: the row is anybody's.
+	if got, _ := l.Claim(ctx, ownedReq(b, "N-1")); got.Outcome != ClaimResume {
+		t.Errorf("after the run ended: %v, want resume", got.Outcome)
+	}
+}
