@@ -171,7 +171,7 @@ func (s Summary) WriteText(w io.Writer) error {
 	line("in doubt, resolved", c.InDoubtResolved)
 	line("resumed: PDFs of an earlier run", c.Resumed)
 	line("failed (a rerun resumes)", c.Failed)
-	line("pending (in doubt, or another process's)", c.Pending)
+	line("pending: in doubt or elsewhere", c.Pending)
 	line("API calls", s.APICalls)
 	line("elapsed", s.Elapsed.Round(time.Millisecond))
 	if len(s.Reasons) > 0 {
