@@ -21,9 +21,10 @@ test:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## lint: gofmt, go vet and staticcheck must all be clean.
+## lint: gofmt, go vet, staticcheck and go mod tidy must all be clean.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
