@@ -15,9 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/internal/logging"
-
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // TestFindCasesQuery: where is JSON, max_results is capped at 100, page and sort are passed.
@@ -44,7 +43,7 @@ func TestFindCasesQuery(t *testing.T) {
 	if q["page"] != "2" || q["max_results"] != "100" || q["sort"] != "-_created" {
 		t.Errorf("query = %v, want page 2, max_results 100, sort -_created", q)
 	}
-	if len(l.Items) != 1 || l.Items[0].Debt.CapitalToClaim != mapping.Amount(15050) || l.Meta.Total != 101 {
+	if len(l.Items) != 1 || l.Items[0].Debt.CapitalToClaim != domain.Amount(15050) || l.Meta.Total != 101 {
 		t.Errorf("list = %+v", l)
 	}
 }
@@ -138,7 +137,7 @@ func TestTransactionStatus(t *testing.T) {
 	c, _ := testClient(t, srv.URL, func(cfg *Config) { cfg.Paths.Creditings = "creditor-crediting" })
 	ctx := context.Background()
 	p, err := c.RegisterPayment(ctx, &Payment{Creditor: "cr", Case: "c1", Currency: "SEK", Amount: 200000,
-		BankTransactionDate: mapping.Date{}, Origin: OriginCreditorSystem})
+		BankTransactionDate: domain.Date{}, Origin: OriginCreditorSystem})
 	if err != nil || p.ID != "p1" || p.Status != "completed" {
 		t.Errorf("payment = %+v, %v", p, err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // maxPage is the largest page Amili serves.
@@ -20,7 +20,7 @@ const maxPage = 100
 
 // RegisterInvoice posts one invoice registration. It is sent at most once: an InDoubt error
 // means it may have been stored, and it must be looked up before it is sent again.
-func (c *Client) RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistration) (*InvoiceRegistered, error) {
+func (c *Client) RegisterInvoice(ctx context.Context, r *domain.InvoiceRegistration) (*InvoiceRegistered, error) {
 	if r == nil {
 		return nil, &Error{Op: "register invoice", Class: Permanent, Err: errors.New("nil registration")}
 	}
@@ -33,7 +33,7 @@ func (c *Client) RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistra
 
 // RegisterCase posts one case registration (one case per debt). Like RegisterInvoice it is sent
 // at most once.
-func (c *Client) RegisterCase(ctx context.Context, r *mapping.CaseRegistration) (*CaseRegistered, error) {
+func (c *Client) RegisterCase(ctx context.Context, r *domain.CaseRegistration) (*CaseRegistered, error) {
 	if r == nil {
 		return nil, &Error{Op: "register case", Class: Permanent, Err: errors.New("nil registration")}
 	}

@@ -11,13 +11,13 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
-func invoice(num string) *mapping.InvoiceRegistration {
-	return &mapping.InvoiceRegistration{
+func invoice(num string) *domain.InvoiceRegistration {
+	return &domain.InvoiceRegistration{
 		Account: "acc", Creditor: "cred", InvoiceType: "invoice", InvoiceNumber: num, Currency: "SEK",
-		Matrix: []mapping.MatrixLine{{ArticleDescription: "x", UnitPrice: 10000, TotalPriceExcludingVAT: 10000, UnitVATPercent: "25%"}},
+		Matrix: []domain.MatrixLine{{ArticleDescription: "x", UnitPrice: 10000, TotalPriceExcludingVAT: 10000, UnitVATPercent: "25%"}},
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // clock is a fake clock shared by the sandbox and the client: Sleep moves it on at once.
@@ -58,13 +58,13 @@ func sandboxClient(t *testing.T, s *amilitest.Server, clk *clock, auth amili.Aut
 	return c
 }
 
-func sandboxInvoice(s *amilitest.Server, num string, ore mapping.Amount) *mapping.InvoiceRegistration {
-	return &mapping.InvoiceRegistration{
+func sandboxInvoice(s *amilitest.Server, num string, ore domain.Amount) *domain.InvoiceRegistration {
+	return &domain.InvoiceRegistration{
 		Account: s.Account, Creditor: s.Creditor, InvoiceType: "invoice", InvoiceNumber: num,
-		InvoiceDate: mapping.NewDate(2026, 2, 1), InvoiceDueDate: mapping.NewDate(2026, 3, 3), Currency: "SEK",
-		Customer: &mapping.Customer{Name: "Anna Andersson", IsPerson: true, IDNumber: "19811218-9876",
-			Address: &mapping.Address{AddressLine1: "Storgatan 1", ZipCode: "11122", City: "Stockholm", Country: "SE"}},
-		Matrix: []mapping.MatrixLine{{ArticleDescription: "Konsult", UnitPrice: ore, TotalPriceExcludingVAT: ore, UnitVATPercent: "25%"}},
+		InvoiceDate: domain.NewDate(2026, 2, 1), InvoiceDueDate: domain.NewDate(2026, 3, 3), Currency: "SEK",
+		Customer: &domain.Customer{Name: "Anna Andersson", IsPerson: true, IDNumber: "19811218-9876",
+			Address: &domain.Address{AddressLine1: "Storgatan 1", ZipCode: "11122", City: "Stockholm", Country: "SE"}},
+		Matrix: []domain.MatrixLine{{ArticleDescription: "Konsult", UnitPrice: ore, TotalPriceExcludingVAT: ore, UnitVATPercent: "25%"}},
 	}
 }
 
@@ -173,12 +173,12 @@ func TestSandboxCalls(t *testing.T) {
 			}
 		}},
 		{"register case", func(t *testing.T) {
-			r, err := c.RegisterCase(ctx, &mapping.CaseRegistration{
+			r, err := c.RegisterCase(ctx, &domain.CaseRegistration{
 				Account: s.Account, Creditor: s.Creditor, FirstAction: "debt_collection", Currency: "SEK",
-				Customer: &mapping.Customer{Name: "Bertil AB", IsCompany: true, IDNumber: "5560360793"},
-				Debts: []mapping.Debt{
-					{InvoiceNumber: "D-1", InvoiceDate: mapping.NewDate(2025, 12, 1), CapitalToClaim: 50000, InvoiceDueDaysAfterInvoiceDate: 30},
-					{InvoiceNumber: "D-2", InvoiceDate: mapping.NewDate(2025, 12, 5), CapitalToClaim: 75050, InvoiceDueDaysAfterInvoiceDate: 30},
+				Customer: &domain.Customer{Name: "Bertil AB", IsCompany: true, IDNumber: "5560360793"},
+				Debts: []domain.Debt{
+					{InvoiceNumber: "D-1", InvoiceDate: domain.NewDate(2025, 12, 1), CapitalToClaim: 50000, InvoiceDueDaysAfterInvoiceDate: 30},
+					{InvoiceNumber: "D-2", InvoiceDate: domain.NewDate(2025, 12, 5), CapitalToClaim: 75050, InvoiceDueDaysAfterInvoiceDate: 30},
 				},
 			})
 			if err != nil {
@@ -243,7 +243,7 @@ func TestSandboxCalls(t *testing.T) {
 		}},
 		{"payment", func(t *testing.T) {
 			r, err := c.RegisterPayment(ctx, &amili.Payment{Account: s.Account, Creditor: s.Creditor, Case: debtCases[0],
-				Currency: "SEK", Amount: 50000, BankTransactionDate: mapping.NewDate(2026, 3, 1), Origin: amili.OriginCreditorSystem})
+				Currency: "SEK", Amount: 50000, BankTransactionDate: domain.NewDate(2026, 3, 1), Origin: amili.OriginCreditorSystem})
 			if err != nil || r.Status != "completed" || r.ID == "" {
 				t.Fatalf("payment = %+v, %v", r, err)
 			}

@@ -1,9 +1,9 @@
 package amili
 
-import "github.com/amili-import/amili-import/mapping"
+import "github.com/amili-import/amili-import/domain"
 
-// The request bodies of the two registrations are mapping.InvoiceRegistration and
-// mapping.CaseRegistration: the mapping produces exactly what is sent. The types below are
+// The request bodies of the two registrations are domain.InvoiceRegistration and
+// domain.CaseRegistration: the mapping produces exactly what is sent. The types below are
 // Amili's responses and the requests that do not come from CSV files.
 
 // InvoiceRegistered is the answer to POST /invoice--registrations.
@@ -48,13 +48,13 @@ type Creditor struct {
 
 // CaseDebt is a case's debt block.
 type CaseDebt struct {
-	InvoiceNumber                  string         `json:"invoice_number"`
-	InvoiceDate                    string         `json:"invoice_date,omitempty"`
-	InvoiceDueDaysAfterInvoiceDate int            `json:"invoice_due_days_after_invoice_date,omitempty"`
-	InitialCapital                 mapping.Amount `json:"initial_capital"`
-	CapitalToClaim                 mapping.Amount `json:"capital_to_claim"`
-	DebtDescription                string         `json:"debt_description,omitempty"`
-	PayoutReference                string         `json:"payout_reference,omitempty"`
+	InvoiceNumber                  string        `json:"invoice_number"`
+	InvoiceDate                    string        `json:"invoice_date,omitempty"`
+	InvoiceDueDaysAfterInvoiceDate int           `json:"invoice_due_days_after_invoice_date,omitempty"`
+	InitialCapital                 domain.Amount `json:"initial_capital"`
+	CapitalToClaim                 domain.Amount `json:"capital_to_claim"`
+	DebtDescription                string        `json:"debt_description,omitempty"`
+	PayoutReference                string        `json:"payout_reference,omitempty"`
 }
 
 // Media describes a file attached to a case, such as original_invoice.
@@ -91,10 +91,10 @@ type Case struct {
 	Closed              *Closed  `json:"closed,omitempty"`
 	OriginalInvoice     *Media   `json:"original_invoice,omitempty"`
 
-	TotalRemainingCapitalAmount     mapping.Amount `json:"total_remaining_capital_amount"`
-	TotalRemainingCostsAmount       mapping.Amount `json:"total_remaining_costs_amount"`
-	TotalRemainingInterestAmount    mapping.Amount `json:"total_remaining_interest_amount"`
-	TotalRemainingTransactionAmount mapping.Amount `json:"total_remaining_transaction_amount"`
+	TotalRemainingCapitalAmount     domain.Amount `json:"total_remaining_capital_amount"`
+	TotalRemainingCostsAmount       domain.Amount `json:"total_remaining_costs_amount"`
+	TotalRemainingInterestAmount    domain.Amount `json:"total_remaining_interest_amount"`
+	TotalRemainingTransactionAmount domain.Amount `json:"total_remaining_transaction_amount"`
 }
 
 // Meta is Eve's paging block.
@@ -120,29 +120,29 @@ type CaseQuery struct {
 
 // Payment is the body of POST /creditor--payments. Set Case or InvoiceNumber, not both.
 type Payment struct {
-	Account                  string         `json:"account,omitempty"`
-	Creditor                 string         `json:"creditor"`
-	Case                     string         `json:"case,omitempty"`
-	InvoiceNumber            string         `json:"invoice_number,omitempty"`
-	Currency                 string         `json:"currency"`
-	Amount                   mapping.Amount `json:"amount"`
-	BankTransactionDate      mapping.Date   `json:"bank_transaction_date"`
-	CreditorPaymentReference string         `json:"creditor_payment_reference,omitempty"`
-	ClientRegistrationDate   *mapping.Date  `json:"client_registration_date,omitempty"`
-	Origin                   string         `json:"origin"`
+	Account                  string        `json:"account,omitempty"`
+	Creditor                 string        `json:"creditor"`
+	Case                     string        `json:"case,omitempty"`
+	InvoiceNumber            string        `json:"invoice_number,omitempty"`
+	Currency                 string        `json:"currency"`
+	Amount                   domain.Amount `json:"amount"`
+	BankTransactionDate      domain.Date   `json:"bank_transaction_date"`
+	CreditorPaymentReference string        `json:"creditor_payment_reference,omitempty"`
+	ClientRegistrationDate   *domain.Date  `json:"client_registration_date,omitempty"`
+	Origin                   string        `json:"origin"`
 }
 
 // Crediting is the body of POST /creditor--creditings. Set Case or InvoiceNumber, not both.
 type Crediting struct {
-	Account           string         `json:"account,omitempty"`
-	Creditor          string         `json:"creditor"`
-	Case              string         `json:"case,omitempty"`
-	InvoiceNumber     string         `json:"invoice_number,omitempty"`
-	Currency          string         `json:"currency,omitempty"`
-	Amount            mapping.Amount `json:"amount"`
-	CreditInvoice     string         `json:"credit_invoice,omitempty"`
-	CreditorReference string         `json:"creditor_reference,omitempty"`
-	Origin            string         `json:"origin"`
+	Account           string        `json:"account,omitempty"`
+	Creditor          string        `json:"creditor"`
+	Case              string        `json:"case,omitempty"`
+	InvoiceNumber     string        `json:"invoice_number,omitempty"`
+	Currency          string        `json:"currency,omitempty"`
+	Amount            domain.Amount `json:"amount"`
+	CreditInvoice     string        `json:"credit_invoice,omitempty"`
+	CreditorReference string        `json:"creditor_reference,omitempty"`
+	Origin            string        `json:"origin"`
 }
 
 // Cancellation is the body of POST /creditor--cancellations. Set Case or InvoiceNumber.

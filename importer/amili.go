@@ -10,8 +10,8 @@ import (
 	"slices"
 
 	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // lookupPageSize is Amili's largest page: one GET /cases covers a registration of up to 100
@@ -91,13 +91,13 @@ func (s *sub) lookup() (map[string]amili.Case, error) {
 // recovered builds the ids of a registration from the cases found for it. The OCR number is
 // left empty: only the registration's answer carries it, and Amili's case view does not (its
 // reference_number is another number).
-func recovered(reg *mapping.Registration, found map[string]amili.Case) ledger.Registered {
+func recovered(reg *domain.Registration, found map[string]amili.Case) ledger.Registered {
 	out := ledger.Registered{Recovered: true, Cases: make([]ledger.CaseRef, len(reg.Items))}
 	for i, it := range reg.Items {
 		cs := found[it.InvoiceNumber]
 		out.Cases[i] = ledger.CaseRef{CaseID: cs.ID}
 		if out.RegistrationID == "" {
-			if reg.Kind == mapping.KindInvoice {
+			if reg.Kind == domain.KindInvoice {
 				out.RegistrationID = cs.InvoiceRegistration
 			} else {
 				out.RegistrationID = cs.CaseRegistration
@@ -111,7 +111,7 @@ func recovered(reg *mapping.Registration, found map[string]amili.Case) ledger.Re
 }
 
 // itemsFromRegistered is the items of a just-registered submission, each PDF pending.
-func itemsFromRegistered(items []mapping.Item, r ledger.Registered) []ledger.SubmissionItem {
+func itemsFromRegistered(items []domain.Item, r ledger.Registered) []ledger.SubmissionItem {
 	out := make([]ledger.SubmissionItem, len(items))
 	for i, it := range items {
 		out[i] = ledger.SubmissionItem{Item: it, PDFState: ledger.PDFPending}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // claimBatchSize is how many registrations one ledger transaction claims on the batched path.
@@ -49,7 +49,7 @@ func (p *pass) start(fn func()) bool {
 // claimed together in one ledger transaction and counted; each of the others is submitted in
 // its own goroutine (its PDFs checked before it is claimed). It reports false when the run was
 // cancelled or the ledger failed.
-func (p *pass) flush(regs []*mapping.Registration) bool {
+func (p *pass) flush(regs []*domain.Registration) bool {
 	f := p.f
 	if len(regs) == 0 {
 		return true

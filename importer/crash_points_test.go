@@ -17,8 +17,8 @@ import (
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 	"github.com/amili-import/amili-import/source"
 )
 
@@ -127,7 +127,7 @@ type deadClient struct {
 	afterUpload string // file name
 }
 
-func (c *deadClient) RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistration) (*amili.InvoiceRegistered, error) {
+func (c *deadClient) RegisterInvoice(ctx context.Context, r *domain.InvoiceRegistration) (*amili.InvoiceRegistered, error) {
 	if err := c.sw.check(); err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func crashRun(t *testing.T, wrapLedger func(*ledger.Ledger, *deadSwitch) Ledger,
 	wrapSource func(Source, *deadSwitch) Source) Summary {
 	t.Helper()
 	s := newSetup(t, amilitest.Options{})
-	job := s.job(mapping.KindInvoice)
+	job := s.job(domain.KindInvoice)
 	job.Concurrency = 1
 	sw := &deadSwitch{}
 	var l Ledger = s.ledger
@@ -364,7 +364,7 @@ func (f *flakySource) OpenPDF(ctx context.Context, name string) (io.ReadCloser, 
 // neither refused nor sent, and the file is not archived until it is done.
 func TestTransientPDFErrorLeavesRowForNextRun(t *testing.T) {
 	s := newSetup(t, amilitest.Options{})
-	job := s.job(mapping.KindInvoice)
+	job := s.job(domain.KindInvoice)
 	src, err := source.NewLocal(source.Options{Dir: s.dir, Patterns: []string{"invoices.csv"}})
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/mapping"
 )
@@ -216,7 +217,7 @@ func (f *fileRun) validate(ctx context.Context, spool string) (validation, error
 		return v, err
 	}
 	defer closeFn()
-	var batch []mapping.RowError
+	var batch []domain.RowError
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -259,7 +260,7 @@ func (f *fileRun) validate(ctx context.Context, spool string) (validation, error
 }
 
 // rejectRows counts the rows a registration's errors refused, each under its first reason.
-func (f *fileRun) rejectRows(errs []mapping.RowError) {
+func (f *fileRun) rejectRows(errs []domain.RowError) {
 	seen := map[int]bool{}
 	for _, e := range errs {
 		if e.Warning || seen[e.Line] {
@@ -272,7 +273,7 @@ func (f *fileRun) rejectRows(errs []mapping.RowError) {
 }
 
 // reasonOf groups a row error by column and rule, without the value.
-func reasonOf(e mapping.RowError) string {
+func reasonOf(e domain.RowError) string {
 	if e.Column == "" {
 		return e.Rule
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/mapping"
 	"github.com/amili-import/amili-import/source"
@@ -87,8 +88,8 @@ func (j Job) withDefaults() Job {
 type Client interface {
 	Authenticate(ctx context.Context) error
 	GetCreditor(ctx context.Context, id string) (*amili.Creditor, error)
-	RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistration) (*amili.InvoiceRegistered, error)
-	RegisterCase(ctx context.Context, r *mapping.CaseRegistration) (*amili.CaseRegistered, error)
+	RegisterInvoice(ctx context.Context, r *domain.InvoiceRegistration) (*amili.InvoiceRegistered, error)
+	RegisterCase(ctx context.Context, r *domain.CaseRegistration) (*amili.CaseRegistered, error)
 	UploadOriginalInvoice(ctx context.Context, caseID, filename string, open func() (io.ReadCloser, error)) (*amili.Uploaded, error)
 	FindCases(ctx context.Context, q amili.CaseQuery) (*amili.CaseList, error)
 	GetCase(ctx context.Context, id string) (*amili.Case, error)
@@ -100,7 +101,7 @@ type Ledger interface {
 	FinishRun(ctx context.Context, run ledger.RunID, outcome string, counts ledger.Counts) error
 	BeginFile(ctx context.Context, run ledger.RunID, f ledger.FileRecord) (ledger.FileID, *ledger.FileInfo, error)
 	FinishFile(ctx context.Context, id ledger.FileID, outcome ledger.FileOutcome, counts ledger.Counts, errText string) error
-	RecordRowErrors(ctx context.Context, file ledger.FileID, errs []mapping.RowError) error
+	RecordRowErrors(ctx context.Context, file ledger.FileID, errs []domain.RowError) error
 	Claim(ctx context.Context, req ledger.ClaimRequest) (ledger.Claim, error)
 	MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) error
 	RecordAttempt(ctx context.Context, id ledger.SubmissionID, owner string) error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/mapping"
 	"github.com/amili-import/amili-import/source"
@@ -74,7 +75,7 @@ func (s *setup) write(name string, b []byte) {
 	}
 }
 
-func (s *setup) job(kind mapping.Kind) Job {
+func (s *setup) job(kind domain.Kind) Job {
 	return Job{Name: "test", Move: true, Mapping: mapping.Options{Kind: kind, Account: s.srv.Account, Creditor: s.srv.Creditor}}
 }
 
@@ -106,7 +107,7 @@ func (c *crashingLedger) MarkRegistered(ctx context.Context, id ledger.Submissio
 
 func TestCrashAfterRegistrationIsRecovered(t *testing.T) {
 	s := newSetup(t, amilitest.Options{})
-	job := s.job(mapping.KindInvoice)
+	job := s.job(domain.KindInvoice)
 	job.Concurrency = 1
 	_, err := s.run(job, "invoices.csv", &crashingLedger{s.ledger, "INV-2025-102"}, s.client)
 	if !errors.Is(err, ErrCannotStart) {
@@ -149,7 +150,7 @@ type lostClient struct {
 	lost    int
 }
 
-func (c *lostClient) RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegistration) (*amili.InvoiceRegistered, error) {
+func (c *lostClient) RegisterInvoice(ctx context.Context, r *domain.InvoiceRegistration) (*amili.InvoiceRegistered, error) {
 	if r.InvoiceNumber == c.invoice && c.lost == 0 {
 		c.lost++
 		return nil, errors.New("simulated crash before the request")
@@ -159,7 +160,7 @@ func (c *lostClient) RegisterInvoice(ctx context.Context, r *mapping.InvoiceRegi
 
 func TestCrashBeforePostIsSentOnce(t *testing.T) {
 	s := newSetup(t, amilitest.Options{})
-	job := s.job(mapping.KindInvoice)
+	job := s.job(domain.KindInvoice)
 	job.Concurrency = 1
 	c := &lostClient{Client: s.client, invoice: "INV-2025-103"}
 	sum, err := s.run(job, "invoices.csv", s.ledger, c)
@@ -210,7 +211,7 @@ func (p *partialFinder) FindCases(ctx context.Context, q amili.CaseQuery) (*amil
 
 func TestInDoubtPartlyFoundIsRejectedForAPerson(t *testing.T) {
 	s := newSetup(t, amilitest.Options{Faults: amilitest.Faults{ByInvoiceNumber: map[string]string{"INV-2025-010": amilitest.FaultCommitThenDrop}}})
-	sum, err := s.run(s.job(mapping.KindCase), "cases.csv", s.ledger, &partialFinder{s.client, "INV-2025-011"})
+	sum, err := s.run(s.job(domain.KindCase), "cases.csv", s.ledger, &partialFinder{s.client, "INV-2025-011"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestInDoubtPartlyFoundIsRejectedForAPerson(t *testing.T) {
 func TestFileErrorQuarantinesBeforeSending(t *testing.T) {
 	s := newSetup(t, amilitest.Options{})
 	s.write("broken.csv", []byte("invoice_number,currency\nX-1,SEK\n"))
-	sum, err := s.run(s.job(mapping.KindInvoice), "broken.csv", s.ledger, s.client)
+	sum, err := s.run(s.job(domain.KindInvoice), "broken.csv", s.ledger, s.client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,7 @@ func TestFileErrorQuarantinesBeforeSending(t *testing.T) {
 
 func TestCaseDebtsEachGetTheirOwnPDF(t *testing.T) {
 	s := newSetup(t, amilitest.Options{})
-	sum, err := s.run(s.job(mapping.KindCase), "cases.csv", s.ledger, s.client)
+	sum, err := s.run(s.job(domain.KindCase), "cases.csv", s.ledger, s.client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +333,7 @@ func TestDrainContext(t *testing.T) {
 // again (recognised as the same file) or the file was re-exported with other bytes.
 func TestRerunOfAFileWithRefusalsIsNotAllDone(t *testing.T) {
 	s := newSetup(t, amilitest.Options{Faults: amilitest.Faults{ByInvoiceNumber: map[string]string{"INV-2025-102": amilitest.FaultReject422}}})
-	job := s.job(mapping.KindInvoice)
+	job := s.job(domain.KindInvoice)
 	job.Move = false
 	first, err := s.run(job, "invoices.csv", s.ledger, s.client)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // submitAll is the second pass: it streams the registrations again and submits each valid one,
@@ -39,7 +39,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 	defer p.wg.Wait()
 	// Windows are submitted, in order, by one goroutine while the next window is read: the
 	// ledger's work for one overlaps with the parsing of the next.
-	windows := make(chan []*mapping.Registration, 1)
+	windows := make(chan []*domain.Registration, 1)
 	var stop atomic.Bool
 	var fwg sync.WaitGroup
 	fwg.Add(1)
@@ -56,7 +56,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 	}()
 	defer fwg.Wait()
 	defer close(windows)
-	var window []*mapping.Registration
+	var window []*domain.Registration
 	for {
 		if ctx.Err() != nil || f.imp.stopped() != nil || stop.Load() {
 			f.leaveUnfinished()
@@ -86,7 +86,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 // sub is one registration on its way: the registration, its ledger row, its PDFs.
 type sub struct {
 	f    *fileRun
-	reg  *mapping.Registration
+	reg  *domain.Registration
 	log  *slog.Logger
 	ctx  context.Context // the run's context: cancelled on Ctrl-C
 	lctx context.Context // for ledger writes and calls already started: drains after a cancel
@@ -121,7 +121,7 @@ func release(slots chan struct{}) {
 }
 
 // newSub makes the state of one registration; done releases it.
-func (f *fileRun) newSub(ctx context.Context, reg *mapping.Registration) (*sub, func()) {
+func (f *fileRun) newSub(ctx context.Context, reg *domain.Registration) (*sub, func()) {
 	lctx, cancel := drainContext(ctx, f.imp.job.DrainTimeout)
 	s := &sub{
 		f: f, reg: reg, ctx: ctx, lctx: lctx,
@@ -144,7 +144,7 @@ func (f *fileRun) newSub(ctx context.Context, reg *mapping.Registration) (*sub, 
 
 // submit takes one registration through the ledger's state machine. Its PDFs are opened and
 // it is claimed before it takes one of slots; the calls to Amili happen while it holds it.
-func (f *fileRun) submit(ctx context.Context, reg *mapping.Registration, slots chan struct{}) {
+func (f *fileRun) submit(ctx context.Context, reg *domain.Registration, slots chan struct{}) {
 	imp := f.imp
 	s, done := f.newSub(ctx, reg)
 	defer done()
@@ -169,7 +169,7 @@ func (f *fileRun) submit(ctx context.Context, reg *mapping.Registration, slots c
 }
 
 // claimRequest is the ledger's claim for one registration of this file in this run.
-func (f *fileRun) claimRequest(reg *mapping.Registration) ledger.ClaimRequest {
+func (f *fileRun) claimRequest(reg *domain.Registration) ledger.ClaimRequest {
 	return ledger.ClaimRequest{Owner: f.imp.deps.Owner, Run: f.imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind,
 		Creditor: reg.Creditor(), Items: reg.Items}
 }
@@ -238,12 +238,12 @@ func (s *sub) refusePDFs() bool {
 			return true
 		}
 	}
-	var errs []mapping.RowError
+	var errs []domain.RowError
 	for i, err := range s.pdfErrs {
 		if err == nil {
 			continue
 		}
-		errs = append(errs, mapping.RowError{
+		errs = append(errs, domain.RowError{
 			File: s.reg.File, Line: s.reg.Line, Column: "pdf_file", Value: s.reg.Items[i].PDF,
 			Rule: err.Error(), InvoiceNumber: s.reg.Items[i].InvoiceNumber,
 		})

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // cpuTime is the CPU time this process has used (user + system). On a shared machine,
@@ -27,7 +27,7 @@ func seedDone(b *testing.B, l *Ledger, n int) []ClaimRequest {
 	b.Helper()
 	reqs := make([]ClaimRequest, n)
 	for i := range reqs {
-		reqs[i] = invoiceReq(0, 0, fmt.Sprintf("INV-%07d", i), fmt.Sprintf("%064x", i), mapping.Amount(i+1))
+		reqs[i] = invoiceReq(0, 0, fmt.Sprintf("INV-%07d", i), fmt.Sprintf("%064x", i), domain.Amount(i+1))
 	}
 	now := fmtTime(t0)
 	stmts := []string{

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 func TestClaimOutcomes(t *testing.T) {
@@ -181,7 +181,7 @@ func TestClaimPerCreditor(t *testing.T) {
 	a := invoiceReq(0, 0, "SAME", "h", 100)
 	b := a
 	b.Creditor = "cred-2"
-	b.Items = []mapping.Item{{InvoiceNumber: "SAME", ContentHash: "other", Currency: "SEK"}}
+	b.Items = []domain.Item{{InvoiceNumber: "SAME", ContentHash: "other", Currency: "SEK"}}
 	for _, r := range []ClaimRequest{a, b} {
 		if c, err := l.Claim(ctx, r); err != nil || c.Outcome != ClaimNew {
 			t.Errorf("claim for %s: %v %v, want new", r.Creditor, c.Outcome, err)
@@ -197,10 +197,10 @@ func TestClaimInvalid(t *testing.T) {
 	ctx := context.Background()
 	l := MustOpen(t)
 	bad := []ClaimRequest{
-		{Creditor: "c", Kind: mapping.KindInvoice},
-		{Kind: mapping.KindInvoice, Items: []mapping.Item{{InvoiceNumber: "1"}}},
-		{Creditor: "c", Kind: mapping.KindCase, Items: []mapping.Item{{InvoiceNumber: "1"}, {InvoiceNumber: "1"}}},
-		{Creditor: "c", Kind: "letter", Items: []mapping.Item{{InvoiceNumber: "1"}}},
+		{Creditor: "c", Kind: domain.KindInvoice},
+		{Kind: domain.KindInvoice, Items: []domain.Item{{InvoiceNumber: "1"}}},
+		{Creditor: "c", Kind: domain.KindCase, Items: []domain.Item{{InvoiceNumber: "1"}, {InvoiceNumber: "1"}}},
+		{Creditor: "c", Kind: "letter", Items: []domain.Item{{InvoiceNumber: "1"}}},
 	}
 	for i, r := range bad {
 		if _, err := l.Claim(ctx, r); !errors.Is(err, ErrInvalid) {

@@ -11,7 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // clock is a settable test clock.
@@ -223,7 +223,7 @@ func openWithRows(t *testing.T, path string) *Ledger {
 	run, _ := l.StartRun(ctx, "job")
 	var reqs []ClaimRequest
 	for i := range 300 {
-		reqs = append(reqs, invoiceReq(run, 0, fmt.Sprintf("INV-%04d", i), "h", mapping.Amount(100+i)))
+		reqs = append(reqs, invoiceReq(run, 0, fmt.Sprintf("INV-%04d", i), "h", domain.Amount(100+i)))
 	}
 	if _, err := l.ClaimBatch(ctx, reqs); err != nil {
 		t.Fatal(err)
@@ -257,16 +257,16 @@ func TestReadOnly(t *testing.T) {
 }
 
 // invoiceReq is a one-item invoice claim.
-func invoiceReq(run RunID, file FileID, number, hash string, amount mapping.Amount) ClaimRequest {
-	return ClaimRequest{Run: run, File: file, Line: 2, Kind: mapping.KindInvoice, Creditor: "cred-1",
-		Items: []mapping.Item{{InvoiceNumber: number, Amount: amount, Currency: "SEK", CustomerName: "Anna", PDF: number + ".pdf", ContentHash: hash}}}
+func invoiceReq(run RunID, file FileID, number, hash string, amount domain.Amount) ClaimRequest {
+	return ClaimRequest{Run: run, File: file, Line: 2, Kind: domain.KindInvoice, Creditor: "cred-1",
+		Items: []domain.Item{{InvoiceNumber: number, Amount: amount, Currency: "SEK", CustomerName: "Anna", PDF: number + ".pdf", ContentHash: hash}}}
 }
 
 // caseReq is a case registration with one debt per number, all with the given hash.
 func caseReq(run RunID, file FileID, hash string, numbers ...string) ClaimRequest {
-	r := ClaimRequest{Run: run, File: file, Line: 5, Kind: mapping.KindCase, Creditor: "cred-1"}
+	r := ClaimRequest{Run: run, File: file, Line: 5, Kind: domain.KindCase, Creditor: "cred-1"}
 	for i, n := range numbers {
-		r.Items = append(r.Items, mapping.Item{InvoiceNumber: n, Amount: mapping.Amount(1000 * (i + 1)), Currency: "SEK", ContentHash: hash + "-" + n})
+		r.Items = append(r.Items, domain.Item{InvoiceNumber: n, Amount: domain.Amount(1000 * (i + 1)), Currency: "SEK", ContentHash: hash + "-" + n})
 	}
 	return r
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // Period is a half-open time range [Since, Until). A zero bound is open.
@@ -110,7 +110,7 @@ type MoneyTotal struct {
 	Outcome  string // a claim outcome (files) or a report bucket (totals)
 	Currency string
 	Items    int
-	Amount   mapping.Amount
+	Amount   domain.Amount
 }
 
 // FileFilter selects files. Zero fields do not filter.
@@ -160,7 +160,7 @@ func (l *Ledger) Files(ctx context.Context, f FileFilter) ([]FileInfo, error) {
 		if err := trows.Scan(&id, &t.Outcome, &t.Currency, &t.Items, &amount); err != nil {
 			return nil, fmt.Errorf("file totals: %w", err)
 		}
-		t.Amount = mapping.Amount(amount)
+		t.Amount = domain.Amount(amount)
 		if fi := byID[id]; fi != nil {
 			fi.Totals = append(fi.Totals, t)
 		}
@@ -213,9 +213,9 @@ func (l *Ledger) Conflicts(ctx context.Context, p Period, creditor string) ([]Co
 
 // RowErrorRecord is a stored row error with the file it came from.
 type RowErrorRecord struct {
-	mapping.RowError // File is the file's path as recorded
-	FileID           FileID
-	At               time.Time
+	domain.RowError // File is the file's path as recorded
+	FileID          FileID
+	At              time.Time
 }
 
 // RowErrors returns the row errors recorded in p, in file and line order.
@@ -257,7 +257,7 @@ type Total struct {
 // Bucket is a count of items and their sum in öre.
 type Bucket struct {
 	Items  int
-	Amount mapping.Amount
+	Amount domain.Amount
 }
 
 // Totals sums, in SQL with integers, what went in for each creditor and currency in p;
@@ -310,7 +310,7 @@ func (l *Ledger) Totals(ctx context.Context, p Period, creditor string) ([]Total
 		if err := rows.Scan(&cred, &cur, &bucket, &b.Items, &amount); err != nil {
 			return nil, fmt.Errorf("totals: %w", err)
 		}
-		b.Amount = mapping.Amount(amount)
+		b.Amount = domain.Amount(amount)
 		if n := len(out); n == 0 || out[n-1].Creditor != cred || out[n-1].Currency != cur {
 			out = append(out, Total{Creditor: cred, Currency: cur})
 		}

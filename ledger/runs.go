@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // RunOutcomeOK is the outcome of a run that finished with every row done; LastSuccessfulRun
@@ -142,7 +142,7 @@ func (l *Ledger) FinishFile(ctx context.Context, id FileID, outcome FileOutcome,
 
 // RecordRowErrors keeps a file's row errors (values already masked by the mapping) for the
 // report, in one transaction.
-func (l *Ledger) RecordRowErrors(ctx context.Context, id FileID, errs []mapping.RowError) error {
+func (l *Ledger) RecordRowErrors(ctx context.Context, id FileID, errs []domain.RowError) error {
 	if len(errs) == 0 {
 		return nil
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 func TestBeginFilePrior(t *testing.T) {
@@ -81,7 +81,7 @@ func TestRowErrors(t *testing.T) {
 	l, clk := mustOpenClock(t)
 	run, _ := l.StartRun(ctx, "job")
 	f, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/x.csv", Size: 1, SHA256: "x"})
-	errs := []mapping.RowError{
+	errs := []domain.RowError{
 		{File: "x.csv", Line: 4, Column: "id_number", Value: "19121212-****", Rule: "bad check digit", InvoiceNumber: "9", Warning: true},
 		{File: "x.csv", Line: 2, Column: "amount", Value: "12,3,4", Rule: "not a number", InvoiceNumber: "7"},
 	}
@@ -179,14 +179,14 @@ func TestTotalsEqualInputs(t *testing.T) {
 	type key struct{ creditor, currency, bucket string }
 	want := map[key]int64{}
 	wantFile := map[string]int64{} // file 2's totals by outcome
-	amount := func() mapping.Amount { return mapping.Amount(rng.Int64N(10_000_000_00) + 1) }
+	amount := func() domain.Amount { return domain.Amount(rng.Int64N(10_000_000_00) + 1) }
 	creditors, currencies := []string{"c1", "c2"}, []string{"SEK", "EUR"}
 	for i := range 400 {
 		cred, cur := creditors[rng.IntN(2)], currencies[rng.IntN(2)]
 		n := 1 + rng.IntN(3)
-		r := ClaimRequest{Run: run, File: file, Line: i + 2, Kind: mapping.KindCase, Creditor: cred}
+		r := ClaimRequest{Run: run, File: file, Line: i + 2, Kind: domain.KindCase, Creditor: cred}
 		for j := range n {
-			r.Items = append(r.Items, mapping.Item{InvoiceNumber: formatNum(i, j), Amount: amount(), Currency: cur, ContentHash: "h"})
+			r.Items = append(r.Items, domain.Item{InvoiceNumber: formatNum(i, j), Amount: amount(), Currency: cur, ContentHash: "h"})
 		}
 		c, err := l.Claim(ctx, r)
 		if err != nil {
@@ -221,7 +221,7 @@ func TestTotalsEqualInputs(t *testing.T) {
 			}
 			wantFile["resume"] += sum(again.Items)
 		case rng.IntN(4) == 0:
-			again.Items = append([]mapping.Item(nil), r.Items...)
+			again.Items = append([]domain.Item(nil), r.Items...)
 			again.Items[0].ContentHash = "other"
 			c, _ := l.Claim(ctx, again)
 			if bucket == "rejected" {
@@ -320,7 +320,7 @@ func TestTotalsEqualInputs(t *testing.T) {
 	}
 }
 
-func sum(items []mapping.Item) int64 {
+func sum(items []domain.Item) int64 {
 	var s int64
 	for _, it := range items {
 		s += int64(it.Amount)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // MarkSending records that the registration's POST is about to go on the wire: claimed →
@@ -429,7 +429,7 @@ func scanItem(rows *sql.Rows) (SubmissionItem, error) {
 	var pdfAt string
 	err := rows.Scan(&it.InvoiceNumber, &it.ContentHash, &amount, &it.Currency, &it.CustomerName, &it.PDF,
 		&it.CaseID, &it.OCRNumber, &it.PDFState, &it.PDFError, &pdfAt)
-	it.Amount = mapping.Amount(amount)
+	it.Amount = domain.Amount(amount)
 	it.PDFAttemptAt = parseTime(pdfAt)
 	return it, err
 }
@@ -449,6 +449,6 @@ func scanSubmissionItem(rows *sql.Rows) (Submission, SubmissionItem, error) {
 	}
 	s.Created, s.Updated = parseTime(created), parseTime(updated)
 	s.AttemptAt, s.Accepted, it.PDFAttemptAt = parseTime(attemptAt), parseTime(accepted), parseTime(pdfAt)
-	it.Amount = mapping.Amount(amount)
+	it.Amount = domain.Amount(amount)
 	return s, it, nil
 }

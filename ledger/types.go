@@ -3,7 +3,7 @@ package ledger
 import (
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // State is where a submission is in its life. See Transition for the legal moves.
@@ -94,9 +94,9 @@ type ClaimRequest struct {
 	Run      RunID
 	File     FileID
 	Line     int
-	Kind     mapping.Kind
+	Kind     domain.Kind
 	Creditor string
-	Items    []mapping.Item // one for an invoice; one per debt for a case registration
+	Items    []domain.Item // one for an invoice; one per debt for a case registration
 }
 
 // ClaimOutcome says what the importer must do with a claimed registration.
@@ -139,7 +139,7 @@ type Claim struct {
 // Submission is one registration: one POST to Amili.
 type Submission struct {
 	ID       SubmissionID
-	Kind     mapping.Kind
+	Kind     domain.Kind
 	Creditor string
 	State    State
 	Items    []SubmissionItem
@@ -163,7 +163,7 @@ type Submission struct {
 
 // SubmissionItem is one invoice number inside a submission, with its own case.
 type SubmissionItem struct {
-	mapping.Item
+	domain.Item
 	CaseID    string
 	OCRNumber string
 	PDFState  PDFState

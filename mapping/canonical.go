@@ -3,6 +3,8 @@ package mapping
 import (
 	"crypto/sha256"
 	"unicode/utf8"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // The content hash of an item is the SHA-256 of its JSON exactly as encoding/json writes it
@@ -14,7 +16,7 @@ import (
 func hashJSON(buf *[]byte, v any) [32]byte {
 	b := (*buf)[:0]
 	switch v := v.(type) {
-	case *InvoiceRegistration:
+	case *domain.InvoiceRegistration:
 		b = appendInvoiceJSON(b, v)
 	case *caseItem:
 		b = appendCaseItemJSON(b, v)
@@ -56,15 +58,15 @@ func (w *jsonWriter) boolean(k string, v bool) {
 	w.b = append(w.b, "true"...)
 }
 
-func (w *jsonWriter) amount(k string, a Amount) {
+func (w *jsonWriter) amount(k string, a domain.Amount) {
 	w.key(k)
-	w.b = a.appendTo(w.b)
+	w.b = a.AppendTo(w.b)
 }
 
-func (w *jsonWriter) date(k string, d Date) {
+func (w *jsonWriter) date(k string, d domain.Date) {
 	w.key(k)
 	w.b = append(w.b, '"')
-	w.b = d.UTC().AppendFormat(w.b, DateLayout)
+	w.b = d.UTC().AppendFormat(w.b, domain.DateLayout)
 	w.b = append(w.b, '"')
 }
 
@@ -72,7 +74,7 @@ func (w *jsonWriter) open() { w.b = append(w.b, '{'); w.first = true }
 
 func (w *jsonWriter) close() { w.b = append(w.b, '}'); w.first = false }
 
-func appendInvoiceJSON(b []byte, v *InvoiceRegistration) []byte {
+func appendInvoiceJSON(b []byte, v *domain.InvoiceRegistration) []byte {
 	if v == nil {
 		return append(b, "null"...)
 	}
@@ -115,7 +117,7 @@ func appendInvoiceJSON(b []byte, v *InvoiceRegistration) []byte {
 			w.str("article_description", m.ArticleDescription, true)
 			if m.NumberOfUnits != nil {
 				w.key("number_of_units")
-				w.b = m.NumberOfUnits.appendTo(w.b)
+				w.b = m.NumberOfUnits.AppendTo(w.b)
 			}
 			w.amount("unit_price", m.UnitPrice)
 			w.amount("total_price_excluding_vat", m.TotalPriceExcludingVAT)
@@ -128,7 +130,7 @@ func appendInvoiceJSON(b []byte, v *InvoiceRegistration) []byte {
 	return w.b
 }
 
-func (w *jsonWriter) customer(c *Customer) {
+func (w *jsonWriter) customer(c *domain.Customer) {
 	w.open()
 	w.str("name", c.Name, true)
 	w.str("customer_number", c.CustomerNumber, true)

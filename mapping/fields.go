@@ -3,6 +3,8 @@ package mapping
 import (
 	"sort"
 	"strings"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // field identifies one value a row can carry. Fields are indexes so that a row's values live
@@ -153,12 +155,12 @@ func fieldByName(name string) (field, bool) {
 func (f field) String() string { return fieldDefs[f].name }
 
 // inKind reports whether f can appear in a file of kind k.
-func (f field) inKind(k Kind) bool {
+func (f field) inKind(k domain.Kind) bool {
 	switch fieldDefs[f].scope {
 	case scopeInvoice:
-		return k == KindInvoice
+		return k == domain.KindInvoice
 	case scopeCase:
-		return k == KindCase
+		return k == domain.KindCase
 	}
 	return true
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 var fuzzLayouts = []*Layout{
 	canonical,
 	mustCompile(&Layout{Name: "comma", DecimalComma: true, Delimiter: ';', Encoding: "windows-1252"}),
-	mustCompile(&Layout{Name: "case", Kind: KindCase, Encoding: "iso-8859-1", IgnoreUnknown: true}),
+	mustCompile(&Layout{Name: "case", Kind: domain.KindCase, Encoding: "iso-8859-1", IgnoreUnknown: true}),
 }
 
 // FuzzReader feeds arbitrary bytes to the Reader: it must never panic, must always make

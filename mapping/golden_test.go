@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -23,10 +25,10 @@ func TestMain(m *testing.M) {
 
 // goldenOptions is testdata/<case>/options.json.
 type goldenOptions struct {
-	Kind      Kind     `json:"kind"`
-	Account   *string  `json:"account"`
-	Creditor  *string  `json:"creditor"`
-	IDNumbers IDPolicy `json:"id_numbers"`
+	Kind      domain.Kind `json:"kind"`
+	Account   *string     `json:"account"`
+	Creditor  *string     `json:"creditor"`
+	IDNumbers IDPolicy    `json:"id_numbers"`
 }
 
 // runFile reads a whole file and renders what the Reader returned: registrations as JSON
@@ -77,11 +79,11 @@ func runFile(t testing.TB, input []byte, name string, opts Options) (regs, errs 
 		if reg != nil {
 			checkHashes(t, reg)
 			line, err := json.Marshal(struct {
-				Kind    Kind   `json:"kind"`
-				File    string `json:"file"`
-				Line    int    `json:"line"`
-				Items   []Item `json:"items"`
-				Payload any    `json:"payload"`
+				Kind    domain.Kind   `json:"kind"`
+				File    string        `json:"file"`
+				Line    int           `json:"line"`
+				Items   []domain.Item `json:"items"`
+				Payload any           `json:"payload"`
 			}{reg.Kind, reg.File, reg.Line, reg.Items, reg.Payload()})
 			if err != nil {
 				t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"hash/maphash"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // group is one registration being assembled from consecutive rows.
@@ -15,30 +17,30 @@ type group struct {
 	rows       int
 	line       int    // physical line of the first row
 	itemNumber string // the current row's invoice number, for RowError.InvoiceNumber
-	errs       []RowError
+	errs       []domain.RowError
 	warnings   int
 	heads      [numFields]string // the first row's values of the registration-wide fields
 
-	inv     *InvoiceRegistration
+	inv     *domain.InvoiceRegistration
 	block   *invoiceBlock // inv's memory
-	cas     *CaseRegistration
-	total   Amount // invoice: lines plus VAT
+	cas     *domain.CaseRegistration
+	total   domain.Amount // invoice: lines plus VAT
 	pdfs    []string
 	numbers []numberAt // every invoice number of the group with its line, for duplicates
 }
 
 // invoiceBlock is the memory of one invoice registration, allocated at once.
 type invoiceBlock struct {
-	inv        InvoiceRegistration
-	customer   Customer
-	address    Address
-	lines      [4]MatrixLine
-	quantities [4]Quantity
+	inv        domain.InvoiceRegistration
+	customer   domain.Customer
+	address    domain.Address
+	lines      [4]domain.MatrixLine
+	quantities [4]domain.Quantity
 	nq         int
 }
 
 // quantity returns a pointer to a copy of q, from the invoice's block while it has room.
-func (g *group) quantity(q Quantity) *Quantity {
+func (g *group) quantity(q domain.Quantity) *domain.Quantity {
 	if b := g.block; b != nil && b.nq < len(b.quantities) {
 		b.quantities[b.nq] = q
 		b.nq++
@@ -69,7 +71,7 @@ func (g *group) failed() bool { return len(g.errs) > g.warnings }
 // invoice_number; case rows by customer (id_number, else customer number and name),
 // first_action, currency and creditor, as written.
 func (r *Reader) groupKey() string {
-	if r.kind == KindInvoice {
+	if r.kind == domain.KindInvoice {
 		return r.value(fInvoiceNumber)
 	}
 	id := r.value(fCustIDNumber)
@@ -88,7 +90,7 @@ func (r *Reader) addRow() *group {
 		g.rows++
 		if g.rows > maxGroupRows {
 			if g.rows == maxGroupRows+1 {
-				g.errs = append(g.errs, RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
+				g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
 					Rule: fmt.Sprintf("a registration may have at most %d rows", maxGroupRows)})
 			}
 			return nil
@@ -106,7 +108,7 @@ func (r *Reader) addRow() *group {
 	g.reset(key, r.recLine)
 	r.cur = g
 	if r.poisonLine > 0 {
-		g.errs = append(g.errs, RowError{File: r.file, Line: r.recLine, InvoiceNumber: key,
+		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.recLine, InvoiceNumber: key,
 			Rule: fmt.Sprintf("the unreadable row at line %d may belong to this registration", r.poisonLine)})
 		r.poisonLine = 0
 	}
@@ -114,14 +116,14 @@ func (r *Reader) addRow() *group {
 		g.heads[f] = r.value(f)
 	}
 	g.itemNumber = key
-	if r.kind == KindCase {
+	if r.kind == domain.KindCase {
 		g.itemNumber = r.value(fDebtInvoiceNumber)
 	}
 	if len(r.rec) != len(r.header) {
 		r.fieldCountErr(g)
 	}
 	r.longFieldErr(g)
-	if r.kind == KindInvoice {
+	if r.kind == domain.KindInvoice {
 		r.startInvoice(g)
 	} else {
 		r.startCase(g)
@@ -148,13 +150,13 @@ func (r *Reader) longFieldErr(g *group) {
 		if i < len(r.header) {
 			col = r.header[i]
 		}
-		g.errs = append(g.errs, RowError{File: r.file, Line: r.fieldLine(i), Column: col, InvoiceNumber: g.itemNumber,
+		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.fieldLine(i), Column: col, InvoiceNumber: g.itemNumber,
 			Value: strings.ToValidUTF8(v[:40], "") + "...", Rule: fmt.Sprintf("value is longer than %d characters (%d)", MaxFieldLen, n)})
 	}
 }
 
 func (r *Reader) fieldCountErr(g *group) {
-	g.errs = append(g.errs, RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
+	g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
 		Rule: fmt.Sprintf("row has %d fields but the header has %d", len(r.rec), len(r.header))})
 }
 
@@ -162,7 +164,7 @@ func (r *Reader) fieldCountErr(g *group) {
 // fields (a blank value repeats the first row's) and adds its invoice line or debt.
 func (r *Reader) continueGroup(g *group) {
 	g.itemNumber = g.key
-	if r.kind == KindCase {
+	if r.kind == domain.KindCase {
 		g.itemNumber = r.value(fDebtInvoiceNumber)
 	}
 	if len(r.rec) != len(r.header) {
@@ -176,13 +178,13 @@ func (r *Reader) continueGroup(g *group) {
 				first = maskID(first)
 			}
 			what := "this invoice"
-			if r.kind == KindCase {
+			if r.kind == domain.KindCase {
 				what = "this customer's debts"
 			}
 			r.rowErr(g, f, v, fmt.Sprintf("rows of %s disagree: the first row (line %d) has %q", what, g.line, first))
 		}
 	}
-	if r.kind == KindInvoice {
+	if r.kind == domain.KindInvoice {
 		r.matrixLine(g)
 	} else {
 		r.debt(g)
@@ -190,8 +192,8 @@ func (r *Reader) continueGroup(g *group) {
 }
 
 // finish turns a complete group into a registration, or into its errors.
-func (r *Reader) finish(g *group) (*Registration, []RowError, error) {
-	var reg *Registration
+func (r *Reader) finish(g *group) (*domain.Registration, []domain.RowError, error) {
+	var reg *domain.Registration
 	switch {
 	case g.failed():
 		for _, n := range g.numbers {
@@ -208,32 +210,32 @@ func (r *Reader) finish(g *group) (*Registration, []RowError, error) {
 	return reg, g.errs, nil
 }
 
-func (r *Reader) finishInvoice(g *group) *Registration {
+func (r *Reader) finishInvoice(g *group) *domain.Registration {
 	inv := g.inv
 	if g.total <= 0 {
-		g.errs = append(g.errs, RowError{File: r.file, Line: g.line, Column: r.column(fTotalExclVAT), InvoiceNumber: inv.InvoiceNumber,
+		g.errs = append(g.errs, domain.RowError{File: r.file, Line: g.line, Column: r.column(fTotalExclVAT), InvoiceNumber: inv.InvoiceNumber,
 			Value: g.total.String(), Rule: "the invoice's total including VAT must be positive"})
 	}
 	sum := hashJSON(&r.jbuf, inv)
 	r.checkSeen(g, g.numbers[0], sum)
 	// The registration and its single item are allocated together.
 	one := &struct {
-		reg  Registration
-		item [1]Item
+		reg  domain.Registration
+		item [1]domain.Item
 	}{}
-	one.item[0] = Item{InvoiceNumber: inv.InvoiceNumber, Amount: g.total, Currency: inv.Currency,
+	one.item[0] = domain.Item{InvoiceNumber: inv.InvoiceNumber, Amount: g.total, Currency: inv.Currency,
 		CustomerName: inv.Customer.Name, PDF: g.pdfs[0], ContentHash: hex.EncodeToString(sum[:])}
-	one.reg = Registration{Kind: r.kind, Invoice: inv, File: r.file, Line: g.line, Items: one.item[:]}
+	one.reg = domain.Registration{Kind: r.kind, Invoice: inv, File: r.file, Line: g.line, Items: one.item[:]}
 	return &one.reg
 }
 
-func (r *Reader) finishCase(g *group) *Registration {
+func (r *Reader) finishCase(g *group) *domain.Registration {
 	c := g.cas
-	reg := &Registration{Kind: r.kind, Case: c, File: r.file, Line: g.line, Items: make([]Item, len(c.Debts))}
+	reg := &domain.Registration{Kind: r.kind, Case: c, File: r.file, Line: g.line, Items: make([]domain.Item, len(c.Debts))}
 	for i := range c.Debts {
 		sum := hashJSON(&r.jbuf, &caseItem{Debt: &c.Debts[i], Customer: c.Customer, FirstAction: c.FirstAction,
 			Currency: c.Currency, Creditor: c.Creditor})
-		reg.Items[i] = Item{InvoiceNumber: c.Debts[i].InvoiceNumber, Amount: c.Debts[i].CapitalToClaim,
+		reg.Items[i] = domain.Item{InvoiceNumber: c.Debts[i].InvoiceNumber, Amount: c.Debts[i].CapitalToClaim,
 			Currency: c.Currency, CustomerName: c.Customer.Name, PDF: g.pdfs[i], ContentHash: hex.EncodeToString(sum[:])}
 		r.checkSeen(g, g.numbers[i], sum)
 	}
@@ -242,11 +244,11 @@ func (r *Reader) finishCase(g *group) *Registration {
 
 // caseItem is what a debt's content hash covers.
 type caseItem struct {
-	Debt        *Debt     `json:"debt"`
-	Customer    *Customer `json:"customer"`
-	FirstAction string    `json:"first_action"`
-	Currency    string    `json:"currency"`
-	Creditor    string    `json:"creditor"`
+	Debt        *domain.Debt     `json:"debt"`
+	Customer    *domain.Customer `json:"customer"`
+	FirstAction string           `json:"first_action"`
+	Currency    string           `json:"currency"`
+	Creditor    string           `json:"creditor"`
 }
 
 // checkSeen reports an invoice number met earlier in the file. A zero sum means the content is
@@ -264,7 +266,7 @@ func (r *Reader) checkSeen(g *group, n numberAt, sum [32]byte) {
 	firstLine := int(uint32(prev))
 	what := "invoice " + n.number
 	rest := "its lines must be consecutive"
-	if r.kind == KindCase {
+	if r.kind == domain.KindCase {
 		what, rest = "debt "+n.number, "each invoice number may be claimed once per file"
 	}
 	differs := ""
@@ -272,10 +274,10 @@ func (r *Reader) checkSeen(g *group, n numberAt, sum [32]byte) {
 		differs = " with different content"
 	}
 	col := r.column(fInvoiceNumber)
-	if r.kind == KindCase {
+	if r.kind == domain.KindCase {
 		col = r.column(fDebtInvoiceNumber)
 	}
-	g.errs = append(g.errs, RowError{File: r.file, Line: n.line, Column: col, Value: n.number, InvoiceNumber: n.number,
+	g.errs = append(g.errs, domain.RowError{File: r.file, Line: n.line, Column: col, Value: n.number, InvoiceNumber: n.number,
 		Rule: fmt.Sprintf("%s appears again%s (first at line %d); %s", what, differs, firstLine, rest)})
 }
 

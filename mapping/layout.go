@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -21,7 +23,7 @@ type Layout struct {
 	// Name is the layout's name for messages: the mapping file's path, or "canonical".
 	Name string
 	// Kind forces the kind of file; "" detects it from the header.
-	Kind Kind
+	Kind domain.Kind
 	// Encoding is "utf-8" (default; a BOM is stripped), "windows-1252" or "iso-8859-1".
 	Encoding string
 	// Delimiter is ',', ';' or '\t'; 0 detects it from the header line.
@@ -132,8 +134,8 @@ func ParseLayout(data []byte, name string) (*Layout, error) {
 		case "kind":
 			var s string
 			if err = v.Decode(&s); err == nil {
-				l.Kind = Kind(strings.ToLower(strings.TrimSpace(s)))
-				if l.Kind != KindInvoice && l.Kind != KindCase && l.Kind != "" {
+				l.Kind = domain.Kind(strings.ToLower(strings.TrimSpace(s)))
+				if l.Kind != domain.KindInvoice && l.Kind != domain.KindCase && l.Kind != "" {
 					return nil, errf("must be invoice or case, not %q", s)
 				}
 			}

@@ -3,6 +3,8 @@ package mapping
 import (
 	"strings"
 	"testing"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 func TestParseLayoutErrorsNameKeyAndLine(t *testing.T) {
@@ -58,7 +60,7 @@ pdf_template: "{debts.invoice_number}-{customer.customer_number}.pdf"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.Kind != KindCase || l.Encoding != "iso-8859-1" || l.Delimiter != '\t' || !l.DecimalComma || !l.IgnoreUnknown {
+	if l.Kind != domain.KindCase || l.Encoding != "iso-8859-1" || l.Delimiter != '\t' || !l.DecimalComma || !l.IgnoreUnknown {
 		t.Errorf("got kind %q encoding %q delimiter %q comma %v ignoreUnknown %v", l.Kind, l.Encoding, l.Delimiter, l.DecimalComma, l.IgnoreUnknown)
 	}
 	if got := l.DateFormats[0]; got != "02.01.2006" {

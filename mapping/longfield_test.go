@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // A cell of megabytes is refused with its row; the rows beside it are read as usual and the
@@ -19,7 +21,7 @@ func TestLongFieldRefusesRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ok []string
-	var errs []RowError
+	var errs []domain.RowError
 	for {
 		reg, rowErrs, err := r.Next()
 		if err == io.EOF {

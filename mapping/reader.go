@@ -11,13 +11,15 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // Options say how to read one file.
 type Options struct {
 	// Kind is the kind of file; "" detects it from the header (an ambiguous header is a
 	// *FileError).
-	Kind Kind
+	Kind domain.Kind
 	// Layout maps columns to fields; nil is the canonical layout.
 	Layout *Layout
 	// Account is Amili's account id, from the configuration.
@@ -40,7 +42,7 @@ type Reader struct {
 	file   string
 	opts   Options
 	layout *Layout
-	kind   Kind
+	kind   domain.Kind
 	csv    *csv.Reader
 	isUTF8 bool
 
@@ -105,7 +107,7 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 }
 
 // Kind returns the kind of file being read.
-func (r *Reader) Kind() Kind { return r.kind }
+func (r *Reader) Kind() domain.Kind { return r.kind }
 
 // Line returns the last physical line read.
 func (r *Reader) Line() int { return r.line }
@@ -212,8 +214,8 @@ func (r *Reader) readHeader() error {
 func (r *Reader) has(f field) bool { return r.col[f] >= 0 || r.layout.hasConst[f] }
 
 // requiredColumns lists, per kind, the fields a file must provide; an inner list is a choice.
-func requiredColumns(k Kind) [][]field {
-	if k == KindInvoice {
+func requiredColumns(k domain.Kind) [][]field {
+	if k == domain.KindInvoice {
 		return [][]field{{fInvoiceNumber}, {fInvoiceDate}, {fInvoiceDueDate}, {fCurrency}, {fCustName},
 			{fTotalExclVAT, fUnitPrice}, {fVATPercent}}
 	}
@@ -244,14 +246,14 @@ func (r *Reader) decideKind() error {
 		case len(inv) > 0 && len(cas) > 0:
 			return r.fileError(1, "", fmt.Sprintf("ambiguous layout: the header has invoice fields (%s) and case fields (%s); set kind in the mapping file or the job", strings.Join(inv, ", "), strings.Join(cas, ", ")))
 		case len(inv) > 0:
-			r.kind = KindInvoice
+			r.kind = domain.KindInvoice
 		case len(cas) > 0:
-			r.kind = KindCase
+			r.kind = domain.KindCase
 		default:
 			return r.fileError(1, "", "unknown layout: the header has neither invoice fields (invoice_number, matrix.*) nor case fields (first_action, debts.*)")
 		}
 	}
-	if r.kind != KindInvoice && r.kind != KindCase {
+	if r.kind != domain.KindInvoice && r.kind != domain.KindCase {
 		return r.fileError(0, "", fmt.Sprintf("kind %q is not invoice or case", r.kind))
 	}
 	return nil
@@ -308,7 +310,7 @@ func (r *Reader) checkEncoding(rec []string, line int) *FileError {
 // every problem of every row in the group. Warnings come with a non-nil reg. At the end it
 // returns io.EOF; a problem that makes the rest of the file unreadable returns a *FileError,
 // after which the file must be abandoned.
-func (r *Reader) Next() (reg *Registration, errs []RowError, err error) {
+func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err error) {
 	if r.fileErr != nil {
 		return nil, nil, r.fileErr
 	}
@@ -406,7 +408,7 @@ func (r *Reader) rowErr(g *group, f field, value, rule string) {
 	if len(value) > 80 {
 		value = value[:77] + "..."
 	}
-	g.errs = append(g.errs, RowError{File: r.file, Line: r.fieldLine(r.col[f]), Column: r.column(f),
+	g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.fieldLine(r.col[f]), Column: r.column(f),
 		Value: value, Rule: rule, InvoiceNumber: g.itemNumber})
 }
 
@@ -421,7 +423,7 @@ func (r *Reader) rowWarn(g *group, f field, value, rule string) {
 // is unknown, so it may belong to the registration being read or to the next one: both are
 // rejected rather than sent without it.
 func (r *Reader) brokenRow(line int, rule string) {
-	e := RowError{File: r.file, Line: line, Rule: rule}
+	e := domain.RowError{File: r.file, Line: line, Rule: rule}
 	if r.cur.rows > 0 {
 		e.InvoiceNumber = r.cur.itemNumber
 		r.cur.errs = append(r.cur.errs, e)
@@ -433,8 +435,8 @@ func (r *Reader) brokenRow(line int, rule string) {
 }
 
 // article puts "a" or "an" before a kind for messages.
-func article(k Kind) string {
-	if k == KindInvoice {
+func article(k domain.Kind) string {
+	if k == domain.KindInvoice {
 		return "an invoice"
 	}
 	return "a " + string(k)

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // readAll reads a whole file and returns the registrations and every row error.
-func readAll(t *testing.T, path string, opts Options) ([]*Registration, []RowError) {
+func readAll(t *testing.T, path string, opts Options) ([]*domain.Registration, []domain.RowError) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -23,8 +25,8 @@ func readAll(t *testing.T, path string, opts Options) ([]*Registration, []RowErr
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}
-	var regs []*Registration
-	var errs []RowError
+	var regs []*domain.Registration
+	var errs []domain.RowError
 	for {
 		reg, e, err := r.Next()
 		if err == io.EOF {
@@ -50,14 +52,14 @@ func TestSamples(t *testing.T) {
 	tests := []struct {
 		file      string
 		layout    *Layout
-		kind      Kind
+		kind      domain.Kind
 		regs      int
 		items     int
-		totalOere Amount
+		totalOere domain.Amount
 	}{
-		{"invoices.csv", nil, KindInvoice, 4, 4, 2017411 + 149625 + 170613 + 3000000},
-		{"cases.csv", nil, KindCase, 3, 4, 200000 + 119700 + 119700 + 136490},
-		{"erp-invoices.csv", erp, KindInvoice, 2, 2, 1847188 + 236250},
+		{"invoices.csv", nil, domain.KindInvoice, 4, 4, 2017411 + 149625 + 170613 + 3000000},
+		{"cases.csv", nil, domain.KindCase, 3, 4, 200000 + 119700 + 119700 + 136490},
+		{"erp-invoices.csv", erp, domain.KindInvoice, 2, 2, 1847188 + 236250},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -66,7 +68,7 @@ func TestSamples(t *testing.T) {
 				t.Fatalf("sample has problems: %v", errs)
 			}
 			var items int
-			var total Amount
+			var total domain.Amount
 			for _, reg := range regs {
 				if reg.Kind != tt.kind {
 					t.Errorf("kind %q, want %q", reg.Kind, tt.kind)
@@ -105,8 +107,8 @@ func TestRegistrationsStayIntact(t *testing.T) {
 			t.Fatal(err)
 		}
 		type seen struct {
-			reg  *Registration
-			errs []RowError
+			reg  *domain.Registration
+			errs []domain.RowError
 			json string
 		}
 		var all []seen
@@ -116,16 +118,16 @@ func TestRegistrationsStayIntact(t *testing.T) {
 				break
 			}
 			b, _ := json.Marshal(struct {
-				R *Registration
-				E []RowError
+				R *domain.Registration
+				E []domain.RowError
 			}{reg, errs})
 			all = append(all, seen{reg, errs, string(b)})
 		}
 		f.Close()
 		for i, s := range all {
 			b, _ := json.Marshal(struct {
-				R *Registration
-				E []RowError
+				R *domain.Registration
+				E []domain.RowError
 			}{s.reg, s.errs})
 			if string(b) != s.json {
 				t.Errorf("%s: result %d changed after later reads:\nthen %s\nnow  %s", file, i, s.json, b)
@@ -142,7 +144,7 @@ func TestReaderKindAndLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Kind() != KindInvoice {
+	if r.Kind() != domain.KindInvoice {
 		t.Errorf("Kind() = %q, want invoice", r.Kind())
 	}
 	reg, _, err := r.Next()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // required is the rule of a missing mandatory value.
@@ -11,7 +13,7 @@ const required = "a value is required"
 
 // describe turns a parse error into a rule that names the kind of value.
 func describe(noun string, err error) string {
-	if errors.Is(err, errTooPrecise) {
+	if errors.Is(err, domain.ErrTooPrecise) {
 		return noun + " has more than two decimals"
 	}
 	return noun + " " + err.Error()
@@ -36,24 +38,24 @@ func (r *Reader) text(g *group, f field, mandatory bool) string {
 	return v
 }
 
-func (r *Reader) date(g *group, f field, mandatory bool) (Date, bool) {
+func (r *Reader) date(g *group, f field, mandatory bool) (domain.Date, bool) {
 	v := r.value(f)
 	if v == "" {
 		if mandatory {
 			r.rowErr(g, f, "", required)
 		}
-		return Date{}, false
+		return domain.Date{}, false
 	}
 	d, err := r.layout.parseDate(v)
 	if err != nil {
 		r.rowErr(g, f, v, describe("date", err))
-		return Date{}, false
+		return domain.Date{}, false
 	}
 	return d, true
 }
 
 // amount reads an amount in öre; blank gives ok=false without an error unless mandatory.
-func (r *Reader) amount(g *group, f field, mandatory bool) (Amount, bool) {
+func (r *Reader) amount(g *group, f field, mandatory bool) (domain.Amount, bool) {
 	v := r.value(f)
 	if v == "" {
 		if mandatory {
@@ -69,7 +71,7 @@ func (r *Reader) amount(g *group, f field, mandatory bool) (Amount, bool) {
 	return a, true
 }
 
-func dayNumber(d Date) int { y, m, dd := d.Date(); return y*10000 + int(m)*100 + dd }
+func dayNumber(d domain.Date) int { y, m, dd := d.Date(); return y*10000 + int(m)*100 + dd }
 
 func (r *Reader) currency(g *group) string {
 	v := strings.ToUpper(r.value(fCurrency))
@@ -79,7 +81,7 @@ func (r *Reader) currency(g *group) string {
 	}
 	if err := checkCurrency(v); err != nil {
 		r.rowErr(g, fCurrency, v, err.Error())
-	} else if r.kind == KindInvoice && v != "SEK" {
+	} else if r.kind == domain.KindInvoice && v != "SEK" {
 		r.rowWarn(g, fCurrency, v, "Amili documents only SEK for invoice registrations; the API may refuse this currency")
 	}
 	return v
@@ -95,7 +97,7 @@ func (r *Reader) startInvoice(g *group) {
 	block := &invoiceBlock{}
 	g.block = block
 	inv := &block.inv
-	*inv = InvoiceRegistration{Account: r.opts.Account, InvoiceNumber: num, Matrix: block.lines[:0]}
+	*inv = domain.InvoiceRegistration{Account: r.opts.Account, InvoiceNumber: num, Matrix: block.lines[:0]}
 	g.inv = inv
 	if num == "" {
 		r.rowErr(g, fInvoiceNumber, "", required)
@@ -135,8 +137,8 @@ func (r *Reader) startInvoice(g *group) {
 // rounding); its VAT is total × rate rounded the same way; the invoice's amount is the sum of
 // totals plus VAT over its lines.
 func (r *Reader) matrixLine(g *group) {
-	ml := MatrixLine{ArticleNumber: r.value(fArticleNumber), ArticleDescription: r.value(fArticleDescription)}
-	units, okUnits := Quantity(QuantityScale), true
+	ml := domain.MatrixLine{ArticleNumber: r.value(fArticleNumber), ArticleDescription: r.value(fArticleDescription)}
+	units, okUnits := domain.Quantity(domain.QuantityScale), true
 	if v := r.value(fNumberOfUnits); v != "" {
 		q, err := r.layout.parseQuantity(v)
 		switch {
@@ -158,7 +160,7 @@ func (r *Reader) matrixLine(g *group) {
 	case !priceGiven && !totalGiven:
 		r.rowErr(g, fTotalExclVAT, "", required+" (or a unit price)")
 	case !priceGiven && okTotal && okUnits:
-		if units != QuantityScale {
+		if units != domain.QuantityScale {
 			r.rowErr(g, fUnitPrice, "", required+" when number_of_units is not 1")
 		}
 		price = total
@@ -190,14 +192,14 @@ func (r *Reader) matrixLine(g *group) {
 }
 
 // customer reads the customer from the group's first row.
-func (r *Reader) customer(g *group) *Customer {
-	var c *Customer
+func (r *Reader) customer(g *group) *domain.Customer {
+	var c *domain.Customer
 	if g.block != nil {
 		c = &g.block.customer
 	} else {
-		c = new(Customer)
+		c = new(domain.Customer)
 	}
-	*c = Customer{Name: r.text(g, fCustName, true), CustomerNumber: r.value(fCustNumber)}
+	*c = domain.Customer{Name: r.text(g, fCustName, true), CustomerNumber: r.value(fCustNumber)}
 	var n int
 	for _, f := range []field{fCustIsPerson, fCustIsCompany, fCustIsForeign} {
 		v := r.value(f)
@@ -240,7 +242,7 @@ func (r *Reader) customer(g *group) *Customer {
 	}
 	raw := r.value(fCustIDNumber)
 	switch {
-	case raw == "" && r.kind == KindCase && !c.IsForeign:
+	case raw == "" && r.kind == domain.KindCase && !c.IsForeign:
 		r.rowErr(g, fCustIDNumber, "", required+" for a Swedish customer in a case file")
 	case raw != "" && c.IsForeign:
 		c.IDNumber = raw
@@ -269,9 +271,9 @@ func (r *Reader) customer(g *group) *Customer {
 	if n == 0 && raw == "" {
 		r.rowErr(g, fCustIsPerson, "", "customer type unknown: give customer.is_person, customer.is_company or customer.is_foreign, or an id_number")
 	}
-	a := Address{AddressLine1: r.value(fCustAddress1), AddressLine2: r.value(fCustAddress2),
+	a := domain.Address{AddressLine1: r.value(fCustAddress1), AddressLine2: r.value(fCustAddress2),
 		ZipCode: r.value(fCustZip), City: r.value(fCustCity), Country: r.value(fCustCountry)}
-	if a != (Address{}) {
+	if a != (domain.Address{}) {
 		if g.block != nil {
 			g.block.address = a
 			c.Address = &g.block.address
@@ -308,7 +310,7 @@ var firstActions = map[string]bool{"reminder": true, "debt_collection": true}
 
 // startCase reads the case head and the first debt from the group's first row.
 func (r *Reader) startCase(g *group) {
-	c := &CaseRegistration{Account: r.opts.Account}
+	c := &domain.CaseRegistration{Account: r.opts.Account}
 	g.cas = c
 	g.itemNumber = r.value(fDebtInvoiceNumber)
 	c.Creditor = r.creditor(g)
@@ -329,7 +331,7 @@ func (r *Reader) debt(g *group) {
 	if num == "" {
 		r.rowErr(g, fDebtInvoiceNumber, "", required)
 	}
-	d := Debt{InvoiceNumber: num, DebtDescription: r.text(g, fDebtDescriptionCase, true)}
+	d := domain.Debt{InvoiceNumber: num, DebtDescription: r.text(g, fDebtDescriptionCase, true)}
 	date, okDate := r.date(g, fDebtInvoiceDate, true)
 	d.InvoiceDate = date
 	if c, ok := r.amount(g, fDebtCapital, true); ok {
@@ -362,20 +364,20 @@ func (r *Reader) debt(g *group) {
 		if fee < 0 || fee > d.CapitalToClaim {
 			r.rowErr(g, fDebtInvoiceFee, r.value(fDebtInvoiceFee), "invoice fee must be between zero and the capital to claim")
 		}
-		d.FeesIncludedInCapitalToClaim = &InvoiceFee{InvoiceFee: fee}
+		d.FeesIncludedInCapitalToClaim = &domain.InvoiceFee{InvoiceFee: fee}
 	}
 	if amt, ok := r.amount(g, fDebtReminderAmount, false); ok {
 		if amt < 0 {
 			r.rowErr(g, fDebtReminderAmount, r.value(fDebtReminderAmount), "reminder fee must not be negative")
 		}
-		rem := &ReminderFee{Amount: amt}
+		rem := &domain.ReminderFee{Amount: amt}
 		if rd, ok := r.date(g, fDebtReminderDate, false); ok {
 			rem.FeeRegistrationDate = &rd
 			if okDate && dayNumber(rd) < dayNumber(date) {
 				r.rowErr(g, fDebtReminderDate, r.value(fDebtReminderDate), "reminder fee date is before the invoice date")
 			}
 		}
-		d.FeesAlreadyClaimed = &FeesClaimed{Reminder: rem}
+		d.FeesAlreadyClaimed = &domain.FeesClaimed{Reminder: rem}
 	} else if r.value(fDebtReminderDate) != "" && r.value(fDebtReminderAmount) == "" {
 		r.rowErr(g, fDebtReminderAmount, "", required+" when a reminder fee date is given")
 	}

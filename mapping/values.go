@@ -6,14 +6,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // maxAmount bounds every amount: 10 000 000 000.00 in the currency's unit. Larger values are
 // far beyond any invoice and would only come from a broken export.
-const maxAmount Amount = 1_000_000_000_000
+const maxAmount domain.Amount = 1_000_000_000_000
 
 // maxQuantity bounds number_of_units: ten million units.
-const maxQuantity Quantity = 10_000_000 * QuantityScale
+const maxQuantity domain.Quantity = 10_000_000 * domain.QuantityScale
 
 var errBadGroups = errors.New("is not a number: thousands separators must separate groups of three digits")
 
@@ -91,7 +93,7 @@ func (l *Layout) parseNumber(s string, scale int, max int64) (int64, error) {
 	if len(frac) > scale {
 		for _, c := range frac[scale:] {
 			if c != '0' {
-				return 0, errTooPrecise
+				return 0, domain.ErrTooPrecise
 			}
 		}
 		frac = frac[:scale]
@@ -119,15 +121,15 @@ func (l *Layout) parseNumber(s string, scale int, max int64) (int64, error) {
 }
 
 // parseAmount reads an amount in öre.
-func (l *Layout) parseAmount(s string) (Amount, error) {
+func (l *Layout) parseAmount(s string) (domain.Amount, error) {
 	v, err := l.parseNumber(s, 2, int64(maxAmount))
-	return Amount(v), err
+	return domain.Amount(v), err
 }
 
 // parseQuantity reads a number of units in thousandths.
-func (l *Layout) parseQuantity(s string) (Quantity, error) {
+func (l *Layout) parseQuantity(s string) (domain.Quantity, error) {
 	v, err := l.parseNumber(s, 3, int64(maxQuantity))
-	return Quantity(v), err
+	return domain.Quantity(v), err
 }
 
 // vatRates are the Swedish VAT rates Amili's invoices know.
@@ -154,7 +156,7 @@ func (l *Layout) parseVAT(s string) (int64, string, error) {
 
 // parseDate tries the layout's date formats in order. time.Parse refuses days that do not exist
 // in their month (2025-02-30).
-func (l *Layout) parseDate(s string) (Date, error) {
+func (l *Layout) parseDate(s string) (domain.Date, error) {
 	s = strings.TrimSpace(s)
 	var firstErr error
 	for _, f := range l.DateFormats {
@@ -163,16 +165,16 @@ func (l *Layout) parseDate(s string) (Date, error) {
 		}
 		t, err := time.Parse(f, s)
 		if err == nil {
-			return Date{t.UTC()}, nil
+			return domain.Date{Time: t.UTC()}, nil
 		}
 		if firstErr == nil || strings.Contains(err.Error(), "out of range") {
 			firstErr = err
 		}
 	}
 	if firstErr != nil && strings.Contains(firstErr.Error(), "out of range") {
-		return Date{}, errors.New("is not a real calendar date")
+		return domain.Date{}, errors.New("is not a real calendar date")
 	}
-	return Date{}, errors.New("is not a date in any accepted format (" + strings.Join(l.DateFormats, ", ") + ")")
+	return domain.Date{}, errors.New("is not a date in any accepted format (" + strings.Join(l.DateFormats, ", ") + ")")
 }
 
 // parseBool reads one of the layout's true or false values; ok is false for anything else.
@@ -201,28 +203,28 @@ func parseInt(s string, max int) (int, error) {
 
 // lineTotal returns units × unit price rounded half away from zero to the öre, in 128-bit
 // arithmetic so no product overflows.
-func lineTotal(q Quantity, price Amount) (Amount, bool) {
+func lineTotal(q domain.Quantity, price domain.Amount) (domain.Amount, bool) {
 	neg := (q < 0) != (price < 0)
 	uq, up := abs64(int64(q)), abs64(int64(price))
 	hi, lo := bits.Mul64(uq, up)
-	if hi >= QuantityScale {
+	if hi >= domain.QuantityScale {
 		return 0, false
 	}
-	quo, rem := bits.Div64(hi, lo, QuantityScale)
-	if rem*2 >= QuantityScale {
+	quo, rem := bits.Div64(hi, lo, domain.QuantityScale)
+	if rem*2 >= domain.QuantityScale {
 		quo++
 	}
 	if quo > uint64(maxAmount) {
 		return 0, false
 	}
 	if neg {
-		return -Amount(quo), true
+		return -domain.Amount(quo), true
 	}
-	return Amount(quo), true
+	return domain.Amount(quo), true
 }
 
 // vatOf returns total × rate (in hundredths of a percent) rounded half away from zero to the öre.
-func vatOf(total Amount, rate int64) Amount {
+func vatOf(total domain.Amount, rate int64) domain.Amount {
 	neg := total < 0
 	p := abs64(int64(total)) * uint64(rate) // total ≤ 1e12, rate ≤ 2500: fits
 	v := p / 10000
@@ -230,9 +232,9 @@ func vatOf(total Amount, rate int64) Amount {
 		v++
 	}
 	if neg {
-		return -Amount(v)
+		return -domain.Amount(v)
 	}
-	return Amount(v)
+	return domain.Amount(v)
 }
 
 func abs64(v int64) uint64 {

@@ -3,6 +3,8 @@ package mapping
 import (
 	"errors"
 	"testing"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 func TestParseAmount(t *testing.T) {
@@ -10,7 +12,7 @@ func TestParseAmount(t *testing.T) {
 	tests := []struct {
 		layout *Layout
 		in     string
-		want   Amount
+		want   domain.Amount
 		ok     bool
 	}{
 		{canonical, "1234.50", 123450, true},
@@ -54,7 +56,7 @@ func TestParseAmount(t *testing.T) {
 }
 
 func TestParseQuantity(t *testing.T) {
-	for in, want := range map[string]Quantity{"1": 1000, "1.5": 1500, "0.125": 125, "2.000": 2000} {
+	for in, want := range map[string]domain.Quantity{"1": 1000, "1.5": 1500, "0.125": 125, "2.000": 2000} {
 		if got, err := canonical.parseQuantity(in); err != nil || got != want {
 			t.Errorf("parseQuantity(%q) = %v, %v; want %v", in, got, err, want)
 		}
@@ -88,15 +90,15 @@ func TestParseVAT(t *testing.T) {
 
 func TestLineTotalAndVAT(t *testing.T) {
 	tests := []struct {
-		q     Quantity
-		price Amount
-		want  Amount
+		q     domain.Quantity
+		price domain.Amount
+		want  domain.Amount
 	}{
 		{3000, 3333, 9999},
 		{1500, 1001, 1502},   // 15.015 rounds half up to 15.02
 		{1500, -1001, -1502}, // and half away from zero for credits
 		{333, 100, 33},
-		{10_000_000 * QuantityScale, 1_000_000_000_000, 0}, // overflow is refused, not wrapped
+		{10_000_000 * domain.QuantityScale, 1_000_000_000_000, 0}, // overflow is refused, not wrapped
 	}
 	for i, tt := range tests {
 		got, ok := lineTotal(tt.q, tt.price)
@@ -111,9 +113,9 @@ func TestLineTotalAndVAT(t *testing.T) {
 		}
 	}
 	for _, tt := range []struct {
-		total Amount
+		total domain.Amount
 		rate  int64
-		want  Amount
+		want  domain.Amount
 	}{{84550, 600, 5073}, {243250, 2500, 60813}, {1, 2500, 0}, {2, 2500, 1}, {-243250, 2500, -60813}, {100, 0, 0}} {
 		if got := vatOf(tt.total, tt.rate); got != tt.want {
 			t.Errorf("vatOf(%v, %d) = %v, want %v", tt.total, tt.rate, got, tt.want)

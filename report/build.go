@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // BuildOptions tune Build. The zero value shows times in UTC and stamps the report with
@@ -207,7 +207,7 @@ type key struct{ creditor, currency string }
 // totals puts the file side (what the period's files claimed) against the buckets.
 func (b *builder) totals(ctx context.Context) error {
 	m := map[key]*Total{}
-	fileDone := map[key]mapping.Amount{}
+	fileDone := map[key]domain.Amount{}
 	get := func(k key) *Total {
 		t := m[k]
 		if t == nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // CSVOptions shape the CSV attachment for the spreadsheet that opens it.
@@ -53,7 +53,7 @@ func (r *Report) WriteCSV(w io.Writer, opts CSVOptions) error {
 	cw := csv.NewWriter(w)
 	cw.Comma = opts.Separator
 	cw.UseCRLF = true
-	money := func(a mapping.Amount) cell {
+	money := func(a domain.Amount) cell {
 		s := a.String()
 		if opts.DecimalComma {
 			s = strings.Replace(s, ".", ",", 1)
@@ -137,7 +137,7 @@ func (r *Report) WriteCSV(w io.Writer, opts CSVOptions) error {
 	for _, t := range r.Totals {
 		for _, b := range []struct {
 			name string
-			a    mapping.Amount
+			a    domain.Amount
 		}{{"file_total", t.File}, {"registered", t.Registered}, {"already_imported", t.AlreadyImported},
 			{"rejected", t.Rejected}, {"conflicts", t.Conflicts}, {"pending", t.Pending}, {"balance", t.Balance()}} {
 			if err := write(map[string]cell{"record": text("total"), "creditor": text(t.Creditor), "state": text(b.name),

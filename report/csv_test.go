@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 func TestNeutralise(t *testing.T) {
@@ -56,7 +56,7 @@ func TestCSVFormulaInjection(t *testing.T) {
 	r := &Report{Location: time.UTC, Period: Period{Since: time.Unix(0, 0), Until: time.Unix(86400, 0)}}
 	for i, n := range names {
 		r.Registrations = append(r.Registrations, Registration{InvoiceNumber: "=" + n, CustomerName: n,
-			Amount: mapping.Amount(-1250 - i), Currency: "SEK", State: "registered", Line: 2 + i})
+			Amount: domain.Amount(-1250 - i), Currency: "SEK", State: "registered", Line: 2 + i})
 	}
 	r.Problems = []Problem{{Kind: ProblemRowError, File: "-x.csv", Line: 3, Column: "name", Value: "=cmd|' /C calc'!A0", Rule: "bad"}}
 	r.Totals = []Total{{Creditor: "c", Currency: "SEK", File: -500, Registered: -500}}
@@ -80,7 +80,7 @@ func TestCSVFormulaInjection(t *testing.T) {
 			if rec["invoice_number"] != strings.ReplaceAll("'="+n, "\r", "") {
 				t.Errorf("invoice number written as %q", rec["invoice_number"])
 			}
-			want := mapping.Amount(-1250 - i).String()
+			want := domain.Amount(-1250 - i).String()
 			if opts.DecimalComma {
 				want = want[:len(want)-3] + "," + want[len(want)-2:]
 			}

@@ -17,8 +17,8 @@ import (
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // stockholm is the zone reports are shown in.
@@ -124,27 +124,27 @@ func (f *fixture) finish(id ledger.FileID, c ledger.Counts) {
 // item is one row to put through the ledger.
 type item struct {
 	creditor, number, customer, currency string
-	amount                               mapping.Amount
+	amount                               domain.Amount
 	// amiliAmount, when set, is registered at Amili instead of amount (an amount mismatch).
-	amiliAmount mapping.Amount
+	amiliAmount domain.Amount
 	contentTag  string // changes the content hash (a conflict)
 }
 
-func (it item) mapping() mapping.Item {
+func (it item) mapping() domain.Item {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%s|%s|%s|%d|%s", it.number, it.customer, it.currency, it.amount, it.contentTag)))
 	cur := it.currency
 	if cur == "" {
 		cur = "SEK"
 	}
-	return mapping.Item{InvoiceNumber: it.number, Amount: it.amount, Currency: cur, CustomerName: it.customer,
+	return domain.Item{InvoiceNumber: it.number, Amount: it.amount, Currency: cur, CustomerName: it.customer,
 		PDF: it.number + ".pdf", ContentHash: hex.EncodeToString(h[:])}
 }
 
 func (f *fixture) claim(file ledger.FileID, line int, it item) ledger.Claim {
 	f.t.Helper()
 	f.clock.Advance(time.Second)
-	c, err := f.led.Claim(f.ctx, ledger.ClaimRequest{Run: f.run, File: file, Line: line, Kind: mapping.KindCase,
-		Creditor: it.creditor, Items: []mapping.Item{it.mapping()}})
+	c, err := f.led.Claim(f.ctx, ledger.ClaimRequest{Run: f.run, File: file, Line: line, Kind: domain.KindCase,
+		Creditor: it.creditor, Items: []domain.Item{it.mapping()}})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func (f *fixture) reject(file ledger.FileID, line int, it item, reason string) {
 }
 
 // sandboxCase posts a case registration straight to the sandbox.
-func (f *fixture) sandboxCase(it item, amount mapping.Amount) (regID, caseID, ocr string) {
+func (f *fixture) sandboxCase(it item, amount domain.Amount) (regID, caseID, ocr string) {
 	f.t.Helper()
 	cur := it.currency
 	if cur == "" {
@@ -263,10 +263,10 @@ func (f *fixture) sandboxCase(it item, amount mapping.Amount) (regID, caseID, oc
 }
 
 // pay reports a payment the debtor made to the creditor directly.
-func (f *fixture) pay(creditor, caseID string, amount mapping.Amount) {
+func (f *fixture) pay(creditor, caseID string, amount domain.Amount) {
 	f.t.Helper()
 	_, err := f.client.RegisterPayment(f.ctx, &amili.Payment{Creditor: creditor, Case: caseID, Currency: "SEK",
-		Amount: amount, BankTransactionDate: mapping.Date{Time: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)},
+		Amount: amount, BankTransactionDate: domain.Date{Time: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)},
 		Origin: amili.OriginCreditorSystem})
 	if err != nil {
 		f.t.Fatal(err)
@@ -300,7 +300,7 @@ func goldenScenario(t testing.TB) *fixture {
 	f.reject(a, 11, item{creditor: cred, number: "INV-1010", customer: "Ivar Lund", amount: 1200},
 		"amili 422: debts.0.invoice_date: must not be in the future")
 	f.claim(a, 12, item{creditor: cred, number: "INV-1011", customer: "Jonna Ek", amount: 8800})
-	if err := f.led.RecordRowErrors(f.ctx, a, []mapping.RowError{
+	if err := f.led.RecordRowErrors(f.ctx, a, []domain.RowError{
 		{File: "in/invoices-20261121.csv", Line: 13, Column: "amount", Value: "12,3x", Rule: "not a decimal amount", InvoiceNumber: "INV-1012"},
 		{File: "in/invoices-20261121.csv", Line: 14, Column: "customer_id_number", Value: "19121212****", Rule: "check digit is wrong", InvoiceNumber: "INV-1013", Warning: true},
 	}); err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // ChartFile is the chart's file name next to report.html, and its Content-ID in the e-mail.
@@ -18,10 +18,10 @@ const ChartFile = "chart.png"
 var htmlTemplate string
 
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"money": func(a mapping.Amount) string { return groupThousands(a.String()) },
+	"money": func(a domain.Amount) string { return groupThousands(a.String()) },
 	"when":  func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 	"join":  strings.Join,
-	"neq0":  func(a mapping.Amount) bool { return a != 0 },
+	"neq0":  func(a domain.Amount) bool { return a != 0 },
 }).Parse(htmlTemplate))
 
 // WriteHTML writes the report as one HTML page for mail clients: tables with inline styles, no

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // Store is what a report needs of the ledger (*ledger.Ledger has every method).
@@ -81,7 +81,7 @@ type Registration struct {
 	Creditor      string
 	InvoiceNumber string
 	CustomerName  string
-	Amount        mapping.Amount
+	Amount        domain.Amount
 	Currency      string
 	InvoiceID     string // Amili invoice id (invoice registrations)
 	CaseID        string
@@ -98,18 +98,18 @@ type Registration struct {
 type Total struct {
 	Creditor        string
 	Currency        string
-	File            mapping.Amount // every item claimed from the period's files
-	Registered      mapping.Amount // sum of the Registrations listed
-	AlreadyImported mapping.Amount
-	Rejected        mapping.Amount
-	Conflicts       mapping.Amount
-	Pending         mapping.Amount
+	File            domain.Amount // every item claimed from the period's files
+	Registered      domain.Amount // sum of the Registrations listed
+	AlreadyImported domain.Amount
+	Rejected        domain.Amount
+	Conflicts       domain.Amount
+	Pending         domain.Amount
 	// LedgerRegistered is the ledger's own registered total, shown when it differs from the list.
-	LedgerRegistered mapping.Amount
+	LedgerRegistered domain.Amount
 }
 
 // Balance is File minus every bucket; anything but zero means money is unaccounted for.
-func (t Total) Balance() mapping.Amount {
+func (t Total) Balance() domain.Amount {
 	return t.File - t.Registered - t.AlreadyImported - t.Rejected - t.Conflicts - t.Pending
 }
 
@@ -131,7 +131,7 @@ type Problem struct {
 	Value         string
 	Rule          string
 	InvoiceNumber string
-	Amount        mapping.Amount
+	Amount        domain.Amount
 	Currency      string
 	HasAmount     bool
 	OldHash       string // conflicts: the content first claimed
@@ -150,12 +150,12 @@ type CaseView struct {
 	InvoiceNumber    string
 	CaseID           string
 	Currency         string
-	LedgerAmount     mapping.Amount
-	AmiliCapital     mapping.Amount
+	LedgerAmount     domain.Amount
+	AmiliCapital     domain.Amount
 	Status           string
 	State            string
-	RemainingCapital mapping.Amount
-	RemainingTotal   mapping.Amount
+	RemainingCapital domain.Amount
+	RemainingTotal   domain.Amount
 	ClosedReason     string
 	Found            bool
 	Flags            []string
@@ -165,7 +165,7 @@ type CaseView struct {
 type Day struct {
 	Date   time.Time
 	Count  int
-	Amount mapping.Amount // in ChartCurrency
+	Amount domain.Amount // in ChartCurrency
 }
 
 // ChartCurrency is the currency of the chart's amount bars (the period's most used one).

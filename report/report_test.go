@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
@@ -187,11 +187,11 @@ func TestBalanceRandomAmounts(t *testing.T) {
 	f := newFixture(t)
 	cred := f.sb.Creditor
 	file := f.file("in/random.csv")
-	var fileTotal mapping.Amount
+	var fileTotal domain.Amount
 	var lastRegistered ledger.SubmissionID
-	var lastAmount mapping.Amount
+	var lastAmount domain.Amount
 	for i := range 60 {
-		it := item{creditor: cred, number: fmt.Sprintf("R-%03d", i), customer: "Kund", amount: mapping.Amount(1 + rng.Int64N(10_000_000))}
+		it := item{creditor: cred, number: fmt.Sprintf("R-%03d", i), customer: "Kund", amount: domain.Amount(1 + rng.Int64N(10_000_000))}
 		fileTotal += it.amount
 		switch rng.IntN(4) {
 		case 0, 1:

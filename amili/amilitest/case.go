@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // caseRec is one stored case. Amounts are öre.
@@ -20,8 +20,8 @@ type caseRec struct {
 	Debt                                           debtRec
 	Status, State                                  string
 	StatusHistory, StateHistory                    []history
-	AddCapital, AddCosts, AddInterest              mapping.Amount
-	RemCapital, RemCosts, RemInterest              mapping.Amount
+	AddCapital, AddCosts, AddInterest              domain.Amount
+	RemCapital, RemCosts, RemInterest              domain.Amount
 	Transactions                                   []transaction
 	OriginalInvoice                                *amili.Media
 	Closed                                         *closed
@@ -35,8 +35,8 @@ type debtRec struct {
 	InvoiceNumber   string
 	InvoiceDate     time.Time
 	DueDays         int
-	InitialCapital  mapping.Amount
-	CapitalToClaim  mapping.Amount
+	InitialCapital  domain.Amount
+	CapitalToClaim  domain.Amount
 	Description     string
 	PayoutReference string
 }
@@ -54,7 +54,7 @@ type closed struct {
 type transaction struct {
 	BankDate, RegDate   time.Time
 	Origin, Type, Tag   string
-	Amount              mapping.Amount
+	Amount              domain.Amount
 	PaymentMethod, Link string // creditor_payment and its id, for payments
 }
 
@@ -94,7 +94,7 @@ func (st *store) touch(c *caseRec) {
 }
 
 // reduceCapital takes amount off the remaining capital (never below zero) as a transaction.
-func (c *caseRec) reduceCapital(amount mapping.Amount, bankDate, now time.Time, tag, method, link string) {
+func (c *caseRec) reduceCapital(amount domain.Amount, bankDate, now time.Time, tag, method, link string) {
 	c.Transactions = append(c.Transactions, transaction{
 		BankDate: bankDate, RegDate: now, Origin: "creditor_system", Type: "capital",
 		Tag: tag, Amount: -amount, PaymentMethod: method, Link: link,
@@ -152,26 +152,26 @@ type caseDoc struct {
 	CaseRegistration    string         `json:"case_registration,omitempty"`
 	LatestStateDate     string         `json:"latest_state_date"`
 
-	LocalAddedCapital      mapping.Amount   `json:"local_added_capital_amount"`
-	LocalAddedCosts        mapping.Amount   `json:"local_added_costs_amount"`
-	LocalAddedInterest     mapping.Amount   `json:"local_added_interest_amount"`
-	LocalAddedTransaction  mapping.Amount   `json:"local_added_transaction_amount"`
-	LocalRemainingCapital  mapping.Amount   `json:"local_remaining_capital_amount"`
-	LocalRemainingCosts    mapping.Amount   `json:"local_remaining_costs_amount"`
-	LocalRemainingInterest mapping.Amount   `json:"local_remaining_interest_amount"`
-	LocalRemainingTransact mapping.Amount   `json:"local_remaining_transaction_amount"`
+	LocalAddedCapital      domain.Amount    `json:"local_added_capital_amount"`
+	LocalAddedCosts        domain.Amount    `json:"local_added_costs_amount"`
+	LocalAddedInterest     domain.Amount    `json:"local_added_interest_amount"`
+	LocalAddedTransaction  domain.Amount    `json:"local_added_transaction_amount"`
+	LocalRemainingCapital  domain.Amount    `json:"local_remaining_capital_amount"`
+	LocalRemainingCosts    domain.Amount    `json:"local_remaining_costs_amount"`
+	LocalRemainingInterest domain.Amount    `json:"local_remaining_interest_amount"`
+	LocalRemainingTransact domain.Amount    `json:"local_remaining_transaction_amount"`
 	State                  string           `json:"state"`
 	StateHistory           []stateDoc       `json:"state_history"`
 	Status                 string           `json:"status"`
 	StatusHistory          []statusDoc      `json:"status_history"`
-	TotalAddedCapital      mapping.Amount   `json:"total_added_capital_amount"`
-	TotalAddedCosts        mapping.Amount   `json:"total_added_costs_amount"`
-	TotalAddedInterest     mapping.Amount   `json:"total_added_interest_amount"`
-	TotalAddedTransaction  mapping.Amount   `json:"total_added_transaction_amount"`
-	TotalRemainingCapital  mapping.Amount   `json:"total_remaining_capital_amount"`
-	TotalRemainingCosts    mapping.Amount   `json:"total_remaining_costs_amount"`
-	TotalRemainingInterest mapping.Amount   `json:"total_remaining_interest_amount"`
-	TotalRemainingTransact mapping.Amount   `json:"total_remaining_transaction_amount"`
+	TotalAddedCapital      domain.Amount    `json:"total_added_capital_amount"`
+	TotalAddedCosts        domain.Amount    `json:"total_added_costs_amount"`
+	TotalAddedInterest     domain.Amount    `json:"total_added_interest_amount"`
+	TotalAddedTransaction  domain.Amount    `json:"total_added_transaction_amount"`
+	TotalRemainingCapital  domain.Amount    `json:"total_remaining_capital_amount"`
+	TotalRemainingCosts    domain.Amount    `json:"total_remaining_costs_amount"`
+	TotalRemainingInterest domain.Amount    `json:"total_remaining_interest_amount"`
+	TotalRemainingTransact domain.Amount    `json:"total_remaining_transaction_amount"`
 	Transactions           []transactionDoc `json:"transactions"`
 	ReferenceNumber        string           `json:"reference_number"`
 	OCRNumber              string           `json:"ocr_number,omitempty"`
@@ -180,14 +180,14 @@ type caseDoc struct {
 }
 
 type debtDoc struct {
-	InvoiceNumber   string         `json:"invoice_number"`
-	InvoiceDate     string         `json:"invoice_date"`
-	DueDays         int            `json:"invoice_due_days_after_invoice_date"`
-	InterestDays    int            `json:"interest_days_after_invoice_date"`
-	InitialCapital  mapping.Amount `json:"initial_capital"`
-	CapitalToClaim  mapping.Amount `json:"capital_to_claim"`
-	DebtDescription string         `json:"debt_description"`
-	PayoutReference string         `json:"payout_reference"`
+	InvoiceNumber   string        `json:"invoice_number"`
+	InvoiceDate     string        `json:"invoice_date"`
+	DueDays         int           `json:"invoice_due_days_after_invoice_date"`
+	InterestDays    int           `json:"interest_days_after_invoice_date"`
+	InitialCapital  domain.Amount `json:"initial_capital"`
+	CapitalToClaim  domain.Amount `json:"capital_to_claim"`
+	DebtDescription string        `json:"debt_description"`
+	PayoutReference string        `json:"payout_reference"`
 }
 
 type stateDoc struct {
@@ -201,14 +201,14 @@ type statusDoc struct {
 }
 
 type transactionDoc struct {
-	BankTransactionDate  string         `json:"bank_transaction_date"`
-	RegistrationDate     string         `json:"registration_date"`
-	Origin               string         `json:"origin"`
-	Type                 string         `json:"type"`
-	DescriptionLocaleTag string         `json:"description_locale_tag"`
-	Amount               mapping.Amount `json:"amount"`
-	PaymentMethod        string         `json:"payment_method,omitempty"`
-	CreditorPayment      string         `json:"creditor_payment,omitempty"`
+	BankTransactionDate  string        `json:"bank_transaction_date"`
+	RegistrationDate     string        `json:"registration_date"`
+	Origin               string        `json:"origin"`
+	Type                 string        `json:"type"`
+	DescriptionLocaleTag string        `json:"description_locale_tag"`
+	Amount               domain.Amount `json:"amount"`
+	PaymentMethod        string        `json:"payment_method,omitempty"`
+	CreditorPayment      string        `json:"creditor_payment,omitempty"`
 }
 
 // doc renders c as the guides show a case.

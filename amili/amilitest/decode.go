@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // Requests are decoded leniently into plain JSON values and read field by field, so that
@@ -85,7 +85,7 @@ func (f *fields) str(key string, required bool) string {
 }
 
 // amount reads a sum of money: a JSON number or a numeric string, at most two decimals.
-func (f *fields) amount(key string, required bool) mapping.Amount {
+func (f *fields) amount(key string, required bool) domain.Amount {
 	if required && !f.required(key) {
 		return 0
 	}
@@ -103,7 +103,7 @@ func (f *fields) amount(key string, required bool) mapping.Amount {
 		f.fail(key, "must be of number type")
 		return 0
 	}
-	a, err := mapping.ParseDecimalAmount(s)
+	a, err := domain.ParseDecimalAmount(s)
 	if err != nil {
 		f.fail(key, "must be a number with at most two decimals")
 		return 0
@@ -164,7 +164,7 @@ func (f *fields) date(key string, required bool) time.Time {
 
 // dateLayouts are the spellings accepted for dates, Amili's own first.
 var dateLayouts = []string{
-	mapping.DateLayout, time.RFC1123, time.RFC1123Z, time.RFC3339Nano,
+	domain.DateLayout, time.RFC1123, time.RFC1123Z, time.RFC3339Nano,
 	"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02",
 }
 
@@ -229,7 +229,7 @@ func (f *fields) currency(key string, required bool) string {
 // vatPercent parses "25%" (or "12.5%", "25") into hundredths of a percent.
 func vatPercent(s string) (int64, error) {
 	t := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
-	a, err := mapping.ParseDecimalAmount(t)
+	a, err := domain.ParseDecimalAmount(t)
 	if err != nil || a < 0 || a > 10000 {
 		return 0, fmt.Errorf("%q is not a VAT percentage such as \"25%%\"", s)
 	}
@@ -237,7 +237,7 @@ func vatPercent(s string) (int64, error) {
 }
 
 // addVAT returns net plus VAT at pct hundredths of a percent, rounded half up to the öre.
-func addVAT(net mapping.Amount, pct int64) mapping.Amount {
+func addVAT(net domain.Amount, pct int64) domain.Amount {
 	v := int64(net) * pct
 	q := v / 10000
 	if r := v % 10000; r*2 >= 10000 {
@@ -245,7 +245,7 @@ func addVAT(net mapping.Amount, pct int64) mapping.Amount {
 	} else if r*2 <= -10000 {
 		q--
 	}
-	return net + mapping.Amount(q)
+	return net + domain.Amount(q)
 }
 
 // quantity parses number_of_units (a number) for the invoice total.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // The request bodies in testdata/ are the guides' own, copied verbatim (invoice_date, which the
@@ -243,10 +243,10 @@ func TestDatesAndIDs(t *testing.T) {
 		t.Errorf("ids collide: %v", reg)
 	}
 	c := s.Cases()[0]
-	if c.Debt.InvoiceDate != "Tue, 07 Oct 2025 10:11:22 GMT" || c.Debt.CapitalToClaim != mapping.Amount(50000) {
+	if c.Debt.InvoiceDate != "Tue, 07 Oct 2025 10:11:22 GMT" || c.Debt.CapitalToClaim != domain.Amount(50000) {
 		t.Errorf("Cases()[0].Debt = %+v", c.Debt)
 	}
-	if _, err := time.Parse(mapping.DateLayout, c.Created); err != nil {
+	if _, err := time.Parse(domain.DateLayout, c.Created); err != nil {
 		t.Errorf("Created %q: %v", c.Created, err)
 	}
 }

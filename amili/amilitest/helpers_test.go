@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 var (
@@ -165,8 +165,8 @@ func sameShape(t testing.TB, path string, want, got any, skip map[string]bool) {
 		if hexID.MatchString(w) && !hexID.MatchString(g) {
 			t.Errorf("%s: %q does not look like an Amili id", path, g)
 		}
-		if _, err := time.Parse(mapping.DateLayout, w); err == nil {
-			if _, err := time.Parse(mapping.DateLayout, g); err != nil {
+		if _, err := time.Parse(domain.DateLayout, w); err == nil {
+			if _, err := time.Parse(domain.DateLayout, g); err != nil {
 				t.Errorf("%s: %q is not an RFC 1123 GMT date", path, g)
 			}
 		}

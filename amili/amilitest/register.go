@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // Received is one registration the sandbox stored, in arrival order.
@@ -236,8 +236,8 @@ func (s *Server) handleInvoiceRegistration(w http.ResponseWriter, r *http.Reques
 }
 
 // readMatrix validates the invoice lines and returns their total including VAT.
-func readMatrix(f *fields) mapping.Amount {
-	var total mapping.Amount
+func readMatrix(f *fields) domain.Amount {
+	var total domain.Amount
 	for i, v := range f.list("matrix", true) {
 		lm, ok := v.(map[string]any)
 		if !ok {
@@ -258,7 +258,7 @@ func readMatrix(f *fields) mapping.Amount {
 				}
 				units = q
 			}
-			net = mapping.Amount(math.Round(float64(unit) * units))
+			net = domain.Amount(math.Round(float64(unit) * units))
 		}
 		var pct int64
 		if l.has("unit_vat_percent") {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // The seeded ids are the guides' own, so their example bodies work verbatim.
@@ -197,7 +197,7 @@ func (st *store) findCase(creditor, id, invoiceNumber string) *caseRec {
 }
 
 // fmtDate writes t as Amili does: RFC 1123 in GMT.
-func fmtDate(t time.Time) string { return t.UTC().Format(mapping.DateLayout) }
+func fmtDate(t time.Time) string { return t.UTC().Format(domain.DateLayout) }
 
 // creditorDoc is GET /creditors/{id}, shaped like the creditor guide's example.
 func (c *creditorRec) doc() map[string]any {

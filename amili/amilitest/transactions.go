@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // Payments, creditings and cancellations change a case the way case-flow.txt shows: a payment
@@ -59,7 +59,7 @@ func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
 		f.fail("case", "give exactly one of case and invoice_number")
 	}
 	currency := f.currency("currency", k.currency)
-	var amount mapping.Amount
+	var amount domain.Amount
 	if k.amount {
 		amount = f.amount("amount", true)
 		if f.has("amount") && amount <= 0 {

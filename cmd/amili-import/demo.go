@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/amili-import/amili-import/report"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/report"
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
@@ -28,12 +30,12 @@ func init() {
 // demoJob is one of the demo's jobs: which sample file, read how.
 type demoJob struct {
 	name, pattern, mapping string
-	kind                   mapping.Kind
+	kind                   domain.Kind
 }
 
 var demoJobs = []demoJob{
-	{name: "invoices", pattern: "invoices.csv", kind: mapping.KindInvoice},
-	{name: "cases", pattern: "cases.csv", kind: mapping.KindCase},
+	{name: "invoices", pattern: "invoices.csv", kind: domain.KindInvoice},
+	{name: "cases", pattern: "cases.csv", kind: domain.KindCase},
 	{name: "erp-invoices", pattern: "erp-invoices.csv", mapping: "erp-mapping.yaml"},
 }
 

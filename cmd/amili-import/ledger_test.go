@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
-	"github.com/amili-import/amili-import/mapping"
 )
 
 // ledgerFixture makes a ledger with one uploaded invoice (INV-1), one rejected case
@@ -26,24 +26,24 @@ func ledgerFixture(t *testing.T) string {
 	defer lg.Close()
 	run, _ := lg.StartRun(ctx, "main")
 	file, _, _ := lg.BeginFile(ctx, run, ledger.FileRecord{Path: "in/invoices.csv", Size: 10, SHA256: "abc"})
-	claim := func(kind mapping.Kind, creditor string, items ...mapping.Item) ledger.SubmissionID {
+	claim := func(kind domain.Kind, creditor string, items ...domain.Item) ledger.SubmissionID {
 		c, err := lg.Claim(ctx, ledger.ClaimRequest{Run: run, File: file, Line: 2, Kind: kind, Creditor: creditor, Items: items})
 		if err != nil || c.Outcome != ledger.ClaimNew {
 			t.Fatalf("claim: %v %v", c.Outcome, err)
 		}
 		return c.Submission.ID
 	}
-	inv := claim(mapping.KindInvoice, "cred-A", mapping.Item{InvoiceNumber: "INV-1", Amount: 125050, Currency: "SEK", CustomerName: "Anna Andersson", PDF: "INV-1.pdf", ContentHash: "h1"})
+	inv := claim(domain.KindInvoice, "cred-A", domain.Item{InvoiceNumber: "INV-1", Amount: 125050, Currency: "SEK", CustomerName: "Anna Andersson", PDF: "INV-1.pdf", ContentHash: "h1"})
 	lg.MarkSending(ctx, inv, "")
 	lg.MarkRegistered(ctx, inv, ledger.Registered{RegistrationID: "reg-77", InvoiceID: "inv-77", Cases: []ledger.CaseRef{{CaseID: "case-77", OCRNumber: "7701"}}})
 	lg.MarkPDF(ctx, inv, 0, ledger.PDFUploaded, "")
-	cs := claim(mapping.KindCase, "cred-A",
-		mapping.Item{InvoiceNumber: "D-1", Amount: 1000, Currency: "SEK", ContentHash: "d1"},
-		mapping.Item{InvoiceNumber: "D-2", Amount: 2005, Currency: "SEK", ContentHash: "d2"})
+	cs := claim(domain.KindCase, "cred-A",
+		domain.Item{InvoiceNumber: "D-1", Amount: 1000, Currency: "SEK", ContentHash: "d1"},
+		domain.Item{InvoiceNumber: "D-2", Amount: 2005, Currency: "SEK", ContentHash: "d2"})
 	lg.MarkSending(ctx, cs, "")
 	lg.MarkRejected(ctx, cs, "422 customer.id_number: invalid")
-	claim(mapping.KindInvoice, "cred-A", mapping.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "x"})
-	claim(mapping.KindInvoice, "cred-B", mapping.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "y"})
+	claim(domain.KindInvoice, "cred-A", domain.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "x"})
+	claim(domain.KindInvoice, "cred-B", domain.Item{InvoiceNumber: "INV-9", Amount: 1, Currency: "SEK", ContentHash: "y"})
 	return path
 }
 

@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/amili-import/amili-import/metrics"
 	"io"
 	"log/slog"
 	"os"
 	"path"
 	"sync"
 	"time"
+
+	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/metrics"
 
 	"golang.org/x/term"
 
@@ -190,14 +192,14 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 		// InDoubtGrace is the Amili connection's, for every job that uses it.
 		InDoubtGrace: cfg.Amili.InDoubtGrace.D(),
 		Mapping: mapping.Options{
-			Kind:      mapping.Kind(cj.Kind),
+			Kind:      domain.Kind(cj.Kind),
 			Account:   firstOf(cj.Account, cfg.Amili.Account),
 			Creditor:  firstOf(cj.Creditor, cfg.Amili.Creditor),
 			IDNumbers: mapping.IDPolicy(cj.IDNumbers),
 		},
 	}
 	switch job.Mapping.Kind {
-	case "", mapping.KindInvoice, mapping.KindCase:
+	case "", domain.KindInvoice, domain.KindCase:
 	default:
 		return job, fmt.Errorf("job %q: kind %q: want invoice or case", cj.Name, cj.Kind)
 	}

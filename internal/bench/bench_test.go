@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/mapping"
 )
 
@@ -20,9 +21,9 @@ func TestWorkloadIsValid(t *testing.T) {
 		wantRegs int
 		wantPDF  bool
 	}{
-		{"invoices", Workload{Kind: mapping.KindInvoice, Items: 50, PDFSize: 1000}, 50, true},
-		{"invoices without PDFs plus extra", Workload{Kind: mapping.KindInvoice, Items: 50, ExtraItems: 1}, 51, false},
-		{"cases of three debts", Workload{Kind: mapping.KindCase, Items: 50, DebtsPerCase: 3, PDFSize: 1000}, 17, true},
+		{"invoices", Workload{Kind: domain.KindInvoice, Items: 50, PDFSize: 1000}, 50, true},
+		{"invoices without PDFs plus extra", Workload{Kind: domain.KindInvoice, Items: 50, ExtraItems: 1}, 51, false},
+		{"cases of three debts", Workload{Kind: domain.KindCase, Items: 50, DebtsPerCase: 3, PDFSize: 1000}, 17, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

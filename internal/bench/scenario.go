@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/mapping"
 )
 
@@ -77,29 +78,29 @@ func Scenarios() []Scenario {
 	limit, burst := scaledLimit, scaledBurst // 6,000/min with a burst of 100: 100/s, 1 s of burst
 	return []Scenario{
 		{Name: "ratelimited", Target: "eff>=0.95 of rate ceiling, 0 429s, 2 calls/inv", Mode: ModeImport,
-			Workload:  Workload{Kind: mapping.KindInvoice, Items: 600, PDFSize: 100 << 10},
+			Workload:  Workload{Kind: domain.KindInvoice, Items: 600, PDFSize: 100 << 10},
 			RateLimit: limit, Burst: burst, Latency: 50 * time.Millisecond, Concurrency: 16},
 		{Name: "ratelimited-sftp20ms", Target: "as ratelimited, SFTP 20 ms RTT", Mode: ModeImport,
-			Workload:  Workload{Kind: mapping.KindInvoice, Items: 600, PDFSize: 100 << 10},
+			Workload:  Workload{Kind: domain.KindInvoice, Items: 600, PDFSize: 100 << 10},
 			RateLimit: limit, Burst: burst, Latency: 50 * time.Millisecond, SFTPLatency: 20 * time.Millisecond, Concurrency: 16},
 		{Name: "latency", Target: "eff>=0.90 of latency ceiling, 2 calls/inv", Mode: ModeImport,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 400, PDFSize: 100 << 10},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 400, PDFSize: 100 << 10},
 			Latency:  50 * time.Millisecond, Concurrency: 8},
 		{Name: "cases", Target: "1+n calls per case of n debts", Mode: ModeImport,
-			Workload: Workload{Kind: mapping.KindCase, Items: 300, DebtsPerCase: 3, PDFSize: 100 << 10},
+			Workload: Workload{Kind: domain.KindCase, Items: 300, DebtsPerCase: 3, PDFSize: 100 << 10},
 			Latency:  50 * time.Millisecond, Concurrency: 8},
 		{Name: "rerun", Target: "0 registrations (same file) / 1 (changed), >=100k rows/s", Mode: ModeRerun,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 100_000, ExtraItems: 1}, Concurrency: 8},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 100_000, ExtraItems: 1}, Concurrency: 8},
 		{Name: "dryrun-100k", Target: "peak RSS <=64 MB", Mode: ModeDryRun,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 100_000}},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 100_000}},
 		{Name: "dryrun-1m", Target: "peak RSS <=64 MB, flat", Mode: ModeDryRun,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 1_000_000}},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 1_000_000}},
 		{Name: "pdf-100x5mb", Target: "peak RSS <=64 MB", Mode: ModeImport,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 100, PDFSize: 5 << 20}, Concurrency: 4},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 100, PDFSize: 5 << 20}, Concurrency: 4},
 		{Name: "pdf-500x5mb", Target: "peak RSS <=64 MB, flat", Mode: ModeImport,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 500, PDFSize: 5 << 20}, Concurrency: 4},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 500, PDFSize: 5 << 20}, Concurrency: 4},
 		{Name: "report-10k", Target: "<=0.01 API calls per case", Mode: ModeReport,
-			Workload: Workload{Kind: mapping.KindInvoice, Items: 10_000}, Concurrency: 8},
+			Workload: Workload{Kind: domain.KindInvoice, Items: 10_000}, Concurrency: 8},
 	}
 }
 

@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/amili-import/amili-import/mapping"
+	"github.com/amili-import/amili-import/domain"
 )
 
 // Workload describes the files a scenario imports.
 type Workload struct {
-	Kind mapping.Kind
+	Kind domain.Kind
 	// Items is the number of invoices (invoice files) or debts (case files).
 	Items int
 	// DebtsPerCase groups this many consecutive debts under one customer: one case
@@ -46,7 +46,7 @@ func WriteCSV(path string, w Workload) (int64, error) {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	n := w.Items + w.ExtraItems
-	if w.Kind == mapping.KindCase {
+	if w.Kind == domain.KindCase {
 		bw.WriteString(caseHeader)
 		per := max(w.DebtsPerCase, 1)
 		for i := range n {

@@ -1,4 +1,4 @@
-package mapping
+package domain
 
 // The types in this file are Amili's registration payloads, field for field as the API
 // documents them (see samples/README.md). They marshal to exactly the JSON that is sent, so a

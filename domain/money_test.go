@@ -1,4 +1,4 @@
-package mapping
+package domain
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package mapping
+package domain
 
 import (
 	"errors"
@@ -13,10 +13,10 @@ import (
 type Amount int64
 
 // String formats a as a decimal with two places and a point: 123456 → "1234.56".
-func (a Amount) String() string { return string(a.appendTo(nil)) }
+func (a Amount) String() string { return string(a.AppendTo(nil)) }
 
-// appendTo appends a's decimal form to b without fmt, since payloads format many amounts.
-func (a Amount) appendTo(b []byte) []byte {
+// AppendTo appends a's decimal form to b without fmt, since payloads format many amounts.
+func (a Amount) AppendTo(b []byte) []byte {
 	u := uint64(a)
 	if a < 0 {
 		b = append(b, '-')
@@ -28,11 +28,11 @@ func (a Amount) appendTo(b []byte) []byte {
 }
 
 // MarshalJSON writes a as a JSON number with two decimals, the exact value in öre.
-func (a Amount) MarshalJSON() ([]byte, error) { return a.appendTo(make([]byte, 0, 24)), nil }
+func (a Amount) MarshalJSON() ([]byte, error) { return a.AppendTo(make([]byte, 0, 24)), nil }
 
 // UnmarshalJSON reads a JSON number (or a numeric string). Amili's responses carry amounts
 // such as 14.0 or, for computed interest, more decimals; those are rounded half away from zero
-// to the öre. (CSV input is parsed strictly by the mapping, never through here.)
+// to the öre. (CSV input is parsed strictly by package mapping, never through here.)
 func (a *Amount) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	if s == "null" {
@@ -63,8 +63,8 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// errTooPrecise is returned for amounts with fractions of an öre.
-var errTooPrecise = errors.New("more than two decimals")
+// ErrTooPrecise is returned for amounts with fractions of an öre.
+var ErrTooPrecise = errors.New("more than two decimals")
 
 // ParseDecimalAmount parses a plain decimal ("1234.5", "-3", "0.07", "1e3" is refused) into öre.
 // It never goes through float64.
@@ -86,7 +86,7 @@ func ParseDecimalAmount(s string) (Amount, error) {
 	if len(frac) > 2 {
 		// Trailing zeros past the öre are harmless: "12.500".
 		if strings.TrimRight(frac[2:], "0") != "" {
-			return 0, errTooPrecise
+			return 0, ErrTooPrecise
 		}
 		frac = frac[:2]
 	}
@@ -123,9 +123,10 @@ type Quantity int64
 const QuantityScale = 1000
 
 // String formats q with as few decimals as it needs: 1500 → "1.5", 2000 → "2".
-func (q Quantity) String() string { return string(q.appendTo(nil)) }
+func (q Quantity) String() string { return string(q.AppendTo(nil)) }
 
-func (q Quantity) appendTo(b []byte) []byte {
+// AppendTo appends q's decimal form to b.
+func (q Quantity) AppendTo(b []byte) []byte {
 	u := uint64(q)
 	if q < 0 {
 		b = append(b, '-')
@@ -145,7 +146,7 @@ func (q Quantity) appendTo(b []byte) []byte {
 }
 
 // MarshalJSON writes q as a JSON number.
-func (q Quantity) MarshalJSON() ([]byte, error) { return q.appendTo(make([]byte, 0, 16)), nil }
+func (q Quantity) MarshalJSON() ([]byte, error) { return q.AppendTo(make([]byte, 0, 16)), nil }
 
 // Date is a calendar date (and, where the source gives one, a time) in UTC. It marshals the way
 // Amili writes dates, RFC 1123 with GMT: "Mon, 07 Jul 2025 00:00:00 GMT".
