@@ -199,28 +199,17 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 	// after the token, the rate limit and any retry wait.
 	var sendBy time.Time
 	if hook := beforeSendFrom(ctx); hook != nil && (r.kind == kindOnce || r.kind == kindUpload) {
-		within, err := hook(ctx)
-		if err != nil {
+		if sendBy, err = hook(ctx); err != nil {
 			return attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: fmt.Errorf("%w: %w", ErrNotSent, err)}, final: true}
-		}
-		if within > 0 {
-			sendBy = c.cfg.Now().Add(within)
 		}
 	}
 	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
-	actx, abandon := context.WithCancelCause(actx)
-	defer abandon(nil)
 	var written, late atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		// A request that could not start writing before sendBy is abandoned: the process was
-		// stopped or starved so long after its mark that another may have taken the work over.
-		GotConn: func(httptrace.GotConnInfo) {
-			if !sendBy.IsZero() && c.cfg.Now().After(sendBy) {
-				late.Store(true)
-				abandon(errLateSend)
-			}
-		},
+		// The request's first write on the connection is refused after sendBy: a process stopped
+		// after its mark for so long that another may have taken its work over writes nothing.
+		GotConn: func(info httptrace.GotConnInfo) { armConn(info.Conn, sendBy, c.cfg.Now, &late) },
 		// Conservative: once any of the request may have left, a registration is in doubt.
 		WroteHeaders: func() { written.Store(true) },
 		WroteRequest: func(httptrace.WroteRequestInfo) { written.Store(true) },
@@ -278,15 +267,16 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 			Duration: c.cfg.Now().Sub(t0), RateLimitWait: wait, Err: errOrNil(res.err)}, res.token)
 	}()
 	if err != nil {
-		if cause := context.Cause(actx); (cause == errAttemptTimeout || cause == errLateSend) && !errors.Is(err, cause) {
+		if cause := context.Cause(actx); cause == errAttemptTimeout && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w: %w", cause, err) // says what happened, not only "context canceled"
 		}
 		res.err = &Error{Op: r.op, Class: Retryable, Err: err}
 		switch {
+		case late.Load():
+			// The connection refused the request's first write: nothing of it left.
+			res.err.Err, res.final = fmt.Errorf("%w: %w", ErrNotSent, err), true
 		case r.kind == kindOnce && written.Load():
 			res.err.Class = InDoubt
-		case late.Load():
-			res.err.Err, res.final = fmt.Errorf("%w: %w", ErrNotSent, err), true
 		}
 		return res
 	}
@@ -310,6 +300,8 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 			class = Retryable
 		}
 		res.err = &Error{Op: r.op, Class: class, StatusCode: status, Err: fmt.Errorf("read response: %w", rerr)}
+		// A 2xx was committed whatever became of its body.
+		res.err.Accepted = r.kind == kindOnce && status >= 200 && status < 300
 		return res
 	}
 	if class != 0 {

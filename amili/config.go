@@ -267,7 +267,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.UserAgent = DefaultUserAgent()
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+		cfg.HTTPClient = &http.Client{Transport: newTransport()}
 	}
 	if cfg.HTTPClient.CheckRedirect == nil {
 		hc := *cfg.HTTPClient

@@ -101,8 +101,9 @@ func ClassOf(err error) Class {
 	return 0
 }
 
-// ErrNotSent marks a call that was abandoned before its request was written: the hook set with
-// WithBeforeSend refused it, or the request could not go out in time after it was marked.
+// ErrNotSent marks a call that was abandoned before any byte of its request left: the hook set
+// with WithBeforeSend refused it, or the request could not start going out by the time the hook
+// set.
 var ErrNotSent = errors.New("not sent")
 
 // IsInDoubt reports whether err leaves a registration's outcome unknown.

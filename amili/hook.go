@@ -7,10 +7,12 @@ import (
 
 // BeforeSend is called immediately before each attempt of a registration, event or upload is
 // written: after the token, the rate-limit wait and any retry backoff. It records the intent
-// ("this request may reach Amili") and returns how soon after it the request must have started
-// going out (0: no limit); a request that could not start in time is abandoned unwritten. An
-// error abandons the call unsent: the client returns an error wrapping ErrNotSent and the hook's.
-type BeforeSend func(ctx context.Context) (within time.Duration, err error)
+// ("this request may reach Amili") and returns the time by which the request must start going
+// out (zero: no limit). The client's own transport checks it at the request's first write on
+// its connection, before any byte of the request leaves; a request too late then is abandoned
+// with an error wrapping ErrNotSent. An error from the hook abandons the call unsent in the
+// same way. (A caller's own Config.HTTPClient has no such check.)
+type BeforeSend func(ctx context.Context) (sendBy time.Time, err error)
 
 type beforeSendKey struct{}
 

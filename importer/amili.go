@@ -164,17 +164,18 @@ func (s *sub) upload(items []ledger.SubmissionItem) {
 				continue
 			}
 		}
-		ctx := amili.WithBeforeSend(s.lctx, func(context.Context) (time.Duration, error) {
+		ctx := amili.WithBeforeSend(s.lctx, func(context.Context) (time.Time, error) {
 			if s.ctx.Err() != nil {
-				return 0, fmt.Errorf("run stopped: %w", context.Cause(s.ctx))
+				return time.Time{}, fmt.Errorf("run stopped: %w", context.Cause(s.ctx))
 			}
-			if err := L.MarkPDFSending(s.lctx, s.id, i, imp.deps.Owner); err != nil {
-				if errors.Is(err, ledger.ErrFenced) {
-					return 0, err
-				}
-				return 0, &ledgerError{op: "mark PDF sending", err: err}
+			at, err := L.MarkPDFSending(s.lctx, s.id, i, imp.deps.Owner)
+			switch {
+			case errors.Is(err, ledger.ErrFenced), errors.Is(err, ledger.ErrIllegalTransition):
+				return time.Time{}, fmt.Errorf("%w: %w", ledger.ErrFenced, err) // someone else's now
+			case err != nil:
+				return time.Time{}, &ledgerError{op: "mark PDF sending", err: err}
 			}
-			return imp.job.InDoubtGrace / 2, nil
+			return sendBy(at, imp.job.InDoubtGrace), nil
 		})
 		_, err := imp.deps.Client.UploadOriginalInvoice(ctx, it.CaseID, p.filename(), p.opener(s.lctx, s.f.src))
 		switch {
@@ -184,7 +185,7 @@ func (s *sub) upload(items []ledger.SubmissionItem) {
 			return
 		case err == nil:
 			if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err != nil {
-				s.ledgerFailed("mark PDF", err)
+				s.recordFailed("mark PDF", err)
 				return
 			}
 			s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
@@ -216,7 +217,7 @@ func (s *sub) attachedBefore(item int, caseID string) (attached, ok bool) {
 		return false, true
 	}
 	if _, err := s.f.imp.deps.Ledger.MarkPDF(s.lctx, s.id, item, ledger.PDFUploaded, ""); err != nil {
-		s.ledgerFailed("mark PDF", err)
+		s.recordFailed("mark PDF", err)
 		return false, false
 	}
 	s.log.Info("PDF found on its case after an interrupted upload; not uploaded again", "case", caseID)
@@ -226,7 +227,7 @@ func (s *sub) attachedBefore(item int, caseID string) (attached, ok bool) {
 
 func (s *sub) missingPDF(item int, reason string) {
 	if _, err := s.f.imp.deps.Ledger.MarkPDF(s.lctx, s.id, item, ledger.PDFMissing, reason); err != nil {
-		s.ledgerFailed("mark PDF", err)
+		s.recordFailed("mark PDF", err)
 		return
 	}
 	s.f.add(func(c *ledger.Counts) { c.NoPDF++ })

@@ -71,9 +71,9 @@ func (l *deadLedger) ClaimDone(ctx context.Context, reqs []ledger.ClaimRequest) 
 	return l.Ledger.ClaimDone(ctx, reqs)
 }
 
-func (l *deadLedger) MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) error {
+func (l *deadLedger) MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) (ledger.Attempt, error) {
 	if err := l.sw.check(); err != nil {
-		return err
+		return ledger.Attempt{}, err
 	}
 	return l.Ledger.MarkSending(ctx, id, owner)
 }

@@ -103,13 +103,13 @@ type Ledger interface {
 	FinishFile(ctx context.Context, id ledger.FileID, outcome ledger.FileOutcome, counts ledger.Counts, errText string) error
 	RecordRowErrors(ctx context.Context, file ledger.FileID, errs []domain.RowError) error
 	Claim(ctx context.Context, req ledger.ClaimRequest) (ledger.Claim, error)
-	MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) error
-	RecordAttempt(ctx context.Context, id ledger.SubmissionID, owner string) error
+	MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) (ledger.Attempt, error)
+	RecordAttempt(ctx context.Context, id ledger.SubmissionID, owner string) (ledger.Attempt, error)
 	MarkRegistered(ctx context.Context, id ledger.SubmissionID, r ledger.Registered) error
 	MarkAccepted(ctx context.Context, id ledger.SubmissionID, reason string) error
 	ResolveNotFound(ctx context.Context, id ledger.SubmissionID, owner string, grace time.Duration) (ledger.NotFound, error)
 	MarkUnsent(ctx context.Context, id ledger.SubmissionID, owner, reason string) error
-	MarkPDFSending(ctx context.Context, id ledger.SubmissionID, item int, owner string) error
+	MarkPDFSending(ctx context.Context, id ledger.SubmissionID, item int, owner string) (ledger.Attempt, error)
 	Submission(ctx context.Context, id ledger.SubmissionID) (ledger.Submission, error)
 	MarkRejected(ctx context.Context, id ledger.SubmissionID, reason string) error
 	RecordFailure(ctx context.Context, id ledger.SubmissionID, reason string) error

@@ -272,7 +272,7 @@ func (s *sub) send() {
 	reg, err := s.register(amili.WithBeforeSend(s.lctx, s.markSending))
 	if err == nil {
 		if err := L.MarkRegistered(s.lctx, s.id, reg); err != nil {
-			s.ledgerFailed("mark registered", err)
+			s.recordFailed("mark registered", err)
 			return
 		}
 		s.f.add(func(c *ledger.Counts) { c.Registered++ })
@@ -290,7 +290,7 @@ func (s *sub) send() {
 		if errors.As(err, &e) && e.Accepted {
 			// A 2xx: the registration exists. It is never sent again; a lookup finds its ids.
 			if err := L.MarkAccepted(s.lctx, s.id, reason); err != nil {
-				s.ledgerFailed("mark accepted", err)
+				s.recordFailed("mark accepted", err)
 				return
 			}
 			s.log.Warn("Amili accepted the registration but its answer could not be read; looking it up", "err", err)
@@ -300,7 +300,7 @@ func (s *sub) send() {
 		s.resolve(err)
 	case amili.Permanent:
 		if err := L.MarkRejected(s.lctx, s.id, reason); err != nil {
-			s.ledgerFailed("mark rejected", err)
+			s.recordFailed("mark rejected", err)
 			return
 		}
 		s.f.reject(apiReason(err))
@@ -310,7 +310,7 @@ func (s *sub) send() {
 		s.f.imp.fail(fmt.Errorf("%w: %w", ErrCannotStart, err))
 		s.f.leaveUnfinished()
 	case amili.Retryable:
-		// Refused before Amili acted: safe to send again in a later run.
+		// Refused before Amili acted (or never sent): safe to send again in a later run.
 		s.unsent(reason)
 		s.failure(reason)
 	default:
@@ -322,28 +322,39 @@ func (s *sub) send() {
 
 // markSending is the registration's BeforeSend hook: it runs after every wait, right before
 // the POST is written, and records that the POST may reach Amili. A run that was stopped (a
-// lost lease, Ctrl-C) or a process that no longer owns the submission sends nothing. The request
-// must start going out within half the grace period, so that no lookup after the grace can
-// miss a request still on its way.
-func (s *sub) markSending(context.Context) (time.Duration, error) {
+// lost lease, Ctrl-C) or a process that no longer owns the submission sends nothing.
+func (s *sub) markSending(context.Context) (time.Time, error) {
 	if s.ctx.Err() != nil {
-		return 0, fmt.Errorf("run stopped: %w", context.Cause(s.ctx))
+		return time.Time{}, fmt.Errorf("run stopped: %w", context.Cause(s.ctx))
 	}
 	imp := s.f.imp
+	var at ledger.Attempt
 	var err error
 	if s.marked {
-		err = imp.deps.Ledger.RecordAttempt(s.lctx, s.id, imp.deps.Owner)
+		at, err = imp.deps.Ledger.RecordAttempt(s.lctx, s.id, imp.deps.Owner)
 	} else {
-		err = imp.deps.Ledger.MarkSending(s.lctx, s.id, imp.deps.Owner)
+		at, err = imp.deps.Ledger.MarkSending(s.lctx, s.id, imp.deps.Owner)
 	}
 	if err != nil {
 		if errors.Is(err, ledger.ErrFenced) {
-			return 0, err
+			return time.Time{}, err
 		}
-		return 0, &ledgerError{op: "mark sending", err: err}
+		return time.Time{}, &ledgerError{op: "mark sending", err: err}
 	}
 	s.marked = true
-	return imp.job.InDoubtGrace / 2, nil
+	return sendBy(at, imp.job.InDoubtGrace), nil
+}
+
+// sendBy is when a marked request must have started going out: within half the grace period
+// of its recorded attempt, so that no lookup after the grace can miss a request still on its
+// way, and before the owner's heartbeat lapses, after which another process may take the work
+// over.
+func sendBy(at ledger.Attempt, grace time.Duration) time.Time {
+	by := at.At.Add(grace / 2)
+	if !at.OwnerUntil.IsZero() && at.OwnerUntil.Before(by) {
+		by = at.OwnerUntil
+	}
+	return by
 }
 
 // ledgerError is a ledger write that failed inside a BeforeSend hook.
@@ -404,6 +415,9 @@ func (s *sub) resolve(cause error) {
 		case err != nil:
 			s.ledgerFailed("resolve not found", err)
 			return
+		case nf.Settled != "":
+			s.pending("recorded meanwhile by another process or a late answer", "state", nf.Settled)
+			return
 		case nf.Accepted:
 			s.pending("accepted by Amili but not found there yet; never sent again, looked up again on the next run")
 			return
@@ -444,7 +458,7 @@ func (s *sub) resolve(cause error) {
 func (s *sub) recover(found map[string]amili.Case) {
 	L := s.f.imp.deps.Ledger
 	if err := L.MarkRegistered(s.lctx, s.id, recovered(s.reg, found)); err != nil {
-		s.ledgerFailed("mark registered", err)
+		s.recordFailed("mark registered", err)
 		return
 	}
 	s.f.add(func(c *ledger.Counts) { c.Registered++; c.InDoubtResolved++ })
@@ -467,7 +481,12 @@ func (s *sub) recover(found map[string]amili.Case) {
 	}
 }
 
+// unsent returns a submission this send marked to claimed; one never marked (the call failed
+// before its request was due, e.g. fetching a token) is still claimed and needs nothing.
 func (s *sub) unsent(reason string) {
+	if !s.marked {
+		return
+	}
 	err := s.f.imp.deps.Ledger.MarkUnsent(s.lctx, s.id, s.f.imp.deps.Owner, reason)
 	switch {
 	case errors.Is(err, ledger.ErrFenced):
@@ -498,6 +517,17 @@ func (s *sub) failure(reason string) {
 		s.f.add(func(c *ledger.Counts) { c.Failed++ })
 	}
 	s.f.leaveUnfinished()
+}
+
+// recordFailed handles a ledger write of an answer that failed. A submission that another
+// process (or a late answer to an earlier attempt) moved on meanwhile refuses the move: that is
+// no ledger failure, and the row is left as pending for whoever holds it now.
+func (s *sub) recordFailed(op string, err error) {
+	if errors.Is(err, ledger.ErrIllegalTransition) {
+		s.pending("not recorded: the registration was recorded meanwhile by another process", "op", op, "err", err)
+		return
+	}
+	s.ledgerFailed(op, err)
 }
 
 // ledgerFailed stops the run: without the ledger nothing can be sent safely.

@@ -130,7 +130,7 @@ func BenchmarkSubmissionLifecycle(b *testing.B) {
 					b.Fatal(err)
 				}
 				id := c.Submission.ID
-				if err := l.MarkSending(ctx, id, ""); err != nil {
+				if _, err := l.MarkSending(ctx, id, ""); err != nil {
 					b.Fatal(err)
 				}
 				if err := l.MarkRegistered(ctx, id, reg); err != nil {

@@ -37,6 +37,10 @@ func (o ClaimOutcome) String() string {
 // with the new content → ClaimNew. Any other hash, or another grouping → ClaimConflict, recorded
 // in conflicts with both hashes, the submission unchanged.
 //
+// An unfinished submission (claimed, sending, registered) becomes req.Owner's. One that another
+// live owner holds is ClaimBusy, and nothing is recorded; one whose owner is gone is taken over
+// (Claim.TakenOver, and an event).
+//
 // Claim decides item by item, with one lookup each; ClaimBatch and ClaimDone reach the same
 // decisions and records for many requests with a few statements.
 func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {

@@ -48,7 +48,7 @@ func batchWorld(t *testing.T) (*Ledger, RunID, FileID) {
 func driveDone(t *testing.T, l *Ledger, id SubmissionID) {
 	t.Helper()
 	ctx := context.Background()
-	if err := l.MarkSending(ctx, id, ""); err != nil {
+	if _, err := l.MarkSending(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c"}}}); err != nil {

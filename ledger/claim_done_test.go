@@ -17,7 +17,7 @@ func TestClaimDoneTellsDoneRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := cs[0].Submission.ID
-	if err := l.MarkSending(ctx, id, ""); err != nil {
+	if _, err := l.MarkSending(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c"}}}); err != nil {

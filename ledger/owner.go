@@ -137,7 +137,8 @@ func (o *Owner) Beat(ctx context.Context) error {
 	return err
 }
 
-// Lost is closed when the owner's heartbeat lapsed; from then on MarkSending refuses it.
+// Lost is closed when the owner's heartbeat lapsed, or when renewals failed for so long that it
+// is about to: the process must start nothing new under this owner either way.
 func (o *Owner) Lost() <-chan struct{} { return o.lost }
 
 // Err says why the owner was lost, or nil while it is alive.
@@ -220,14 +221,4 @@ func pidGone(pid int) bool {
 		return false
 	}
 	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
-}
-
-// HeldError says that another live process holds a submission.
-type HeldError struct {
-	Submission SubmissionID
-	Holder     OwnerInfo
-}
-
-func (e *HeldError) Error() string {
-	return fmt.Sprintf("submission %d is being worked on by %s", e.Submission, e.Holder)
 }

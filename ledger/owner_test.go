@@ -39,7 +39,7 @@ func TestClaimOfALiveOwnersSubmissionIsBusy(t *testing.T) {
 	id := c.Submission.ID
 	for _, st := range []string{"claimed", "sending"} {
 		if st == "sending" {
-			if err := l.MarkSending(ctx, id, a.ID); err != nil {
+			if _, err := l.MarkSending(ctx, id, a.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -50,7 +50,7 @@ func TestClaimOfALiveOwnersSubmissionIsBusy(t *testing.T) {
 		if got.Outcome != ClaimBusy || got.Holder.ID != a.ID {
 			t.Errorf("%s: claim by a second live owner = %v (holder %q), want busy held by %q", st, got.Outcome, got.Holder.ID, a.ID)
 		}
-		if err := l.MarkSending(ctx, id, b.ID); !errors.Is(err, ErrFenced) {
+		if _, err := l.MarkSending(ctx, id, b.ID); !errors.Is(err, ErrFenced) {
 			t.Errorf("%s: MarkSending by the other owner: %v, want ErrFenced", st, err)
 		}
 	}
@@ -72,7 +72,7 @@ func TestLapsedOwnerIsTakenOverAndFenced(t *testing.T) {
 	if err := a.Beat(ctx); !errors.Is(err, ErrOwnerLost) {
 		t.Errorf("Beat after the lapse: %v, want ErrOwnerLost", err)
 	}
-	if err := l.MarkSending(ctx, id, a.ID); !errors.Is(err, ErrFenced) {
+	if _, err := l.MarkSending(ctx, id, a.ID); !errors.Is(err, ErrFenced) {
 		t.Errorf("MarkSending by the lapsed owner: %v, want ErrFenced", err)
 	}
 	b := mustJoin(t, l, 0)
@@ -83,7 +83,7 @@ func TestLapsedOwnerIsTakenOverAndFenced(t *testing.T) {
 	if got.Outcome != ClaimResume || got.TakenOver == "" {
 		t.Fatalf("claim after the lapse = %v (taken over %q), want resume taken over", got.Outcome, got.TakenOver)
 	}
-	if err := l.MarkSending(ctx, id, b.ID); err != nil {
+	if _, err := l.MarkSending(ctx, id, b.ID); err != nil {
 		t.Errorf("MarkSending by the new owner: %v", err)
 	}
 	ev, _ := l.Events(ctx, id)
@@ -149,7 +149,7 @@ func TestNotFoundWithinTheGraceStaysInDoubt(t *testing.T) {
 	o := mustJoin(t, l, 0)
 	c, _ := l.Claim(ctx, ownedReq(o, "N-1"))
 	id := c.Submission.ID
-	if err := l.MarkSending(ctx, id, o.ID); err != nil {
+	if _, err := l.MarkSending(ctx, id, o.ID); err != nil {
 		t.Fatal(err)
 	}
 	const grace = 10 * time.Minute
@@ -172,7 +172,7 @@ func TestNotFoundWithinTheGraceStaysInDoubt(t *testing.T) {
 		t.Errorf("state %s, want claimed", s.State)
 	}
 	// A further attempt moves the grace on.
-	if err := l.MarkSending(ctx, id, o.ID); err != nil {
+	if _, err := l.MarkSending(ctx, id, o.ID); err != nil {
 		t.Fatal(err)
 	}
 	if nf, _ = l.ResolveNotFound(ctx, id, o.ID, grace); nf.Resend {
@@ -186,7 +186,7 @@ func TestAcceptedIsNeverReturnedToClaimed(t *testing.T) {
 	o := mustJoin(t, l, 0)
 	c, _ := l.Claim(ctx, ownedReq(o, "N-1"))
 	id := c.Submission.ID
-	if err := l.MarkSending(ctx, id, o.ID); err != nil {
+	if _, err := l.MarkSending(ctx, id, o.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.MarkAccepted(ctx, id, "decode response: _case is a number"); err != nil {
@@ -200,7 +200,7 @@ func TestAcceptedIsNeverReturnedToClaimed(t *testing.T) {
 	if err := l.MarkUnsent(ctx, id, o.ID, "x"); err == nil {
 		t.Error("MarkUnsent of an accepted submission succeeded")
 	}
-	if err := l.RecordAttempt(ctx, id, o.ID); err == nil {
+	if _, err := l.RecordAttempt(ctx, id, o.ID); err == nil {
 		t.Error("RecordAttempt of an accepted submission succeeded")
 	}
 	s, _ := l.Submission(ctx, id)
@@ -218,7 +218,7 @@ func TestMarkRegisteredTwiceWithTheSameAnswer(t *testing.T) {
 	l := MustOpen(t)
 	c, _ := l.Claim(ctx, invoiceReq(0, 0, "N-1", "h", 100))
 	id := c.Submission.ID
-	if err := l.MarkSending(ctx, id, ""); err != nil {
+	if _, err := l.MarkSending(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	reg := Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c"}}}
@@ -234,30 +234,5 @@ func TestMarkRegisteredTwiceWithTheSameAnswer(t *testing.T) {
 	}
 	if s, _ := l.Submission(ctx, id); s.State != StateUploaded {
 		t.Errorf("state %s, want uploaded", s.State)
-	}
-}
-
-func TestFinishRunLetsGoOfWhatTheRunOwned(t *testing.T) {
-	ctx := context.Background()
-	l := MustOpen(t)
-	a, b := mustJoin(t, l, 0), mustJoin(t, l, 0)
-	run, err := l.StartRun(ctx, "job")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := ownedReq(a, "N-1")
-	r.Run = run
-	if _, err := l.Claim(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := l.Claim(ctx, ownedReq(b, "N-1")); got.Outcome != ClaimBusy {
-		t.Fatalf("while the run works on it: %v, want busy", got.Outcome)
-	}
-	if err := l.FinishRun(ctx, run, "some_failed", Counts{}); err != nil {
-		t.Fatal(err)
-	}
-	// a is still alive, but its run has ended: the row is anybody's.
-	if got, _ := l.Claim(ctx, ownedReq(b, "N-1")); got.Outcome != ClaimResume {
-		t.Errorf("after the run ended: %v, want resume", got.Outcome)
 	}
 }

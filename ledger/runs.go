@@ -34,22 +34,15 @@ func (l *Ledger) StartRun(ctx context.Context, job string) (RunID, error) {
 	return RunID(id), nil
 }
 
-// FinishRun records how a run ended and its counts, and lets go of what the run still owns:
-// its unfinished submissions lose their owner, so that any later run may take them up.
+// FinishRun records how a run ended and its counts.
 func (l *Ledger) FinishRun(ctx context.Context, id RunID, outcome string, c Counts) error {
 	counts, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
 	err = l.write(ctx, func(tx *writeTx) error {
-		if err := expectOne(tx.ExecContext(ctx, "UPDATE runs SET finished = ?, outcome = ?, counts = ? WHERE id = ?",
-			l.nowText(), outcome, string(counts), id)); err != nil {
-			return err
-		}
-		// The run has ended: what it leaves unfinished is nobody's, so any later run may take it
-		// up (an in-doubt one still waits for its grace period), even while this process lives.
-		_, err := tx.ExecContext(ctx, "UPDATE submissions SET owner = '' WHERE run_id = ? AND owner <> '' AND state IN ('claimed', 'sending', 'registered')", id)
-		return err
+		return expectOne(tx.ExecContext(ctx, "UPDATE runs SET finished = ?, outcome = ?, counts = ? WHERE id = ?",
+			l.nowText(), outcome, string(counts), id))
 	})
 	if err != nil {
 		return fmt.Errorf("finish run %d: %w", id, err)

@@ -10,31 +10,47 @@ import (
 	"github.com/amili-import/amili-import/domain"
 )
 
+// Attempt is what the ledger recorded for an attempt about to go on the wire.
+type Attempt struct {
+	// At is the attempt's time as recorded: the grace period of an in-doubt submission runs
+	// from it.
+	At time.Time
+	// OwnerUntil is when the owner's heartbeat lapses as of the mark (zero without an owner):
+	// after it, another process may take the owner's work over.
+	OwnerUntil time.Time
+}
+
 // MarkSending records that the registration's POST is about to go on the wire: claimed →
-// sending, attempts + 1, with the attempt's time. Call it after every wait (rate limit, retry
-// backoff), immediately before the request is written. It is durable (synchronous=FULL) when it
-// returns, so a crash during the POST leaves the submission in doubt rather than forgotten.
+// sending, attempts + 1, with the attempt's time. Call it after the rate-limit wait,
+// immediately before the request is written (a retry of the same POST calls RecordAttempt). It
+// is durable (synchronous=FULL) when it returns, so a crash during the POST leaves the
+// submission in doubt rather than forgotten.
 //
 // owner must own the submission and be alive: otherwise nothing changes and the error wraps
 // ErrFenced, and the caller must not send.
-func (l *Ledger) MarkSending(ctx context.Context, id SubmissionID, owner string) error {
-	return l.write(ctx, func(tx *writeTx) error {
-		if err := l.fence(ctx, tx, id, owner); err != nil {
+func (l *Ledger) MarkSending(ctx context.Context, id SubmissionID, owner string) (Attempt, error) {
+	var at Attempt
+	err := l.write(ctx, func(tx *writeTx) error {
+		var err error
+		if at, err = l.fence(ctx, tx, id, owner); err != nil {
 			return err
 		}
 		return l.transition(ctx, tx, id, StateSending, "sending", func() error {
-			_, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1, attempt_at = ? WHERE id = ?", l.nowText(), id)
+			_, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1, attempt_at = ? WHERE id = ?", fmtTime(at.At), id)
 			return err
 		})
 	})
+	return at, err
 }
 
 // RecordAttempt records a further attempt of a POST already marked sending, after an answer
 // that proved nothing was done (429, connection refused): the state stays sending, attempts + 1,
 // and the attempt's time moves on. Fenced like MarkSending.
-func (l *Ledger) RecordAttempt(ctx context.Context, id SubmissionID, owner string) error {
-	return l.write(ctx, func(tx *writeTx) error {
-		if err := l.fence(ctx, tx, id, owner); err != nil {
+func (l *Ledger) RecordAttempt(ctx context.Context, id SubmissionID, owner string) (Attempt, error) {
+	var at Attempt
+	err := l.write(ctx, func(tx *writeTx) error {
+		var err error
+		if at, err = l.fence(ctx, tx, id, owner); err != nil {
 			return err
 		}
 		var st State
@@ -45,35 +61,41 @@ func (l *Ledger) RecordAttempt(ctx context.Context, id SubmissionID, owner strin
 		if st != StateSending || accepted != "" {
 			return &TransitionError{Submission: id, From: st, To: StateSending}
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1, attempt_at = ? WHERE id = ?", l.nowText(), id); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET attempts = attempts + 1, attempt_at = ? WHERE id = ?", fmtTime(at.At), id); err != nil {
 			return err
 		}
 		return l.note(ctx, tx, id, "sending again")
 	})
+	return at, err
 }
 
-// fence checks, inside tx, that owner owns submission id and is alive. An error wraps ErrFenced.
-func (l *Ledger) fence(ctx context.Context, tx *writeTx, id SubmissionID, owner string) error {
+// fence checks, inside tx, that owner owns submission id and is alive, and returns the
+// attempt's time and the owner's reach. An error wraps ErrFenced.
+func (l *Ledger) fence(ctx context.Context, tx *writeTx, id SubmissionID, owner string) (Attempt, error) {
 	var cur string
 	err := tx.QueryRowContext(ctx, "SELECT owner FROM submissions WHERE id = ?", id).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("submission %d: %w", id, ErrNotFound)
+		return Attempt{}, fmt.Errorf("submission %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return err
+		return Attempt{}, err
 	}
 	if cur != owner {
-		return fmt.Errorf("submission %d: %w: another process took it over", id, ErrFenced)
+		return Attempt{}, fmt.Errorf("submission %d: %w: another process took it over", id, ErrFenced)
 	}
+	at := Attempt{At: l.now()}
 	if owner == "" {
-		return nil
+		return at, nil
 	}
-	if _, alive, err := l.ownerState(ctx, tx, owner); err != nil {
-		return err
-	} else if !alive {
-		return fmt.Errorf("submission %d: %w: this process's ownership lapsed", id, ErrFenced)
+	info, alive, err := l.ownerState(ctx, tx, owner)
+	if err != nil {
+		return Attempt{}, err
 	}
-	return nil
+	if !alive {
+		return Attempt{}, fmt.Errorf("submission %d: %w: this process's ownership lapsed", id, ErrFenced)
+	}
+	at.OwnerUntil = info.Expires
+	return at, nil
 }
 
 // MarkRegistered stores Amili's ids: sending → registered. r.Cases holds one case per item, in
@@ -93,7 +115,8 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 			}
 			return err
 		}
-		if (st == StateRegistered || st == StateUploaded || st == StateNoPDF) && r.RegistrationID == known {
+		if (st == StateRegistered || st == StateUploaded || st == StateNoPDF) &&
+			(r.RegistrationID == known || r.RegistrationID == "" || known == "") {
 			return nil // recorded already, by this answer's lookup or by the process that took it over
 		}
 		return l.transition(ctx, tx, id, StateRegistered, detail, func() error {
@@ -128,7 +151,11 @@ func (l *Ledger) MarkAccepted(ctx context.Context, id SubmissionID, reason strin
 		if err != nil {
 			return err
 		}
-		if st != StateSending {
+		switch st {
+		case StateRegistered, StateUploaded, StateNoPDF:
+			return nil // another process found it meanwhile: nothing left to say
+		case StateSending:
+		default:
 			return &TransitionError{Submission: id, From: st, To: StateSending}
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET accepted = ?, last_error = ? WHERE id = ? AND accepted = ''",
@@ -147,6 +174,9 @@ type NotFound struct {
 	Until time.Time
 	// Accepted: Amili answered 2xx to it once; it is never sent again, whatever a lookup says.
 	Accepted bool
+	// Settled is the state another process (or a late answer) moved it to meanwhile; nothing
+	// was changed. "" while it was still in doubt.
+	Settled State
 }
 
 // ResolveNotFound applies the rule for an in-doubt submission that a lookup did not find. Amili
@@ -157,7 +187,7 @@ type NotFound struct {
 func (l *Ledger) ResolveNotFound(ctx context.Context, id SubmissionID, owner string, grace time.Duration) (NotFound, error) {
 	var out NotFound
 	err := l.write(ctx, func(tx *writeTx) error {
-		if err := l.fence(ctx, tx, id, owner); err != nil {
+		if _, err := l.fence(ctx, tx, id, owner); err != nil {
 			return err
 		}
 		var st State
@@ -167,7 +197,8 @@ func (l *Ledger) ResolveNotFound(ctx context.Context, id SubmissionID, owner str
 			return err
 		}
 		if st != StateSending {
-			return &TransitionError{Submission: id, From: st, To: StateClaimed}
+			out.Settled = st
+			return nil
 		}
 		if accepted != "" {
 			out.Accepted = true
@@ -194,7 +225,7 @@ func (l *Ledger) ResolveNotFound(ctx context.Context, id SubmissionID, owner str
 // reach Amili (the connection was refused, a 429): sending → claimed. Fenced like MarkSending.
 func (l *Ledger) MarkUnsent(ctx context.Context, id SubmissionID, owner, reason string) error {
 	return l.write(ctx, func(tx *writeTx) error {
-		if err := l.fence(ctx, tx, id, owner); err != nil {
+		if _, err := l.fence(ctx, tx, id, owner); err != nil {
 			return err
 		}
 		var accepted string
@@ -209,10 +240,13 @@ func (l *Ledger) MarkUnsent(ctx context.Context, id SubmissionID, owner, reason 
 }
 
 // MarkPDFSending records that item's PDF upload is about to go on the wire, so that after a
-// crash the case is checked before the PDF is uploaded again. Fenced like MarkSending.
-func (l *Ledger) MarkPDFSending(ctx context.Context, id SubmissionID, item int, owner string) error {
-	return l.write(ctx, func(tx *writeTx) error {
-		if err := l.fence(ctx, tx, id, owner); err != nil {
+// crash the case is checked before the PDF is uploaded again. Fenced like MarkSending; a PDF no
+// longer pending is refused.
+func (l *Ledger) MarkPDFSending(ctx context.Context, id SubmissionID, item int, owner string) (Attempt, error) {
+	var at Attempt
+	err := l.write(ctx, func(tx *writeTx) error {
+		var err error
+		if at, err = l.fence(ctx, tx, id, owner); err != nil {
 			return err
 		}
 		st, err := stateOf(ctx, tx, id)
@@ -222,9 +256,14 @@ func (l *Ledger) MarkPDFSending(ctx context.Context, id SubmissionID, item int, 
 		if st != StateRegistered {
 			return fmt.Errorf("submission %d is %s: %w: a PDF is attached only once registered", id, st, ErrIllegalTransition)
 		}
-		return expectOne(tx.ExecContext(ctx, "UPDATE submission_items SET pdf_attempt_at = ? WHERE submission_id = ? AND position = ?",
-			l.nowText(), id, item))
+		err = expectOne(tx.ExecContext(ctx, "UPDATE submission_items SET pdf_attempt_at = ? WHERE submission_id = ? AND position = ? AND pdf_state = 'pending'",
+			fmtTime(at.At), id, item))
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("submission %d item %d: %w: its PDF was handled meanwhile", id, item, ErrIllegalTransition)
+		}
+		return err
 	})
+	return at, err
 }
 
 // MarkRejected records a refusal (validation before sending, or an Amili 4xx): claimed or

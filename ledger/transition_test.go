@@ -24,11 +24,13 @@ func driveTo(t *testing.T, l *Ledger, number string, st State) SubmissionID {
 	switch st {
 	case StateClaimed:
 	case StateSending:
-		must(l.MarkSending(ctx, id, ""))
+		_, err := l.MarkSending(ctx, id, "")
+		must(err)
 	case StateRejected:
 		must(l.MarkRejected(ctx, id, "422"))
 	case StateRegistered, StateUploaded, StateNoPDF:
-		must(l.MarkSending(ctx, id, ""))
+		_, err := l.MarkSending(ctx, id, "")
+		must(err)
 		must(l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c", OCRNumber: "1"}}}))
 		if st == StateUploaded {
 			_, err := l.MarkPDF(ctx, id, 0, PDFUploaded, "")
@@ -56,7 +58,7 @@ func TestLegalTransitions(t *testing.T) {
 		do   func(id SubmissionID) error
 		want State
 	}{
-		{"claimed→sending", StateClaimed, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }, StateSending},
+		{"claimed→sending", StateClaimed, func(id SubmissionID) error { _, err := l.MarkSending(ctx, id, ""); return err }, StateSending},
 		{"claimed→rejected", StateClaimed, func(id SubmissionID) error { return l.MarkRejected(ctx, id, "pdf required") }, StateRejected},
 		{"sending→registered", StateSending, func(id SubmissionID) error { return l.MarkRegistered(ctx, id, reg) }, StateRegistered},
 		{"sending→claimed", StateSending, func(id SubmissionID) error { return l.MarkUnsent(ctx, id, "", "not found at Amili") }, StateClaimed},
@@ -103,7 +105,7 @@ func TestMarkSendingCountsAttempts(t *testing.T) {
 	l := MustOpen(t)
 	id := driveTo(t, l, "A1", StateClaimed)
 	for range 2 {
-		if err := l.MarkSending(ctx, id, ""); err != nil {
+		if _, err := l.MarkSending(ctx, id, ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := l.MarkUnsent(ctx, id, "", "connection refused"); err != nil {
@@ -130,15 +132,15 @@ func TestIllegalTransitions(t *testing.T) {
 	}{
 		{"claimed→registered", StateClaimed, func(id SubmissionID) error { return l.MarkRegistered(ctx, id, reg) }},
 		{"claimed→claimed (unsent)", StateClaimed, func(id SubmissionID) error { return l.MarkUnsent(ctx, id, "", "x") }},
-		{"sending→sending", StateSending, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
+		{"sending→sending", StateSending, func(id SubmissionID) error { _, err := l.MarkSending(ctx, id, ""); return err }},
 		{"registered→rejected", StateRegistered, func(id SubmissionID) error { return l.MarkRejected(ctx, id, "x") }},
-		{"registered→sending", StateRegistered, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
-		{"uploaded→sending", StateUploaded, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
+		{"registered→sending", StateRegistered, func(id SubmissionID) error { _, err := l.MarkSending(ctx, id, ""); return err }},
+		{"uploaded→sending", StateUploaded, func(id SubmissionID) error { _, err := l.MarkSending(ctx, id, ""); return err }},
 		{"uploaded→pdf", StateUploaded, func(id SubmissionID) error { _, err := l.MarkPDF(ctx, id, 0, PDFMissing, ""); return err }},
 		{"no_pdf→registered (another registration)", StateNoPDF, func(id SubmissionID) error {
 			return l.MarkRegistered(ctx, id, Registered{RegistrationID: "other", Cases: []CaseRef{{CaseID: "c2"}}})
 		}},
-		{"rejected→sending", StateRejected, func(id SubmissionID) error { return l.MarkSending(ctx, id, "") }},
+		{"rejected→sending", StateRejected, func(id SubmissionID) error { _, err := l.MarkSending(ctx, id, ""); return err }},
 		{"claimed→pdf", StateClaimed, func(id SubmissionID) error { _, err := l.MarkPDF(ctx, id, 0, PDFUploaded, ""); return err }},
 	}
 	for i, tt := range tests {

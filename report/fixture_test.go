@@ -168,7 +168,7 @@ func (f *fixture) register(file ledger.FileID, line int, it item, p pdf) string 
 		f.t.Fatalf("claim %s: outcome %v, want new", it.number, c.Outcome)
 	}
 	id := c.Submission.ID
-	if err := f.led.MarkSending(f.ctx, id, ""); err != nil {
+	if _, err := f.led.MarkSending(f.ctx, id, ""); err != nil {
 		f.t.Fatal(err)
 	}
 	amount := it.amount
@@ -207,7 +207,7 @@ func (f *fixture) pdf(id ledger.SubmissionID, caseID string, p pdf) {
 func (f *fixture) registerFake(file ledger.FileID, line int, it item, caseID string) {
 	f.t.Helper()
 	c := f.claim(file, line, it)
-	if err := f.led.MarkSending(f.ctx, c.Submission.ID, ""); err != nil {
+	if _, err := f.led.MarkSending(f.ctx, c.Submission.ID, ""); err != nil {
 		f.t.Fatal(err)
 	}
 	if err := f.led.MarkRegistered(f.ctx, c.Submission.ID, ledger.Registered{RegistrationID: "reg-" + caseID,
@@ -222,7 +222,7 @@ func (f *fixture) registerFake(file ledger.FileID, line int, it item, caseID str
 func (f *fixture) reject(file ledger.FileID, line int, it item, reason string) {
 	f.t.Helper()
 	c := f.claim(file, line, it)
-	if err := f.led.MarkSending(f.ctx, c.Submission.ID, ""); err != nil {
+	if _, err := f.led.MarkSending(f.ctx, c.Submission.ID, ""); err != nil {
 		f.t.Fatal(err)
 	}
 	if err := f.led.MarkRejected(f.ctx, c.Submission.ID, reason); err != nil {

@@ -17,7 +17,7 @@ func TestBalanceAfterCrashAndResume(t *testing.T) {
 	// The first run registers R-1, dies while sending R-2 and before sending R-3.
 	first := f.file("a.csv")
 	f.register(first, 2, done, pdfUpload)
-	if err := f.led.MarkSending(f.ctx, f.claim(first, 3, inDoubt).Submission.ID, ""); err != nil {
+	if _, err := f.led.MarkSending(f.ctx, f.claim(first, 3, inDoubt).Submission.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	f.claim(first, 4, claimed)
@@ -37,7 +37,7 @@ func TestBalanceAfterCrashAndResume(t *testing.T) {
 				it    item
 			}{{c2, inDoubt}, {c3, claimed}} {
 				if c.claim.Submission.State == ledger.StateClaimed {
-					if err := f.led.MarkSending(f.ctx, c.claim.Submission.ID, ""); err != nil {
+					if _, err := f.led.MarkSending(f.ctx, c.claim.Submission.ID, ""); err != nil {
 						t.Fatal(err)
 					}
 				}

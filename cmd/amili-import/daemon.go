@@ -287,7 +287,7 @@ func (d *daemon) reload() {
 		d.log.Error("reload refused: keeping the running config", "error", err)
 		return
 	}
-	r := newRunner(cfg, &wired{ledger: d.w.ledger, client: client, log: d.log, owners: d.w.owners}, d.metrics, d.env.stderr)
+	r := newRunner(cfg, &wired{ledger: d.w.ledger, client: client, log: d.log, ownerTTL: cfg.Daemon.LeaseTTL.D()}, d.metrics, d.env.stderr)
 	changes, err := d.sched.Set(d.tasks(cfg, r))
 	if err != nil {
 		d.log.Error("reload refused: keeping the running config", "error", err)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path"
-	"sync"
 	"time"
 
 	"github.com/amili-import/amili-import/domain"
@@ -36,24 +35,12 @@ func newLogger(e *env, cfg *config.Config, level string) (logger, error) {
 	return logging.New(e.stderr, opts)
 }
 
-// wired holds what a run talks to: the ledger and the API client, and this process's
-// ownership in the ledger once it sends.
+// wired holds what a run talks to: the ledger and the API client.
 type wired struct {
-	ledger *ledger.Ledger
-	client *amili.Client
-	log    logger
-	owners *ownership // shared by every wiring of the process (a daemon's reload keeps it)
-}
-
-// ownership is this process's owner in the ledger: joined by the first run that sends,
-// replaced when it lapses, left when the process closes the ledger.
-type ownership struct {
-	ledger *ledger.Ledger
-	log    logger
-	ttl    time.Duration
-
-	mu    sync.Mutex
-	owner *ledger.Owner
+	ledger   *ledger.Ledger
+	client   *amili.Client
+	log      logger
+	ownerTTL time.Duration // heartbeat of each sending run's ownership (daemon.lease_ttl)
 }
 
 // wire opens the ledger and builds the client from cfg. The client does not contact Amili
@@ -67,26 +54,27 @@ func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metric
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return &wired{ledger: lg, client: client, log: log,
-		owners: &ownership{ledger: lg, log: log, ttl: cfg.Daemon.LeaseTTL.D()}}, nil
+	return &wired{ledger: lg, client: client, log: log, ownerTTL: cfg.Daemon.LeaseTTL.D()}, nil
 }
 
-// own returns this process's owner id in the ledger, joining on first use and anew when the
-// last one lapsed (a process stopped for longer than daemon.lease_ttl), and a context that is
-// cancelled when that ownership lapses: a run under it then starts no new request.
-func (w *wired) own(ctx context.Context) (context.Context, string, context.CancelFunc, error) {
-	o := w.owners
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.owner == nil || o.owner.Err() != nil {
-		joined, err := o.ledger.Join(ctx, ledger.Hostname(), os.Getpid(), o.ttl, o.log)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("ledger: %w", err)
-		}
-		o.owner = joined
+// own makes one sending run an owner in the ledger and returns its id, a context that is
+// cancelled when the ownership lapses (a process stopped for longer than daemon.lease_ttl: the
+// run then starts no new request), and release, which ends the ownership when the run is over
+// so that what it left unfinished is anyone's at once.
+func (w *wired) own(ctx context.Context) (context.Context, string, func(), error) {
+	o, err := w.ledger.Join(ctx, ledger.Hostname(), os.Getpid(), w.ownerTTL, w.log)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("ledger: %w", err)
 	}
-	octx, cancel := o.owner.WithContext(ctx)
-	return octx, o.owner.ID, cancel, nil
+	octx, cancel := o.WithContext(ctx)
+	return octx, o.ID, func() {
+		cancel()
+		lctx, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		if err := o.Leave(lctx); err != nil {
+			w.log.Warn("cannot record that the run left the ledger; its heartbeat lapses by itself", "error", err)
+		}
+	}, nil
 }
 
 // newClient builds the API client from cfg, counting its calls in m when m is not nil.
@@ -105,20 +93,7 @@ func newClient(cfg *config.Config, log logger, m *metrics.Metrics) (*amili.Clien
 	return client, nil
 }
 
-// Close leaves the ledger (what this process still held may be taken over at once) and closes it.
-func (w *wired) Close() error {
-	w.owners.mu.Lock()
-	o := w.owners.owner
-	w.owners.mu.Unlock()
-	if o != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := o.Leave(ctx); err != nil {
-			w.log.Warn("cannot record that this process left the ledger; its heartbeat lapses by itself", "error", err)
-		}
-		cancel()
-	}
-	return w.ledger.Close()
-}
+func (w *wired) Close() error { return w.ledger.Close() }
 
 // deps are the importer's parts; a progress bar is drawn only when stderr is a terminal.
 func (w *wired) deps(stderr io.Writer) importer.Deps {
