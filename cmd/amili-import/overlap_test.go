@@ -105,17 +105,8 @@ func jobConfig(dir string) string {
 // claimed but not yet sent while the others reach them.
 func TestOverlapImportsAndRunShareALedger(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
-	seed := chaosSeed(t)
-	rnd := rand.New(rand.NewPCG(seed, seed^0x0e1))
-	sb := startSandbox(t, bin, "--api-key", "T", "--latency", "20ms")
-	root := t.TempDir()
-	in := filepath.Join(root, "in")
-	invoices := genInvoices(t, in, "invoices.csv", "OV", 24, rnd)
-	var want int64
-	for _, inv := range invoices {
-		want += inv.Amount
-	}
+	w := newWorld(t, "OV", 24, 0x0e1, "--api-key", "T", "--latency", "20ms")
+	bin, sb, root, in, invoices, want := w.bin, w.sb, w.root, w.in, w.invoices, w.want
 	cfg, db := writeProcConfig(t, root, sb, 240, jobConfig(in)+"daemon:\n  lease_ttl: 4s\n")
 	file := filepath.Join(in, "invoices.csv")
 	started := time.Now()
@@ -146,18 +137,9 @@ func TestOverlapImportsAndRunShareALedger(t *testing.T) {
 // a later lookup finds it.
 func TestLateCommitAfterClientTimeoutIsNotResent(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
-	seed := chaosSeed(t)
-	rnd := rand.New(rand.NewPCG(seed, seed^0x1a7e))
-	sb := startSandbox(t, bin, "--api-key", "T", "--seed", fmt.Sprint(seed%1e9), "--latency", "5ms",
+	w := newWorld(t, "LC", 40, 0x1a7e, "--api-key", "T", "--seed", seedFlag, "--latency", "5ms",
 		"--commit-late", "0.3", "--commit-delay", "3s")
-	root := t.TempDir()
-	in := filepath.Join(root, "in")
-	invoices := genInvoices(t, in, "invoices.csv", "LC", 40, rnd)
-	var want int64
-	for _, inv := range invoices {
-		want += inv.Amount
-	}
+	bin, sb, root, in, invoices, want := w.bin, w.sb, w.root, w.in, w.invoices, w.want
 	cfg, db := writeProcConfig(t, root, sb, 3000, "")
 	// The client gives up after 1s; the grace period outlasts the 3s commit delay.
 	setAmili(t, cfg, "1s", "8s")
@@ -180,17 +162,8 @@ func TestLateCommitAfterClientTimeoutIsNotResent(t *testing.T) {
 // over; then the first wakes up. Its requests waiting for the rate limiter must not go out.
 func TestRunThatOutlivesItsLeaseSendsNothingMore(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
-	seed := chaosSeed(t)
-	rnd := rand.New(rand.NewPCG(seed, seed^0x1ea5e))
-	sb := startSandbox(t, bin, "--api-key", "T", "--latency", "30ms")
-	root := t.TempDir()
-	in := filepath.Join(root, "in")
-	invoices := genInvoices(t, in, "invoices.csv", "LS", 30, rnd)
-	var want int64
-	for _, inv := range invoices {
-		want += inv.Amount
-	}
+	w := newWorld(t, "LS", 30, 0x1ea5e, "--api-key", "T", "--latency", "30ms")
+	bin, sb, root, in, invoices, want := w.bin, w.sb, w.root, w.in, w.invoices, w.want
 	cfg, db := writeProcConfig(t, root, sb, 240, jobConfig(in)+"daemon:\n  lease_ttl: 3s\n")
 	setAmili(t, cfg, "2s", "5s")
 	started := time.Now()
@@ -224,17 +197,8 @@ func TestRunThatOutlivesItsLeaseSendsNothingMore(t *testing.T) {
 // however many runs look for it.
 func TestUndecodableSuccessIsNeverResent(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
-	seed := chaosSeed(t)
-	rnd := rand.New(rand.NewPCG(seed, seed^0xbad))
-	sb := startSandbox(t, bin, "--api-key", "T", "--seed", fmt.Sprint(seed%1e9), "--bad-body", "0.3", "--list-lag", "8s")
-	root := t.TempDir()
-	in := filepath.Join(root, "in")
-	invoices := genInvoices(t, in, "invoices.csv", "BB", 20, rnd)
-	var want int64
-	for _, inv := range invoices {
-		want += inv.Amount
-	}
+	w := newWorld(t, "BB", 20, 0xbad, "--api-key", "T", "--seed", seedFlag, "--bad-body", "0.3", "--list-lag", "8s")
+	bin, sb, root, in, invoices, want := w.bin, w.sb, w.root, w.in, w.invoices, w.want
 	cfg, db := writeProcConfig(t, root, sb, 3000, "")
 	setAmili(t, cfg, "1s", "2s")
 	started := time.Now()
@@ -252,6 +216,40 @@ func TestUndecodableSuccessIsNeverResent(t *testing.T) {
 	runs := untilDone(t, bin, time.Minute, args...)
 	t.Logf("%d more runs until the listings caught up", runs)
 	verifyExactlyOnce(t, sb, db, invoices, want, started)
+}
+
+// world is one scenario's parts: the binary, a sandbox process, and a generated invoice file
+// under root/in with its PDFs.
+type world struct {
+	bin, root, in string
+	sb            *sandboxProc
+	invoices      []genInvoice
+	want          int64 // öre, the file's total
+	rnd           *rand.Rand
+}
+
+// seedFlag in newWorld's sandbox flags stands for the scenario's seed.
+const seedFlag = "<seed>"
+
+// newWorld builds a world of n invoices numbered prefix-NNNNN, seeded from the test's seed
+// mixed with salt, and starts the sandbox with flags.
+func newWorld(t *testing.T, prefix string, n int, salt uint64, flags ...string) *world {
+	t.Helper()
+	w := &world{bin: buildBinary(t), root: t.TempDir()}
+	seed := chaosSeed(t)
+	w.rnd = rand.New(rand.NewPCG(seed, seed^salt))
+	for i, f := range flags {
+		if f == seedFlag {
+			flags[i] = fmt.Sprint(seed % 1e9)
+		}
+	}
+	w.sb = startSandbox(t, w.bin, flags...)
+	w.in = filepath.Join(w.root, "in")
+	w.invoices = genInvoices(t, w.in, "invoices.csv", prefix, n, w.rnd)
+	for _, inv := range w.invoices {
+		w.want += inv.Amount
+	}
+	return w
 }
 
 // setAmili replaces the amili.timeout and amili.in_doubt_grace that writeProcConfig sets.
@@ -282,18 +280,9 @@ func TestChaosOverlapKillsAndStalls(t *testing.T) {
 	if chaosLong() {
 		invoicesN, rounds = 800, 30
 	}
-	bin := buildBinary(t)
-	seed := chaosSeed(t)
-	rnd := rand.New(rand.NewPCG(seed, seed^0xc4a05))
-	sb := startSandbox(t, bin, "--api-key", "T", "--seed", fmt.Sprint(seed%1e9), "--latency", "10ms",
+	w := newWorld(t, "CH", invoicesN, 0xc4a05, "--api-key", "T", "--seed", seedFlag, "--latency", "10ms",
 		"--commit-late", "0.05", "--commit-delay", "2s", "--commit-then-drop", "0.05", "--storm-429", "0.02")
-	root := t.TempDir()
-	in := filepath.Join(root, "in")
-	invoices := genInvoices(t, in, "invoices.csv", "CH", invoicesN, rnd)
-	var want int64
-	for _, inv := range invoices {
-		want += inv.Amount
-	}
+	bin, sb, root, in, invoices, want, rnd := w.bin, w.sb, w.root, w.in, w.invoices, w.want, w.rnd
 	cfg, db := writeProcConfig(t, root, sb, 600, jobConfig(in)+"daemon:\n  lease_ttl: 3s\n")
 	setAmili(t, cfg, "1s", "4s")
 	file := filepath.Join(in, "invoices.csv")
