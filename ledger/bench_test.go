@@ -65,15 +65,6 @@ func BenchmarkClaimDone(b *testing.B) {
 	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "claims/cpu-s")
 }
 
-// BenchmarkClaimDoneBatch measures the rerun of 100,000 already imported rows claimed with
-// ClaimBatch in batches of 1,000 (one transaction each, every submission returned).
-func BenchmarkClaimDoneBatch(b *testing.B) {
-	benchRerun(b, func(l *Ledger, reqs []ClaimRequest) (bool, error) {
-		cs, err := l.ClaimBatch(context.Background(), reqs)
-		return err == nil && cs[0].Outcome == ClaimDone && cs[len(cs)-1].Outcome == ClaimDone, err
-	})
-}
-
 // BenchmarkClaimDoneRerun measures the importer's rerun path: 100,000 already imported rows
 // claimed with ClaimDone in batches of 1,000 (one transaction, one lookup and one insert each).
 func BenchmarkClaimDoneRerun(b *testing.B) {

@@ -41,8 +41,8 @@ func (o ClaimOutcome) String() string {
 // live owner holds is ClaimBusy, and nothing is recorded; one whose owner is gone is taken over
 // (Claim.TakenOver, and an event).
 //
-// Claim decides item by item, with one lookup each; ClaimBatch and ClaimDone reach the same
-// decisions and records for many requests with a few statements.
+// Claim decides item by item, with one lookup each; ClaimDone reaches the same decisions and
+// records for the many requests of a rerun that are done, with a few statements.
 func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
 	if err := validateClaim(req); err != nil {
 		return Claim{}, fmt.Errorf("claim: %w", err)
@@ -58,76 +58,6 @@ func (l *Ledger) Claim(ctx context.Context, req ClaimRequest) (Claim, error) {
 		return nil
 	})
 	return out, err
-}
-
-// ClaimBatch claims many registrations in one transaction, in order, by the rules of Claim. A
-// rerun of an already imported file should claim in batches: the decision for an item that is
-// done is one indexed lookup, and the commit (the fsync) is paid once per batch. An error rolls
-// back the whole batch.
-func (l *Ledger) ClaimBatch(ctx context.Context, reqs []ClaimRequest) ([]Claim, error) {
-	for i, r := range reqs {
-		if err := validateClaim(r); err != nil {
-			return nil, fmt.Errorf("claim %d: %w", i, err)
-		}
-	}
-	out := make([]Claim, len(reqs))
-	err := l.write(ctx, func(tx *writeTx) error {
-		c := &claimer{l: l, ctx: ctx, tx: tx}
-		done, err := settled(ctx, tx, reqs)
-		if err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		var ids []SubmissionID
-		seen := map[SubmissionID]bool{}
-		for _, d := range done {
-			if d.sub != 0 && !seen[d.sub] {
-				seen[d.sub] = true
-				ids = append(ids, d.sub)
-			}
-		}
-		subs, err := c.loadSubmissions(ids)
-		if err != nil {
-			return fmt.Errorf("claim: %w", err)
-		}
-		// touched holds the invoice numbers an earlier request of this batch may have changed;
-		// a later request for one of them cannot trust what was read before.
-		touched := map[[2]string]bool{}
-		var rows claimRows
-		rows.begin(l.nowText())
-		for i, r := range reqs {
-			if done[i].sub != 0 && !anyTouched(touched, r) {
-				s := subs[done[i].sub]
-				out[i] = Claim{Outcome: ClaimDone, Submission: s}
-				rows.add(r, ClaimDone, s.ID, s.State)
-				continue
-			}
-			cl, err := c.claim(r)
-			if err != nil {
-				return fmt.Errorf("claim %s line %d: %w", r.Creditor, r.Line, err)
-			}
-			out[i] = cl
-			for _, it := range r.Items {
-				touched[[2]string{r.Creditor, it.InvoiceNumber}] = true
-			}
-		}
-		return tx.insertClaims(ctx, &rows)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func anyTouched(touched map[[2]string]bool, r ClaimRequest) bool {
-	if len(touched) == 0 {
-		return false
-	}
-	for _, it := range r.Items {
-		if touched[[2]string{r.Creditor, it.InvoiceNumber}] {
-			return true
-		}
-	}
-	return false
 }
 
 func validateClaim(r ClaimRequest) error {

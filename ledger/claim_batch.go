@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 )
@@ -11,11 +10,6 @@ import (
 // ClaimDone and changes nothing but the claims record. Instead of a lookup per item, a batch
 // reads every known item of the batch in one statement per creditor (the invoice numbers passed
 // as a JSON array), and records the claims of all of them in one more statement.
-
-// submissionsByIDSQL reads many submissions with their items.
-const submissionsByIDSQL = `SELECT ` + submissionColumns + `, ` + itemColumns + `
-	FROM json_each(?) j JOIN submissions s ON s.id = j.value JOIN submission_items i ON i.submission_id = s.id
-	ORDER BY s.id, i.position`
 
 // insertClaimsSQL records many claims of one request group: the run, file, creditor, outcome
 // and time are parameters; the rest comes from a JSON array with one
@@ -56,42 +50,6 @@ func (l *Ledger) ClaimDone(ctx context.Context, reqs []ClaimRequest) ([]State, e
 		return nil, err
 	}
 	return out, nil
-}
-
-// loadSubmissions reads the given submissions with their items, by id.
-func (c *claimer) loadSubmissions(ids []SubmissionID) (map[SubmissionID]Submission, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	arg, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := c.tx.QueryContext(c.ctx, submissionsByIDSQL, string(arg))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[SubmissionID]Submission, len(ids))
-	var cur Submission
-	flush := func() {
-		if cur.ID != 0 {
-			out[cur.ID] = cur
-		}
-	}
-	for rows.Next() {
-		s, it, err := scanSubmissionItem(rows)
-		if err != nil {
-			return nil, err
-		}
-		if s.ID != cur.ID {
-			flush()
-			cur = s
-		}
-		cur.Items = append(cur.Items, it)
-	}
-	flush()
-	return out, rows.Err()
 }
 
 // claimRows gathers claims records for insertClaims, in order, in groups of consecutive

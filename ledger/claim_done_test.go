@@ -12,11 +12,14 @@ func TestClaimDoneTellsDoneRows(t *testing.T) {
 	l := MustOpen(t)
 	done := invoiceReq(0, 0, "S-1", "hash-1", 100)
 	open := invoiceReq(0, 0, "S-2", "hash-2", 200)
-	cs, err := l.ClaimBatch(ctx, []ClaimRequest{done, open})
+	c, err := l.Claim(ctx, done)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := cs[0].Submission.ID
+	if _, err := l.Claim(ctx, open); err != nil {
+		t.Fatal(err)
+	}
+	id := c.Submission.ID
 	if _, err := l.MarkSending(ctx, id, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -214,20 +214,6 @@ func TestClaimInvalid(t *testing.T) {
 	}
 }
 
-func TestClaimBatchRollsBack(t *testing.T) {
-	ctx := context.Background()
-	l := MustOpen(t)
-	reqs := []ClaimRequest{invoiceReq(0, 0, "B1", "h", 1), invoiceReq(0, 999, "B2", "h", 2)} // file 999 does not exist
-	if _, err := l.ClaimBatch(ctx, reqs); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound (foreign key)", err)
-	}
-	var n int
-	l.db.QueryRow("SELECT count(*) FROM submissions").Scan(&n)
-	if n != 0 {
-		t.Errorf("%d submissions kept from a failed batch", n)
-	}
-}
-
 func TestUniqueIsLastDefence(t *testing.T) {
 	l := MustOpen(t)
 	driveTo(t, l, "U1", StateClaimed)
@@ -288,55 +274,5 @@ func TestConcurrentClaims(t *testing.T) {
 	handles[0].db.QueryRow("SELECT count(*) FROM submissions").Scan(&subs)
 	if subs != numbers {
 		t.Errorf("%d submissions, want %d", subs, numbers)
-	}
-}
-
-func TestClaimBatchInOrder(t *testing.T) {
-	ctx := context.Background()
-	l := MustOpen(t)
-	driveTo(t, l, "UP", StateUploaded)
-	rej := driveTo(t, l, "RJ", StateRejected)
-	up := invoiceReq(0, 0, "UP", "h-UP", 100)
-	tests := []struct {
-		name string
-		reqs []ClaimRequest
-		want []ClaimOutcome
-	}{
-		{"done twice", []ClaimRequest{up, up}, []ClaimOutcome{ClaimDone, ClaimDone}},
-		{"new then same", []ClaimRequest{invoiceReq(0, 0, "NW", "h", 1), invoiceReq(0, 0, "NW", "h", 1)}, []ClaimOutcome{ClaimNew, ClaimResume}},
-		// The corrected version re-claims RJ; the old content after it is now a conflict, not done.
-		{"corrected then old", []ClaimRequest{invoiceReq(0, 0, "RJ", "fixed", 1), invoiceReq(0, 0, "RJ", "h-RJ", 100)}, []ClaimOutcome{ClaimNew, ClaimConflict}},
-		{"done among new", []ClaimRequest{invoiceReq(0, 0, "A1", "h", 1), up, invoiceReq(0, 0, "A2", "h", 1)}, []ClaimOutcome{ClaimNew, ClaimDone, ClaimNew}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cs, err := l.ClaimBatch(ctx, tt.reqs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, c := range cs {
-				if c.Outcome != tt.want[i] {
-					t.Errorf("claim %d: %v, want %v", i, c.Outcome, tt.want[i])
-				}
-				if len(c.Submission.Items) != len(tt.reqs[i].Items) || c.Submission.Items[0].InvoiceNumber != tt.reqs[i].Items[0].InvoiceNumber {
-					t.Errorf("claim %d: submission %+v", i, c.Submission)
-				}
-			}
-		})
-	}
-	// The done answer carries the whole submission, as a single claim's would.
-	c, _ := l.Claim(ctx, up)
-	s, _ := l.Submission(ctx, c.Submission.ID)
-	if c.Submission.State != StateUploaded || c.Submission.RegistrationID != s.RegistrationID || c.Submission.Items[0].CaseID != "c" ||
-		!c.Submission.Created.Equal(s.Created) || c.Submission.Items[0].PDFState != PDFUploaded {
-		t.Errorf("done claim submission %+v, stored %+v", c.Submission, s)
-	}
-	if s, _ := l.Submission(ctx, rej); s.State != StateClaimed || s.Items[0].ContentHash != "fixed" {
-		t.Errorf("RJ after the batch: %s %s", s.State, s.Items[0].ContentHash)
-	}
-	var n int
-	l.db.QueryRow("SELECT count(*) FROM claims WHERE invoice_number = 'UP' AND outcome = 'done'").Scan(&n)
-	if n != 4 {
-		t.Errorf("%d done claims of UP recorded, want 4 (every call)", n)
 	}
 }

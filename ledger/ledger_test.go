@@ -225,8 +225,10 @@ func openWithRows(t *testing.T, path string) *Ledger {
 	for i := range 300 {
 		reqs = append(reqs, invoiceReq(run, 0, fmt.Sprintf("INV-%04d", i), "h", domain.Amount(100+i)))
 	}
-	if _, err := l.ClaimBatch(ctx, reqs); err != nil {
-		t.Fatal(err)
+	for _, r := range reqs {
+		if _, err := l.Claim(ctx, r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := l.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		t.Fatal(err)

@@ -26,11 +26,6 @@ const (
 	StateRejected   State = "rejected"
 )
 
-// Final reports whether s needs no more work.
-func (s State) Final() bool {
-	return s == StateUploaded || s == StateNoPDF || s == StateRejected
-}
-
 // PDFState is the state of one item's original invoice.
 type PDFState string
 

@@ -17,12 +17,21 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
+
+// TB is the part of testing.TB the helpers use. It is declared here so that the demo and the
+// benchmarks, which start servers with Start, do not link package testing into the binary.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
 
 // Option configures a Server.
 type Option func(*Server)
@@ -93,7 +102,7 @@ func Start(root string, opts ...Option) (*Server, error) {
 }
 
 // New is Start for tests: it fails tb on error and closes the server on cleanup.
-func New(tb testing.TB, root string, opts ...Option) *Server {
+func New(tb TB, root string, opts ...Option) *Server {
 	tb.Helper()
 	s, err := Start(root, opts...)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -54,7 +53,7 @@ func (d *SSHD) Addr() string { return net.JoinHostPort(d.Host, portString(d.Port
 
 // StartSSHD starts sshd for the test and stops it on cleanup. Without /usr/sbin/sshd the test
 // is skipped, except under CI=true, where it fails.
-func StartSSHD(tb testing.TB) *SSHD {
+func StartSSHD(tb TB) *SSHD {
 	tb.Helper()
 	if _, err := os.Stat(SSHDPath); err != nil {
 		if os.Getenv("CI") == "true" {
