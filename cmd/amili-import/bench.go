@@ -63,18 +63,18 @@ Flags:
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return cannotStart(err)
+			return err
 		}
 		defer pprof.StopCPUProfile()
 	}
 	if *one != "" {
 		res, err := runOne(ctx, *one, *n, *world, opts)
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		return bench.WriteJSON(e.stdout, res)
 	}
@@ -86,7 +86,7 @@ Flags:
 			continue
 		}
 		if _, ok := bench.Find(name); !ok {
-			return cannotStart(fmt.Errorf("unknown scenario %q (have %s)", name, strings.Join(names, ", ")))
+			return fmt.Errorf("unknown scenario %q (have %s)", name, strings.Join(names, ", "))
 		}
 		var res []bench.Result
 		var err error
@@ -96,7 +96,7 @@ Flags:
 			res, err = runChild(ctx, name, *n, *dir)
 		}
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		if !*jsonOnly {
 			fmt.Fprintf(e.stderr, "bench: %s done\n", name)

@@ -53,7 +53,7 @@ Flags:`)
 	c := &checker{w: e.stdout}
 	cfg, err := config.Load(*cfgPath, e.getenv)
 	if !c.result("config "+*cfgPath, err) {
-		return cannotStart(fmt.Errorf("%d check failed", c.failed))
+		return fmt.Errorf("%d check failed", c.failed)
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(e.stdout, "warn  %s\n", w)
@@ -100,7 +100,7 @@ Flags:`)
 		lg.Close()
 	}
 	if c.failed > 0 {
-		return cannotStart(fmt.Errorf("%d checks failed", c.failed))
+		return fmt.Errorf("%d checks failed", c.failed)
 	}
 	return nil
 }

@@ -27,8 +27,8 @@ func init() {
 func runDaemon(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	cfgPath := fs.String("config", config.DefaultPath, "config file")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error (default log.level)")
+	var opts common
+	opts.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `Usage: amili-import daemon [flags]
 
@@ -59,25 +59,18 @@ Flags:`)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	cfg, err := config.Load(*cfgPath, e.getenv)
+	cfg, log, err := opts.load(e)
 	if err != nil {
-		return cannotStart(err)
-	}
-	log, err := newLogger(e, cfg, *logLevel)
-	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	loc, err := checkSchedules(cfg)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
-	for _, w := range cfg.Warnings {
-		log.Warn("config: " + w)
-	}
-	d := &daemon{env: e, path: *cfgPath, log: log, metrics: metrics.New()}
+	d := &daemon{env: e, path: opts.config, log: log, metrics: metrics.New()}
 	d.w, err = wire(ctx, cfg, log, d.metrics)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer d.w.Close()
 	d.cfg, d.runner = cfg, newRunner(cfg, d.w, d.metrics, e.stderr)
@@ -89,12 +82,12 @@ Flags:`)
 	}
 	d.sched = schedules.New(schedules.Options{Location: loc, Logger: log, LastRuns: lastRuns})
 	if _, err := d.sched.Set(d.tasks(cfg, d.runner)); err != nil {
-		return cannotStart(err)
+		return err
 	}
 	if cfg.Daemon.Listen != "" {
 		stop, err := d.serveHTTP(cfg.Daemon.Listen)
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		defer stop()
 	}

@@ -60,20 +60,20 @@ Flags:`)
 		return errUsage
 	}
 	if fi, err := os.Stat(*samples); err != nil || !fi.IsDir() {
-		return cannotStart(fmt.Errorf("samples directory %q not found (run from the repository root or pass --samples)", *samples))
+		return fmt.Errorf("samples directory %q not found (run from the repository root or pass --samples)", *samples)
 	}
 	dir := *out
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "amili-import-demo-")
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
 	log, err := logging.New(e.stderr, logging.Options{Level: "warn"})
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 
 	sandbox := amilitest.NewServer(amilitest.Options{Tokens: []string{"demo-token"}})
@@ -81,15 +81,15 @@ Flags:`)
 	root := filepath.Join(dir, "sftp")
 	inbox := filepath.Join(root, "inbox")
 	if err := dropSamples(*samples, inbox); err != nil {
-		return cannotStart(err)
+		return err
 	}
 	key, err := sftptest.NewClientKey("")
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	sftpSrv, err := sftptest.Start(root, sftptest.WithAuthorizedKey(key.Public), sftptest.WithUser("demo"))
 	if err != nil {
-		return cannotStart(fmt.Errorf("start SFTP server: %w", err))
+		return fmt.Errorf("start SFTP server: %w", err)
 	}
 	defer sftpSrv.Close()
 	// The sandbox is in-process, so the client may go faster than Amili's 100 calls a minute.
@@ -98,11 +98,11 @@ Flags:`)
 		RateLimit: 1200, Burst: 20, Logger: log,
 	})
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	lg, err := ledger.Open(ctx, filepath.Join(dir, "ledger.db"), ledger.Options{Logger: log})
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer lg.Close()
 
@@ -116,7 +116,7 @@ Flags:`)
 		if pass == 2 {
 			fmt.Fprintln(e.stdout, "The same exports are dropped on the SFTP server again; importing once more:")
 			if err := dropSamples(*samples, inbox); err != nil {
-				return cannotStart(err)
+				return err
 			}
 		}
 		for _, dj := range demoJobs {
@@ -167,13 +167,13 @@ func demoRun(ctx context.Context, w io.Writer, dj demoJob, samples string, sandb
 	if dj.mapping != "" {
 		l, err := mapping.LoadLayout(filepath.Join(samples, dj.mapping))
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		job.Mapping.Layout = l
 	}
 	src, err := source.DialSFTP(ctx, conn, source.Options{Dir: "/inbox", Patterns: []string{dj.pattern}, Logger: deps.Logger})
 	if err != nil {
-		return cannotStart(fmt.Errorf("connect to the SFTP server: %w", err))
+		return fmt.Errorf("connect to the SFTP server: %w", err)
 	}
 	defer src.Close()
 	deps.Source = src
@@ -184,7 +184,7 @@ func demoRun(ctx context.Context, w io.Writer, dj demoJob, samples string, sandb
 	fmt.Fprintln(w)
 	if err != nil {
 		if errors.Is(err, importer.ErrCannotStart) {
-			return cannotStart(err)
+			return err
 		}
 		return someRowsFailed(err)
 	}

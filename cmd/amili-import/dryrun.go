@@ -21,11 +21,11 @@ func dryRun(e *env, f *importFlags, files []string) error {
 	if loaded, err := config.Load(f.config, e.getenv); err == nil {
 		cfg = loaded
 	} else if f.config != config.DefaultPath || !errors.Is(err, os.ErrNotExist) {
-		return cannotStart(err)
+		return err
 	}
 	job, err := importJob(cfg, f)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	opts := job.Mapping
 
@@ -41,11 +41,11 @@ func dryRun(e *env, f *importFlags, files []string) error {
 	var problems []string
 	for _, name := range files {
 		if isSFTPURL(name) {
-			return cannotStart(fmt.Errorf("%s: --dry-run reads local files only", name))
+			return fmt.Errorf("%s: --dry-run reads local files only", name)
 		}
 		fh, err := os.Open(name)
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		n, b, probs, err := dryRunFile(fh, filepath.Base(name), opts, out, tw)
 		fh.Close()

@@ -21,7 +21,7 @@ func init() {
 
 // importFlags are the import verb's flags; each overrides the job taken from the config.
 type importFlags struct {
-	config      string
+	common
 	job         string
 	kind        string
 	mapping     string
@@ -32,11 +32,10 @@ type importFlags struct {
 	format      string
 	summary     string
 	concurrency int
-	logLevel    string
 }
 
 func (f *importFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.config, "config", config.DefaultPath, "config file")
+	f.common.register(fs)
 	fs.StringVar(&f.job, "job", "", "take kind, mapping, creditor and PDF policy from this configured job")
 	fs.StringVar(&f.kind, "kind", "", "invoice or case (default: detect from the header)")
 	fs.StringVar(&f.mapping, "mapping", "", "mapping file for a non-canonical layout")
@@ -47,7 +46,6 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "json", "dry-run output: json (one registration per line) or table")
 	fs.StringVar(&f.summary, "summary", "text", "summary format: text or json")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "registrations in flight (default jobs[].concurrency, 4)")
-	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (default log.level)")
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
@@ -76,60 +74,56 @@ Flags:`)
 		return errUsage
 	}
 	if f.format != "json" && f.format != "table" {
-		return cannotStart(fmt.Errorf("--format %q: want json or table", f.format))
+		return fmt.Errorf("--format %q: want json or table", f.format)
 	}
 	if f.summary != "text" && f.summary != "json" {
-		return cannotStart(fmt.Errorf("--summary %q: want text or json", f.summary))
+		return fmt.Errorf("--summary %q: want text or json", f.summary)
 	}
 	if f.dryRun {
 		return dryRun(e, &f, fs.Args())
 	}
 
-	cfg, err := config.Load(f.config, e.getenv)
+	cfg, logger, err := f.load(e)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	job, err := importJob(cfg, &f)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	if job.Mapping.Account == "" {
-		return cannotStart(errors.New("amili.account is not set"))
-	}
-	logger, err := newLogger(e, cfg, f.logLevel)
-	if err != nil {
-		return cannotStart(err)
+		return errors.New("amili.account is not set")
 	}
 	// Every file is checked before anything is sent: a typo must not leave half an import.
 	for _, arg := range fs.Args() {
 		if isSFTPURL(arg) {
 			if _, err := source.ParseURL(arg); err != nil {
-				return cannotStart(err)
+				return err
 			}
 			continue
 		}
 		if fi, err := os.Stat(arg); err != nil {
-			return cannotStart(err)
+			return err
 		} else if !fi.Mode().IsRegular() {
-			return cannotStart(fmt.Errorf("%s: not a regular file", arg))
+			return fmt.Errorf("%s: not a regular file", arg)
 		}
 	}
 
 	w, err := wire(ctx, cfg, logger, nil)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer w.Close()
 	ctx, owner, release, err := w.own(ctx)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer release()
 	deps := w.deps(e.stderr)
 	deps.Owner = owner
 	imp, err := importer.Start(ctx, job, deps)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	var runErr error
 	for _, arg := range fs.Args() {
@@ -160,7 +154,7 @@ Flags:`)
 func exitFor(sum importer.Summary, err error) error {
 	switch {
 	case err != nil && errors.Is(err, importer.ErrCannotStart):
-		return cannotStart(err)
+		return err
 	case err != nil && errors.Is(err, context.Canceled):
 		return someRowsFailed(errors.New("interrupted; the next run resumes"))
 	case err != nil:

@@ -78,11 +78,11 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	}
 	path, busy, err := ledgerPath(f, fs, e.getenv)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	lg, err := ledger.Open(ctx, path, ledger.Options{ReadOnly: true, BusyTimeout: busy})
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer lg.Close()
 	switch sub {
@@ -164,7 +164,7 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 		for _, s := range strings.Split(f.state, ",") {
 			st := ledger.State(strings.TrimSpace(s))
 			if !knownState(st) {
-				return cannotStart(fmt.Errorf("--state %q: not one of claimed, sending, registered, uploaded, no_pdf, rejected", s))
+				return fmt.Errorf("--state %q: not one of claimed, sending, registered, uploaded, no_pdf, rejected", s)
 			}
 			filter.States = append(filter.States, st)
 		}
@@ -172,7 +172,7 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 	if f.since != "" {
 		t, err := parseWhen(f.since)
 		if err != nil {
-			return cannotStart(err)
+			return err
 		}
 		filter.Updated.Since = t
 	}

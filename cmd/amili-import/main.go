@@ -27,7 +27,8 @@ const (
 	exitNoStart  = 2 // the run could not start: bad config, unreachable SFTP, inactive creditor, auth refused
 )
 
-// exitError carries an exit code up to main without printing twice.
+// exitError carries an exit code other than exitNoStart up to main. Every other error a command
+// returns means the run could not start or go on (exit 2), and main prints it once.
 type exitError struct {
 	code int
 	err  error
@@ -41,9 +42,6 @@ func (e *exitError) Error() string {
 }
 
 func (e *exitError) Unwrap() error { return e.err }
-
-// cannotStart wraps err as a could-not-start failure (exit 2).
-func cannotStart(err error) error { return &exitError{code: exitNoStart, err: err} }
 
 // someRowsFailed is returned when a run finished with rows not done (exit 1).
 func someRowsFailed(err error) error { return &exitError{code: exitSomeRows, err: err} }

@@ -19,7 +19,7 @@ func init() {
 
 // reportFlags are the report verb's flags.
 type reportFlags struct {
-	config   string
+	common
 	name     string
 	since    string
 	until    string
@@ -27,14 +27,13 @@ type reportFlags struct {
 	out      string
 	send     bool
 	ledger   string
-	logLevel string
 }
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	var f reportFlags
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&f.config, "config", config.DefaultPath, "config file")
+	f.common.register(fs)
 	fs.StringVar(&f.name, "report", "", "take creditor, out_dir and CSV format from this configured report (default: the one for --creditor, else the first)")
 	fs.StringVar(&f.since, "since", "", "start of the period: 2006-01-02 (midnight in time_zone) or RFC 3339 (default: the end of the last recorded report, or the start of yesterday)")
 	fs.StringVar(&f.until, "until", "", "end of the period, exclusive; same forms (default: the start of today, or now when that is empty)")
@@ -42,7 +41,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.out, "out", "", "folder for report.html, report.csv and chart.png (default <reports[].out_dir>/<period>)")
 	fs.BoolVar(&f.send, "send", false, "e-mail the report through smtp, after resending reports still pending; a period already recorded is not sent again")
 	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path)")
-	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (default log.level)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `Usage: amili-import report [flags]
 
@@ -65,32 +63,28 @@ Flags:`)
 		fs.Usage()
 		return errUsage
 	}
-	cfg, err := config.Load(f.config, e.getenv)
+	cfg, log, err := f.load(e)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	if f.ledger != "" {
 		cfg.Ledger.Path = f.ledger
 	}
 	rc, err := pickReport(cfg, f.name, f.creditor)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	if f.creditor != "" {
 		rc.Creditor = f.creditor
 	}
-	log, err := newLogger(e, cfg, f.logLevel)
-	if err != nil {
-		return cannotStart(err)
-	}
 	w, err := wire(ctx, cfg, log, nil)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer w.Close()
 	deps, err := reportDeps(cfg, w, log, e.getenv, f.send)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	deps.CSV = report.CSVOptionsFor(rc)
 	deps.Name = rc.Name
@@ -98,7 +92,7 @@ Flags:`)
 	now := time.Now()
 	p, err := reportPeriod(ctx, deps, rc.Creditor, f.since, f.until, now)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	dir := f.out
 	if dir == "" {
@@ -113,7 +107,7 @@ Flags:`)
 		fmt.Fprintln(e.stdout, paths.Dir)
 	}
 	if err != nil && paths.Dir == "" {
-		return cannotStart(err)
+		return err
 	}
 	if err := errors.Join(resendErr, err); err != nil {
 		return someRowsFailed(err)

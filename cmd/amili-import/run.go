@@ -23,8 +23,8 @@ func init() {
 func runRun(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	cfgPath := fs.String("config", config.DefaultPath, "config file")
-	logLevel := fs.String("log-level", "", "debug, info, warn or error (default log.level)")
+	var opts common
+	opts.register(fs)
 	summary := fs.String("summary", "text", "summary format: text or json")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), `Usage: amili-import run [flags] JOB
@@ -56,34 +56,27 @@ Flags:`)
 		return errUsage
 	}
 	if *summary != "text" && *summary != "json" {
-		return cannotStart(fmt.Errorf("--summary %q: want text or json", *summary))
+		return fmt.Errorf("--summary %q: want text or json", *summary)
 	}
-	cfg, err := config.Load(*cfgPath, e.getenv)
+	cfg, log, err := opts.load(e)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	cj, err := findJob(cfg, rest[0])
 	if err != nil {
-		return cannotStart(err)
-	}
-	log, err := newLogger(e, cfg, *logLevel)
-	if err != nil {
-		return cannotStart(err)
-	}
-	for _, w := range cfg.Warnings {
-		log.Warn("config: " + w)
+		return err
 	}
 	m := metrics.New()
 	w, err := wire(ctx, cfg, log, m)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	defer w.Close()
 	r := newRunner(cfg, w, m, e.stderr)
 	sum, err := r.runJob(ctx, cj)
 	var held *ledger.LeaseHeldError
 	if errors.As(err, &held) {
-		return cannotStart(err)
+		return err
 	}
 	if err == nil || !errors.Is(err, importer.ErrCannotStart) {
 		if werr := writeSummary(e.stdout, sum, *summary); werr != nil {

@@ -100,11 +100,11 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	for name, v := range map[string]float64{"server-error-rate": f.serverErrorRate, "commit-then-fail": f.commitThenFail,
 		"commit-then-drop": f.commitThenDrop, "storm-429": f.storm429, "commit-late": f.commitLate, "bad-body": f.badBody} {
 		if v < 0 || v > 1 {
-			return cannotStart(fmt.Errorf("--%s %v: want a fraction between 0 and 1", name, v))
+			return fmt.Errorf("--%s %v: want a fraction between 0 and 1", name, v)
 		}
 	}
 	if f.rateLimit < 0 || f.burst < 1 {
-		return cannotStart(errors.New("--rate-limit must be >= 0 and --burst >= 1"))
+		return errors.New("--rate-limit must be >= 0 and --burst >= 1")
 	}
 	generated := false
 	if f.apiKey == "" {
@@ -116,7 +116,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	for code, file := range f.jwtKeys {
 		k, err := readPublicKey(file)
 		if err != nil {
-			return cannotStart(fmt.Errorf("--jwt-key %s: %w", code, err))
+			return fmt.Errorf("--jwt-key %s: %w", code, err)
 		}
 		keys[code] = k
 	}
@@ -134,7 +134,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		},
 	})
 	if err != nil {
-		return cannotStart(fmt.Errorf("start sandbox: %w", err))
+		return fmt.Errorf("start sandbox: %w", err)
 	}
 	defer srv.Close()
 

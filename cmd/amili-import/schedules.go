@@ -39,23 +39,23 @@ Flags:`)
 		return errUsage
 	}
 	if *count < 1 {
-		return cannotStart(fmt.Errorf("--count %d: want at least 1", *count))
+		return fmt.Errorf("--count %d: want at least 1", *count)
 	}
 	now := time.Now()
 	if *from != "" {
 		t, err := time.Parse(time.RFC3339, *from)
 		if err != nil {
-			return cannotStart(fmt.Errorf("--from %q: want RFC 3339, e.g. 2026-03-28T12:00:00+01:00", *from))
+			return fmt.Errorf("--from %q: want RFC 3339, e.g. 2026-03-28T12:00:00+01:00", *from)
 		}
 		now = t
 	}
 	cfg, err := config.Load(*cfgPath, e.getenv)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {
-		return cannotStart(err)
+		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "KIND\tNAME\tSCHEDULE\tNEXT RUNS (%s)\n", loc)
@@ -81,12 +81,12 @@ Flags:`)
 	}
 	for _, j := range cfg.Jobs {
 		if err := line("job", j.Name, j.Schedule, j.IsEnabled()); err != nil {
-			return cannotStart(err)
+			return err
 		}
 	}
 	for _, r := range cfg.Reports {
 		if err := line("report", r.Name, r.Schedule, true); err != nil {
-			return cannotStart(err)
+			return err
 		}
 	}
 	return tw.Flush()

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/amili-import/amili-import/config"
+)
+
+// common are the options every verb that runs with the config shares, declared once so a verb
+// cannot forget one.
+type common struct {
+	config   string
+	logLevel string
+}
+
+// register adds --config and --log-level to fs.
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", config.DefaultPath, "config file")
+	fs.StringVar(&c.logLevel, "log-level", "", "debug, info, warn or error (default log.level)")
+}
+
+// load reads the config, builds the logger from it (--log-level over log.level) and logs the
+// config's warnings: the one setup of every verb that runs with the config.
+func (c *common) load(e *env) (*config.Config, logger, error) {
+	cfg, err := config.Load(c.config, e.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := newLogger(e, cfg, c.logLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
+	return cfg, log, nil
+}
