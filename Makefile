@@ -2,6 +2,7 @@
 GO          ?= go
 BIN         := bin/amili-import
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEADCODE    := golang.org/x/tools/cmd/deadcode@v0.51.0
 # -race doubles build time and slows the crash tests; CI sets RACE=-race (see .ci/run).
 RACE        ?= -race
 TEST_TIMEOUT ?= 40m
@@ -21,12 +22,13 @@ test:
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## lint: gofmt, go vet, staticcheck and go mod tidy must all be clean.
+## lint: gofmt, go vet, staticcheck, go mod tidy and deadcode (tests count as callers) must all be clean.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	@out=$$($(GO) run $(DEADCODE) -test ./...); if [ -n "$$out" ]; then echo "unreachable code:"; echo "$$out"; exit 1; fi
 
 ## demo: the main job against an in-process SFTP server and Amili sandbox, no config, no network.
 demo:
