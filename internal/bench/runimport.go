@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -75,7 +76,14 @@ func (r *rig) importFile(ctx context.Context, name string) (importer.Summary, ti
 		Name: r.sc.Name, Concurrency: r.sc.Concurrency, PDF: policy, PDFMaxSize: 64 << 20,
 		Mapping: mapping.Options{Kind: r.sc.Kind, Account: r.info.Account, Creditor: r.info.Creditor},
 	}
-	deps := importer.Deps{Ledger: r.ledger, Client: r.client, Source: src, Logger: r.opts.Logger}
+	// As every sending verb does: the run is an owner in the ledger, so the fencing checks
+	// before each POST and upload are in the figures.
+	owner, err := r.ledger.Join(ctx, ledger.Hostname(), os.Getpid(), 2*time.Minute, nil)
+	if err != nil {
+		return importer.Summary{}, 0, 0, err
+	}
+	defer owner.Leave(context.WithoutCancel(ctx))
+	deps := importer.Deps{Owner: owner.ID, Ledger: r.ledger, Client: r.client, Source: src, Logger: r.opts.Logger}
 	cpu0, t0 := cpuTime(), time.Now()
 	sum, err := importer.Run(ctx, job, deps)
 	return sum, time.Since(t0), cpuTime() - cpu0, err
