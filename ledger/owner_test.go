@@ -22,6 +22,19 @@ func mustJoin(t *testing.T, l *Ledger, pid int) *Owner {
 	return o
 }
 
+// mustSending claims number for o and marks it sending, as a POST about to go out.
+func mustSending(t *testing.T, l *Ledger, o *Owner, number string) SubmissionID {
+	t.Helper()
+	c, err := l.Claim(context.Background(), ownedReq(o, number))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.MarkSending(context.Background(), c.Submission.ID, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	return c.Submission.ID
+}
+
 func ownedReq(o *Owner, number string) ClaimRequest {
 	r := invoiceReq(0, 0, number, "h-"+number, 100)
 	r.Owner = o.ID
@@ -147,11 +160,7 @@ func TestNotFoundWithinTheGraceStaysInDoubt(t *testing.T) {
 	ctx := context.Background()
 	l, clk := mustOpenClock(t)
 	o := mustJoin(t, l, 0)
-	c, _ := l.Claim(ctx, ownedReq(o, "N-1"))
-	id := c.Submission.ID
-	if _, err := l.MarkSending(ctx, id, o.ID); err != nil {
-		t.Fatal(err)
-	}
+	id := mustSending(t, l, o, "N-1")
 	const grace = 10 * time.Minute
 	clk.advance(time.Minute)
 	nf, err := l.ResolveNotFound(ctx, id, o.ID, grace)
@@ -184,11 +193,7 @@ func TestAcceptedIsNeverReturnedToClaimed(t *testing.T) {
 	ctx := context.Background()
 	l, clk := mustOpenClock(t)
 	o := mustJoin(t, l, 0)
-	c, _ := l.Claim(ctx, ownedReq(o, "N-1"))
-	id := c.Submission.ID
-	if _, err := l.MarkSending(ctx, id, o.ID); err != nil {
-		t.Fatal(err)
-	}
+	id := mustSending(t, l, o, "N-1")
 	if err := l.MarkAccepted(ctx, id, "decode response: _case is a number"); err != nil {
 		t.Fatal(err)
 	}
