@@ -175,19 +175,12 @@ func writeSummary(w io.Writer, sum importer.Summary, format string) error {
 // importJob is the job an import runs: a configured job (--job), or the amili defaults, with
 // the flags on top.
 func importJob(cfg *config.Config, f *importFlags) (importer.Job, error) {
-	var cj config.Job
+	cj := config.Job{Name: "import"}
 	if f.job != "" {
-		found := false
-		for _, j := range cfg.Jobs {
-			if j.Name == f.job {
-				cj, found = j, true
-			}
+		var err error
+		if cj, err = findJob(cfg, f.job); err != nil {
+			return importer.Job{}, err
 		}
-		if !found {
-			return importer.Job{}, fmt.Errorf("no job %q in %s", f.job, cfg.Path)
-		}
-	} else {
-		cj.Name = "import"
 	}
 	override := func(dst *string, v string) {
 		if v != "" {

@@ -62,7 +62,7 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	cj, err := findJob(cfg, rest[0])
+	cj, err := findEnabledJob(cfg, rest[0])
 	if err != nil {
 		return err
 	}
@@ -86,17 +86,23 @@ Flags:`)
 	return exitFor(sum, err)
 }
 
-// findJob returns the configured job called name.
+// findJob returns the configured job called name, enabled or not.
 func findJob(cfg *config.Config, name string) (config.Job, error) {
 	for _, j := range cfg.Jobs {
 		if j.Name == name {
-			if !j.IsEnabled() {
-				return j, fmt.Errorf("job %q is disabled in %s (enabled: false)", name, cfg.Path)
-			}
 			return j, nil
 		}
 	}
 	return config.Job{}, fmt.Errorf("no job %q in %s", name, cfg.Path)
+}
+
+// findEnabledJob is findJob for a job that is to run: a disabled one is an error.
+func findEnabledJob(cfg *config.Config, name string) (config.Job, error) {
+	j, err := findJob(cfg, name)
+	if err == nil && !j.IsEnabled() {
+		return j, fmt.Errorf("job %q is disabled in %s (enabled: false)", name, cfg.Path)
+	}
+	return j, err
 }
 
 // runner runs configured jobs. It is the one code path of the daemon's scheduled runs and the
