@@ -188,7 +188,7 @@ func (s *sub) upload(items []ledger.SubmissionItem) {
 				s.recordFailed("mark PDF", err)
 				return
 			}
-			s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+			s.f.add(func(c *domain.Counts) { c.PDFsAttached++ })
 		case errors.Is(err, errPDFTooLarge) || amili.ClassOf(err) == amili.Permanent:
 			s.log.Warn("PDF refused", "err", err)
 			s.missingPDF(i, fmt.Sprintf("upload refused: %v", err))
@@ -221,7 +221,7 @@ func (s *sub) attachedBefore(item int, caseID string) (attached, ok bool) {
 		return false, false
 	}
 	s.log.Info("PDF found on its case after an interrupted upload; not uploaded again", "case", caseID)
-	s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+	s.f.add(func(c *domain.Counts) { c.PDFsAttached++ })
 	return true, true
 }
 
@@ -230,7 +230,7 @@ func (s *sub) missingPDF(item int, reason string) {
 		s.recordFailed("mark PDF", err)
 		return
 	}
-	s.f.add(func(c *ledger.Counts) { c.NoPDF++ })
+	s.f.add(func(c *domain.Counts) { c.NoPDF++ })
 }
 
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -43,14 +43,14 @@ type deadLedger struct {
 	afterRegistered string
 }
 
-func (l *deadLedger) FinishRun(ctx context.Context, run ledger.RunID, o string, c ledger.Counts) error {
+func (l *deadLedger) FinishRun(ctx context.Context, run ledger.RunID, o string, c domain.Counts) error {
 	if err := l.sw.check(); err != nil {
 		return err
 	}
 	return l.Ledger.FinishRun(ctx, run, o, c)
 }
 
-func (l *deadLedger) FinishFile(ctx context.Context, id ledger.FileID, o ledger.FileOutcome, c ledger.Counts, e string) error {
+func (l *deadLedger) FinishFile(ctx context.Context, id ledger.FileID, o ledger.FileOutcome, c domain.Counts, e string) error {
 	if err := l.sw.check(); err != nil {
 		return err
 	}

@@ -30,12 +30,12 @@ type fileRun struct {
 	log  *slog.Logger
 
 	mu         sync.Mutex
-	counts     ledger.Counts
+	counts     domain.Counts
 	reasons    map[string]int
 	unfinished bool // something was left for a later run
 }
 
-func (f *fileRun) add(fn func(c *ledger.Counts)) {
+func (f *fileRun) add(fn func(c *domain.Counts)) {
 	f.mu.Lock()
 	fn(&f.counts)
 	f.mu.Unlock()
@@ -55,7 +55,7 @@ func (f *fileRun) countDone(st ledger.State) {
 		f.reject("rejected by an earlier run; see amili-import ledger show")
 		return
 	}
-	f.add(func(c *ledger.Counts) { c.AlreadyImported++ })
+	f.add(func(c *domain.Counts) { c.AlreadyImported++ })
 }
 
 func (f *fileRun) leaveUnfinished() {
@@ -80,7 +80,7 @@ func (imp *Importer) ImportFile(ctx context.Context, src Source, name string) er
 
 	imp.mu.Lock()
 	imp.sum.Files = append(imp.sum.Files, res)
-	imp.sum.Counts = addCounts(imp.sum.Counts, res.Counts)
+	imp.sum.Counts = imp.sum.Counts.Add(res.Counts)
 	if res.Outcome == ledger.FileDuplicate {
 		imp.sum.SameFile++
 	}
@@ -123,7 +123,7 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 			f.reasons["refused when the same file was imported as "+prior.Path] += prior.Counts.Rejected
 			f.mu.Unlock()
 		}
-		if err := imp.deps.Ledger.FinishFile(lctx, id, ledger.FileDuplicate, ledger.Counts{}, ""); err != nil {
+		if err := imp.deps.Ledger.FinishFile(lctx, id, ledger.FileDuplicate, domain.Counts{}, ""); err != nil {
 			return res, fmt.Errorf("%w: ledger: %w", ErrCannotStart, err)
 		}
 		res.MovedTo = f.move(lctx, ledger.FileDone, "")
@@ -252,7 +252,7 @@ func (f *fileRun) validate(ctx context.Context, spool string) (validation, error
 	if err := flush(); err != nil {
 		return v, fmt.Errorf("record row errors: %w", err)
 	}
-	f.add(func(c *ledger.Counts) {
+	f.add(func(c *domain.Counts) {
 		c.Rows = r.Rows()
 		c.Registrations = v.registrations
 	})

@@ -98,9 +98,9 @@ type Client interface {
 // Ledger is what the importer needs of the ledger (*ledger.Ledger).
 type Ledger interface {
 	StartRun(ctx context.Context, job string) (ledger.RunID, error)
-	FinishRun(ctx context.Context, run ledger.RunID, outcome string, counts ledger.Counts) error
+	FinishRun(ctx context.Context, run ledger.RunID, outcome string, counts domain.Counts) error
 	BeginFile(ctx context.Context, run ledger.RunID, f ledger.FileRecord) (ledger.FileID, *ledger.FileInfo, error)
-	FinishFile(ctx context.Context, id ledger.FileID, outcome ledger.FileOutcome, counts ledger.Counts, errText string) error
+	FinishFile(ctx context.Context, id ledger.FileID, outcome ledger.FileOutcome, counts domain.Counts, errText string) error
 	RecordRowErrors(ctx context.Context, file ledger.FileID, errs []domain.RowError) error
 	Claim(ctx context.Context, req ledger.ClaimRequest) (ledger.Claim, error)
 	MarkSending(ctx context.Context, id ledger.SubmissionID, owner string) (ledger.Attempt, error)

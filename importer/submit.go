@@ -204,7 +204,7 @@ func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
 	case ledger.ClaimBusy:
 		s.pending("being sent by another process; left to it", "holder", claim.Holder.String())
 	case ledger.ClaimConflict:
-		f.add(func(c *ledger.Counts) { c.Conflicts++ })
+		f.add(func(c *domain.Counts) { c.Conflicts++ })
 		s.log.Warn("invoice number already imported with other content; not sent",
 			"conflict_invoice_number", claim.ConflictItem, "old_hash", claim.OldHash, "new_hash", claim.NewHash)
 	case ledger.ClaimInDoubt:
@@ -212,7 +212,7 @@ func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
 	case ledger.ClaimResume:
 		switch claim.Submission.State {
 		case ledger.StateRegistered:
-			f.add(func(c *ledger.Counts) { c.Resumed++ })
+			f.add(func(c *domain.Counts) { c.Resumed++ })
 			s.upload(claim.Submission.Items)
 		case ledger.StateSending:
 			s.resolve(nil)
@@ -233,7 +233,7 @@ func (s *sub) refusePDFs() bool {
 		if transientPDF(err) {
 			// Not the row's fault: nothing is claimed, the file stays for the next run.
 			s.log.Warn("PDF cannot be read now; row left for the next run", "err", err)
-			s.f.add(func(c *ledger.Counts) { c.Failed++ })
+			s.f.add(func(c *domain.Counts) { c.Failed++ })
 			s.f.leaveUnfinished()
 			return true
 		}
@@ -275,7 +275,7 @@ func (s *sub) send() {
 			s.recordFailed("mark registered", err)
 			return
 		}
-		s.f.add(func(c *ledger.Counts) { c.Registered++ })
+		s.f.add(func(c *domain.Counts) { c.Registered++ })
 		s.upload(itemsFromRegistered(s.reg.Items, reg))
 		return
 	}
@@ -431,7 +431,7 @@ func (s *sub) resolve(cause error) {
 			return
 		}
 		s.resends++
-		s.f.add(func(c *ledger.Counts) { c.InDoubtResolved++ })
+		s.f.add(func(c *domain.Counts) { c.InDoubtResolved++ })
 		s.log.Info("in doubt past its grace period and not found at Amili: sending it again")
 		s.send()
 	default:
@@ -461,13 +461,13 @@ func (s *sub) recover(found map[string]amili.Case) {
 		s.recordFailed("mark registered", err)
 		return
 	}
-	s.f.add(func(c *ledger.Counts) { c.Registered++; c.InDoubtResolved++ })
+	s.f.add(func(c *domain.Counts) { c.Registered++; c.InDoubtResolved++ })
 	s.log.Info("in-doubt registration found at Amili", "cases", len(found))
 	for i, it := range s.reg.Items {
 		if cs, ok := found[it.InvoiceNumber]; ok && cs.OriginalInvoice != nil {
 			// Attached before the answer was lost: do not upload it twice.
 			if _, err := L.MarkPDF(s.lctx, s.id, i, ledger.PDFUploaded, ""); err == nil {
-				s.f.add(func(c *ledger.Counts) { c.PDFsAttached++ })
+				s.f.add(func(c *domain.Counts) { c.PDFsAttached++ })
 			}
 		}
 	}
@@ -501,7 +501,7 @@ func (s *sub) unsent(reason string) {
 func (s *sub) pending(msg string, attrs ...any) {
 	if !s.settled {
 		s.settled = true
-		s.f.add(func(c *ledger.Counts) { c.Pending++ })
+		s.f.add(func(c *domain.Counts) { c.Pending++ })
 	}
 	s.log.Info(msg, attrs...)
 	s.f.leaveUnfinished()
@@ -514,7 +514,7 @@ func (s *sub) failure(reason string) {
 	}
 	if !s.settled {
 		s.settled = true
-		s.f.add(func(c *ledger.Counts) { c.Failed++ })
+		s.f.add(func(c *domain.Counts) { c.Failed++ })
 	}
 	s.f.leaveUnfinished()
 }
@@ -536,7 +536,7 @@ func (s *sub) ledgerFailed(op string, err error) {
 	s.f.imp.fail(fmt.Errorf("%w: ledger: %s: %w", ErrCannotStart, op, err))
 	if !s.settled {
 		s.settled = true
-		s.f.add(func(c *ledger.Counts) { c.Failed++ })
+		s.f.add(func(c *domain.Counts) { c.Failed++ })
 	}
 	s.f.leaveUnfinished()
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -17,7 +18,7 @@ type Summary struct {
 	Job   string
 	Files []FileResult
 	// Counts are the run's totals over its files.
-	Counts ledger.Counts
+	Counts domain.Counts
 	// SameFile counts files skipped because the same bytes were already imported.
 	SameFile int
 	// Reasons groups rejections (row errors, refused PDFs, Amili's answers) by reason.
@@ -32,7 +33,7 @@ type Summary struct {
 type FileResult struct {
 	Name    string
 	Outcome ledger.FileOutcome
-	Counts  ledger.Counts
+	Counts  domain.Counts
 	Error   string // why a file failed as a whole
 	MovedTo string // where it was archived or quarantined
 }
@@ -52,52 +53,18 @@ func (s Summary) AllDone() bool {
 	return true
 }
 
-func addCounts(a, b ledger.Counts) ledger.Counts {
-	a.Rows += b.Rows
-	a.Registrations += b.Registrations
-	a.Registered += b.Registered
-	a.PDFsAttached += b.PDFsAttached
-	a.NoPDF += b.NoPDF
-	a.AlreadyImported += b.AlreadyImported
-	a.Conflicts += b.Conflicts
-	a.Rejected += b.Rejected
-	a.InDoubtResolved += b.InDoubtResolved
-	a.Failed += b.Failed
-	a.Pending += b.Pending
-	a.Resumed += b.Resumed
-	return a
-}
-
-// countsJSON names the counts for scripts.
-type countsJSON struct {
-	Rows            int `json:"rows"`
-	Registrations   int `json:"registrations"`
-	Registered      int `json:"registered"`
-	PDFsAttached    int `json:"pdfs_attached"`
-	NoPDF           int `json:"no_pdf"`
-	AlreadyImported int `json:"already_imported"`
-	Conflicts       int `json:"conflicts"`
-	Rejected        int `json:"rejected"`
-	InDoubtResolved int `json:"in_doubt_resolved"`
-	Failed          int `json:"failed"`
-	Pending         int `json:"pending"`
-	Resumed         int `json:"resumed"`
-}
-
-func toJSON(c ledger.Counts) countsJSON { return countsJSON(c) }
-
 // MarshalJSON writes the summary with stable snake_case names.
 func (s Summary) MarshalJSON() ([]byte, error) {
 	type file struct {
-		Name    string     `json:"name"`
-		Outcome string     `json:"outcome"`
-		Counts  countsJSON `json:"counts"`
-		Error   string     `json:"error,omitempty"`
-		MovedTo string     `json:"moved_to,omitempty"`
+		Name    string        `json:"name"`
+		Outcome string        `json:"outcome"`
+		Counts  domain.Counts `json:"counts"`
+		Error   string        `json:"error,omitempty"`
+		MovedTo string        `json:"moved_to,omitempty"`
 	}
 	out := struct {
 		Job string `json:"job"`
-		countsJSON
+		domain.Counts
 		SameFile       int            `json:"same_file_already_imported"`
 		Reasons        map[string]int `json:"rejection_reasons"`
 		APICalls       int64          `json:"api_calls"`
@@ -107,7 +74,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		Files          []file         `json:"files"`
 	}{
 		Job:            s.Job,
-		countsJSON:     toJSON(s.Counts),
+		Counts:         s.Counts,
 		SameFile:       s.SameFile,
 		Reasons:        s.Reasons,
 		APICalls:       s.APICalls,
@@ -120,7 +87,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		out.Reasons = map[string]int{}
 	}
 	for _, f := range s.Files {
-		out.Files = append(out.Files, file{f.Name, string(f.Outcome), toJSON(f.Counts), f.Error, f.MovedTo})
+		out.Files = append(out.Files, file{f.Name, string(f.Outcome), f.Counts, f.Error, f.MovedTo})
 	}
 	return json.Marshal(out)
 }

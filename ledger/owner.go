@@ -76,8 +76,27 @@ func (l *Ledger) Join(ctx context.Context, host string, pid int, ttl time.Durati
 	if err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
+	live.add(o.ID)
 	go o.keep(log)
 	return o, nil
+}
+
+// live is the set of owners of this process whose runs go on: for an owner recorded with this
+// host and pid, it, not the heartbeat, says whether the owner is alive, so that a run that ended
+// without being able to record it (a full disk) does not hold its rows in this process.
+var live = liveOwners{ids: map[string]bool{}}
+
+type liveOwners struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (s *liveOwners) add(id string)  { s.mu.Lock(); s.ids[id] = true; s.mu.Unlock() }
+func (s *liveOwners) drop(id string) { s.mu.Lock(); delete(s.ids, id); s.mu.Unlock() }
+func (s *liveOwners) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id]
 }
 
 // keep renews the heartbeat every TTL/3 until Leave, and declares the owner lost when it lapsed.
@@ -120,6 +139,7 @@ func (o *Owner) lose(err error) {
 	if o.err == nil {
 		o.err = err
 		close(o.lost)
+		live.drop(o.ID)
 	}
 }
 
@@ -177,6 +197,7 @@ func (o *Owner) Leave(ctx context.Context) error {
 		close(o.stop)
 	}
 	<-o.done
+	live.drop(o.ID) // gone for this process even if the ledger cannot be told
 	err := o.l.write(ctx, func(tx *writeTx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE owners SET gone = 1 WHERE id = ?", o.ID)
 		return err
@@ -202,6 +223,9 @@ func (l *Ledger) ownerState(ctx context.Context, tx *writeTx, id string) (info O
 	}
 	info.ID, info.Started, info.Expires = id, parseTime(started), parseTime(expires)
 	alive = gone == 0 && info.Expires.After(l.now()) && !l.processGone(info.Host, info.PID)
+	if alive && info.Host == l.host && info.PID == os.Getpid() {
+		alive = live.has(id)
+	}
 	return info, alive, nil
 }
 

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -239,5 +240,24 @@ func TestMarkRegisteredTwiceWithTheSameAnswer(t *testing.T) {
 	}
 	if s, _ := l.Submission(ctx, id); s.State != StateUploaded {
 		t.Errorf("state %s, want uploaded", s.State)
+	}
+}
+
+// An owner of this very process whose end could not be written to the ledger (a full disk) is
+// not alive for the process's next run, though its heartbeat has not lapsed.
+func TestOwnerOfThisProcessThatEndedIsNotAlive(t *testing.T) {
+	ctx := context.Background()
+	l := MustOpen(t)
+	a := mustJoin(t, l, os.Getpid())
+	if _, err := l.Claim(ctx, ownedReq(a, "N-1")); err != nil {
+		t.Fatal(err)
+	}
+	b := mustJoin(t, l, os.Getpid())
+	if got, _ := l.Claim(ctx, ownedReq(b, "N-1")); got.Outcome != ClaimBusy {
+		t.Fatalf("while a's run goes on: %v, want busy", got.Outcome)
+	}
+	live.drop(a.ID) // what Leave does before it writes, and keeps even when the write fails
+	if got, _ := l.Claim(ctx, ownedReq(b, "N-1")); got.Outcome != ClaimResume {
+		t.Errorf("after a's run ended unrecorded: %v, want resume", got.Outcome)
 	}
 }

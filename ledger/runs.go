@@ -35,7 +35,7 @@ func (l *Ledger) StartRun(ctx context.Context, job string) (RunID, error) {
 }
 
 // FinishRun records how a run ended and its counts.
-func (l *Ledger) FinishRun(ctx context.Context, id RunID, outcome string, c Counts) error {
+func (l *Ledger) FinishRun(ctx context.Context, id RunID, outcome string, c domain.Counts) error {
 	counts, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ type FileInfo struct {
 	FirstSeen time.Time
 	Finished  time.Time   // zero while in progress
 	Outcome   FileOutcome // "" while in progress
-	Counts    Counts
+	Counts    domain.Counts
 	Error     string
 	// Totals are the file's claimed money by claim outcome and currency (filled by Files).
 	Totals []MoneyTotal
@@ -118,7 +118,7 @@ func (l *Ledger) BeginFile(ctx context.Context, run RunID, f FileRecord) (FileID
 }
 
 // FinishFile records how a file ended, its counts and the file-level error, if any.
-func (l *Ledger) FinishFile(ctx context.Context, id FileID, outcome FileOutcome, c Counts, errText string) error {
+func (l *Ledger) FinishFile(ctx context.Context, id FileID, outcome FileOutcome, c domain.Counts, errText string) error {
 	counts, err := json.Marshal(c)
 	if err != nil {
 		return err

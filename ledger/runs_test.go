@@ -24,15 +24,15 @@ func TestBeginFilePrior(t *testing.T) {
 		t.Errorf("in-progress file taken as prior: %+v", prior)
 	}
 	// Partial: not a prior; its rows resume.
-	l.FinishFile(ctx, a, FilePartial, Counts{Rows: 3, Failed: 1}, "timeout")
+	l.FinishFile(ctx, a, FilePartial, domain.Counts{Rows: 3, Failed: 1}, "timeout")
 	if _, prior, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/a.csv", Size: 10, SHA256: "aaa"}); prior != nil {
 		t.Errorf("partial file taken as prior: %+v", prior)
 	}
 	b, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/b.csv", Size: 10, SHA256: "bbb"})
-	l.FinishFile(ctx, b, FileFailed, Counts{}, "missing column")
+	l.FinishFile(ctx, b, FileFailed, domain.Counts{}, "missing column")
 	clk.advance(time.Minute)
 	done, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/c.csv", Size: 10, SHA256: "ccc"})
-	if err := l.FinishFile(ctx, done, FileDone, Counts{Rows: 5, Registered: 5}, ""); err != nil {
+	if err := l.FinishFile(ctx, done, FileDone, domain.Counts{Rows: 5, Registered: 5}, ""); err != nil {
 		t.Fatal(err)
 	}
 	run2, _ := l.StartRun(ctx, "job")
@@ -46,7 +46,7 @@ func TestBeginFilePrior(t *testing.T) {
 	if _, prior, _ := l.BeginFile(ctx, run2, FileRecord{Path: "in/b.csv", Size: 10, SHA256: "bbb"}); prior != nil {
 		t.Errorf("failed file taken as prior")
 	}
-	if err := l.FinishFile(ctx, 12345, FileDone, Counts{}, ""); !errors.Is(err, ErrNotFound) {
+	if err := l.FinishFile(ctx, 12345, FileDone, domain.Counts{}, ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("FinishFile of an unknown file: %v, want ErrNotFound", err)
 	}
 }
@@ -59,14 +59,14 @@ func TestRunsAndLastSuccessful(t *testing.T) {
 	}
 	r1, _ := l.StartRun(ctx, "job")
 	clk.advance(time.Hour)
-	l.FinishRun(ctx, r1, RunOutcomeOK, Counts{Rows: 1})
+	l.FinishRun(ctx, r1, RunOutcomeOK, domain.Counts{Rows: 1})
 	okAt := clk.now()
 	clk.advance(time.Hour)
 	r2, _ := l.StartRun(ctx, "job")
-	l.FinishRun(ctx, r2, "some_failed", Counts{Rows: 1, Failed: 1})
+	l.FinishRun(ctx, r2, "some_failed", domain.Counts{Rows: 1, Failed: 1})
 	r3, _ := l.StartRun(ctx, "other")
 	clk.advance(time.Hour)
-	l.FinishRun(ctx, r3, RunOutcomeOK, Counts{})
+	l.FinishRun(ctx, r3, RunOutcomeOK, domain.Counts{})
 	at, ok, err := l.LastSuccessfulRun(ctx, "job")
 	if err != nil || !ok || !at.Equal(okAt) {
 		t.Errorf("LastSuccessfulRun = %v %v %v, want %v", at, ok, err, okAt)

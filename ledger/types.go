@@ -62,26 +62,6 @@ const (
 	FileDuplicate FileOutcome = "duplicate" // the same bytes were already done under some name
 )
 
-// Counts are the figures of a file or a run.
-type Counts struct {
-	Rows            int // data rows read
-	Registrations   int // registrations built from valid rows
-	Registered      int // registered at Amili in this run (incl. in-doubt ones found there)
-	PDFsAttached    int
-	NoPDF           int
-	AlreadyImported int // skipped: the same content was already registered
-	Conflicts       int
-	Rejected        int // rows refused by validation plus registrations refused by Amili
-	InDoubtResolved int
-	Failed          int // registrations left unfinished (transient failures); a rerun resumes
-	// Pending counts registrations left for later that are not failures: in doubt within the
-	// grace period (or accepted by Amili and not yet found), or being worked on by another
-	// process.
-	Pending int
-	// Resumed counts registrations of an earlier run that this run only finished: their PDFs.
-	Resumed int
-}
-
 // ClaimRequest asks to take one registration for sending.
 type ClaimRequest struct {
 	// Owner is the claiming process's owner id (see Join); "" claims without ownership.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,11 +23,6 @@ const (
 	OutcomeCancelled  = "cancelled"   // stopped by a signal; the next run resumes
 	OutcomeLeaseHeld  = "lease_held"  // another process was running the job
 )
-
-// RunCounts are the figures of one run that become row counters.
-type RunCounts struct {
-	Rows, Registered, AlreadyImported, Rejected, Conflicts, Failed, PDFsAttached, NoPDF int
-}
 
 // Metrics is the set of collectors. Its methods are safe for concurrent use.
 type Metrics struct {
@@ -86,7 +82,7 @@ func (m *Metrics) RunStarted(job string) (done func()) {
 
 // ObserveRun counts one finished run of job: its outcome, duration and row counts. An ok
 // outcome also sets the job's last-success time to end.
-func (m *Metrics) ObserveRun(job, outcome string, c RunCounts, took time.Duration, end time.Time) {
+func (m *Metrics) ObserveRun(job, outcome string, c domain.Counts, took time.Duration, end time.Time) {
 	m.runs.WithLabelValues(job, outcome).Inc()
 	if outcome == OutcomeLeaseHeld {
 		return
@@ -98,7 +94,7 @@ func (m *Metrics) ObserveRun(job, outcome string, c RunCounts, took time.Duratio
 	}{
 		{"read", c.Rows}, {"registered", c.Registered}, {"already_imported", c.AlreadyImported},
 		{"rejected", c.Rejected}, {"conflict", c.Conflicts}, {"failed", c.Failed},
-		{"pdf_attached", c.PDFsAttached}, {"no_pdf", c.NoPDF},
+		{"pdf_attached", c.PDFsAttached}, {"no_pdf", c.NoPDF}, {"pending", c.Pending},
 	} {
 		m.rows.WithLabelValues(job, r.outcome).Add(float64(r.n))
 	}

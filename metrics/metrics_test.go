@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -70,8 +71,8 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("runs_in_progress during the run = %v, want 1", v)
 	}
 	done()
-	m.ObserveRun("invoices", OutcomeOK, RunCounts{Rows: 12, Registered: 10, Rejected: 2}, 3*time.Second, end)
-	m.ObserveRun("cases", OutcomeLeaseHeld, RunCounts{}, 0, end)
+	m.ObserveRun("invoices", OutcomeOK, domain.Counts{Rows: 12, Registered: 10, Rejected: 2}, 3*time.Second, end)
+	m.ObserveRun("cases", OutcomeLeaseHeld, domain.Counts{}, 0, end)
 
 	fams := scrape(t, m.Handler())
 	checks := []struct {

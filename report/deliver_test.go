@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/mail"
 	"github.com/amili-import/amili-import/mail/mailtest"
@@ -46,7 +47,7 @@ func TestDeliveryOverSMTP(t *testing.T) {
 	file := f.file("in/invoices-20261121.csv")
 	f.register(file, 2, item{creditor: f.sb.Creditor, number: "INV-1", customer: "Åsa Öberg", amount: 125050}, pdfUpload)
 	f.register(file, 3, item{creditor: f.sb.Creditor, number: "INV-2", customer: "Bo Ek", amount: 100}, pdfMissing)
-	f.finish(file, ledger.Counts{Rows: 2, Registrations: 2, Registered: 2, PDFsAttached: 1, NoPDF: 1})
+	f.finish(file, domain.Counts{Rows: 2, Registrations: 2, Registered: 2, PDFsAttached: 1, NoPDF: 1})
 
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 6, 0, 0, 0, stockholm)

@@ -114,7 +114,7 @@ func (f *fixture) file(name string) ledger.FileID {
 	return id
 }
 
-func (f *fixture) finish(id ledger.FileID, c ledger.Counts) {
+func (f *fixture) finish(id ledger.FileID, c domain.Counts) {
 	f.t.Helper()
 	if err := f.led.FinishFile(f.ctx, id, ledger.FileDone, c, ""); err != nil {
 		f.t.Fatal(err)
@@ -306,7 +306,7 @@ func goldenScenario(t testing.TB) *fixture {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f.finish(a, ledger.Counts{Rows: 13, Registrations: 11, Registered: 9, PDFsAttached: 6, NoPDF: 2, Rejected: 2, Failed: 1})
+	f.finish(a, domain.Counts{Rows: 13, Registrations: 11, Registered: 9, PDFsAttached: 6, NoPDF: 2, Rejected: 2, Failed: 1})
 
 	b := f.file("in/invoices-20261121-again.csv")
 	if c := f.claim(b, 2, item{creditor: cred, number: "INV-1001", customer: "Åsa Öberg", amount: 125000}); c.Outcome != ledger.ClaimDone {
@@ -315,7 +315,7 @@ func goldenScenario(t testing.TB) *fixture {
 	if c := f.claim(b, 3, item{creditor: cred, number: "INV-1002", customer: "Bertil Ek AB", amount: 9990, contentTag: "changed"}); c.Outcome != ledger.ClaimConflict {
 		t.Fatalf("changed: outcome %v, want conflict", c.Outcome)
 	}
-	f.finish(b, ledger.Counts{Rows: 2, Registrations: 2, AlreadyImported: 1, Conflicts: 1})
+	f.finish(b, domain.Counts{Rows: 2, Registrations: 2, AlreadyImported: 1, Conflicts: 1})
 
 	other := f.sb.AddCreditor(true)
 	var err error
@@ -324,6 +324,6 @@ func goldenScenario(t testing.TB) *fixture {
 	}
 	c := f.file("in/eur-20261121.csv")
 	f.register(c, 2, item{creditor: other, number: "EU-1", customer: "Klaus Weber GmbH", currency: "EUR", amount: 99999}, pdfUpload)
-	f.finish(c, ledger.Counts{Rows: 1, Registrations: 1, Registered: 1, PDFsAttached: 1})
+	f.finish(c, domain.Counts{Rows: 1, Registrations: 1, Registered: 1, PDFsAttached: 1})
 	return f
 }

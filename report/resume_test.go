@@ -3,6 +3,7 @@ package report
 import (
 	"testing"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -49,7 +50,7 @@ func TestBalanceAfterCrashAndResume(t *testing.T) {
 				f.pdf(c.claim.Submission.ID, caseID, pdfUpload)
 			}
 		}
-		f.finish(again, ledger.Counts{})
+		f.finish(again, domain.Counts{})
 	}
 	r, err := Build(f.ctx, f.led, f.client, f.period(""), BuildOptions{Location: stockholm})
 	if err != nil {
@@ -76,10 +77,10 @@ func TestBalanceAfterRejectionCorrected(t *testing.T) {
 	first := f.file("a.csv")
 	f.reject(first, 2, wrong, "422 customer.address.zip_code: invalid")
 	f.register(first, 3, other, pdfUpload)
-	f.finish(first, ledger.Counts{})
+	f.finish(first, domain.Counts{})
 	second := f.file("a-corrected.csv")
 	f.register(second, 2, fixed, pdfUpload) // claimed anew: the corrected content replaces the refused one
-	f.finish(second, ledger.Counts{})
+	f.finish(second, domain.Counts{})
 
 	r, err := Build(f.ctx, f.led, f.client, f.period(""), BuildOptions{Location: stockholm})
 	if err != nil {

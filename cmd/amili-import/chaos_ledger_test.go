@@ -132,8 +132,8 @@ func TestChaosLedgerDiskFull(t *testing.T) {
 	}
 
 	os.Remove(filler)
-	if code, _, errText := importPath(h, csv); code != exitOK {
-		t.Fatalf("after freeing space: exit %d\n%s", code, lastLines(errText, 20))
+	if code, out, errText := importPath(h, csv); code != exitOK {
+		t.Fatalf("after freeing space: exit %d\n%s\n%s", code, out, lastLines(errText, 20))
 	}
 	allOnce(t, h, invs)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/importer"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/metrics"
@@ -164,19 +165,13 @@ func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, e
 	if errors.As(err, &held) {
 		log.Warn("not started: the job is running elsewhere", "holder", held.Holder.String(),
 			"since", held.Since.Format(time.RFC3339), "lease_expires", held.Expires.Format(time.RFC3339))
-		r.metrics.ObserveRun(cj.Name, metrics.OutcomeLeaseHeld, metrics.RunCounts{}, 0, time.Now())
+		r.metrics.ObserveRun(cj.Name, metrics.OutcomeLeaseHeld, domain.Counts{}, 0, time.Now())
 		return sum, err
 	}
 	outcome := runOutcome(sum, err)
-	c := sum.Counts
-	r.metrics.ObserveRun(cj.Name, outcome, metrics.RunCounts{
-		Rows: c.Rows, Registered: c.Registered, AlreadyImported: c.AlreadyImported, Rejected: c.Rejected,
-		Conflicts: c.Conflicts, Failed: c.Failed, PDFsAttached: c.PDFsAttached, NoPDF: c.NoPDF,
-	}, time.Since(start), time.Now())
-	attrs := []any{"outcome", outcome, "files", len(sum.Files), "rows", c.Rows, "registered", c.Registered,
-		"already_imported", c.AlreadyImported, "rejected", c.Rejected, "conflicts", c.Conflicts,
-		"failed", c.Failed, "pdfs_attached", c.PDFsAttached, "no_pdf", c.NoPDF,
-		"api_calls", sum.APICalls, "elapsed", time.Since(start).Round(time.Millisecond).String()}
+	r.metrics.ObserveRun(cj.Name, outcome, sum.Counts, time.Since(start), time.Now())
+	attrs := append([]any{"outcome", outcome, "files", len(sum.Files)}, sum.Counts.LogAttrs()...)
+	attrs = append(attrs, "api_calls", sum.APICalls, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	switch outcome {
 	case metrics.OutcomeOK, metrics.OutcomeCancelled:
 		log.Info("run finished", attrs...)
