@@ -2,15 +2,10 @@ package importer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 
 	"github.com/amili-import/amili-import/domain"
@@ -18,8 +13,9 @@ import (
 	"github.com/amili-import/amili-import/mapping"
 )
 
-// rowErrorBatch is how many row errors are written to the ledger at once.
-const rowErrorBatch = 500
+// A file's way through a run, a file per stage: spool.go (read once, hashed), validate.go (every
+// row, nothing sent), submit.go and claim.go (the ledger's decision), send.go, resolve.go (in
+// doubt), upload.go (the PDFs), finish.go (outcome and move).
 
 // fileRun is one file's state while it is imported.
 type fileRun struct {
@@ -164,153 +160,4 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 		return FileResult{Outcome: outcome, Error: err.Error()}, fmt.Errorf("%w: ledger: %w", ErrCannotStart, err)
 	}
 	return FileResult{Outcome: outcome, MovedTo: f.move(lctx, outcome, "")}, nil
-}
-
-// spool copies the file to a temporary file while hashing it: a remote file is read once, and
-// both passes then read locally.
-func (f *fileRun) spool(ctx context.Context) (string, ledger.FileRecord, error) {
-	rc, err := f.src.Open(ctx, f.name)
-	if err != nil {
-		return "", ledger.FileRecord{}, fmt.Errorf("open: %w", err)
-	}
-	defer rc.Close()
-	tmp, err := os.CreateTemp(f.imp.job.TempDir, "amili-import-*.csv")
-	if err != nil {
-		return "", ledger.FileRecord{}, fmt.Errorf("spool: %w", err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), rc)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return "", ledger.FileRecord{}, fmt.Errorf("read: %w", err)
-	}
-	return tmp.Name(), ledger.FileRecord{
-		Path:   describePath(f.src.Describe(), f.name),
-		Size:   n,
-		SHA256: hex.EncodeToString(h.Sum(nil)),
-	}, nil
-}
-
-// describePath names a file with its source, for the ledger and the report.
-func describePath(src, name string) string {
-	if src == "" {
-		return name
-	}
-	return strings.TrimSuffix(src, "/") + "/" + name
-}
-
-// validation is what the first pass learns; nothing of the rows is kept.
-type validation struct {
-	registrations int
-	creditors     []string
-}
-
-// validate reads the whole file once without sending anything: a file error stops the file
-// before its first row could be sent; row errors are recorded in the ledger.
-func (f *fileRun) validate(ctx context.Context, spool string) (validation, error) {
-	var v validation
-	r, closeFn, err := f.openReader(spool)
-	if err != nil {
-		return v, err
-	}
-	defer closeFn()
-	var batch []domain.RowError
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := f.imp.deps.Ledger.RecordRowErrors(context.WithoutCancel(ctx), f.id, batch)
-		batch = batch[:0]
-		return err
-	}
-	for {
-		reg, rowErrs, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return v, err
-		}
-		batch = append(batch, rowErrs...)
-		if reg == nil {
-			f.rejectRows(rowErrs)
-		} else {
-			v.registrations++
-			if c := reg.Creditor(); c != "" && !slices.Contains(v.creditors, c) {
-				v.creditors = append(v.creditors, c)
-			}
-		}
-		if len(batch) >= rowErrorBatch {
-			if err := flush(); err != nil {
-				return v, fmt.Errorf("record row errors: %w", err)
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return v, fmt.Errorf("record row errors: %w", err)
-	}
-	f.add(func(c *domain.Counts) {
-		c.Rows = r.Rows()
-		c.Registrations = v.registrations
-	})
-	return v, nil
-}
-
-// rejectRows counts the rows a registration's errors refused, each under its first reason.
-func (f *fileRun) rejectRows(errs []domain.RowError) {
-	seen := map[int]bool{}
-	for _, e := range errs {
-		if e.Warning || seen[e.Line] {
-			continue
-		}
-		seen[e.Line] = true
-		f.reject(reasonOf(e))
-		f.log.Info("row rejected", "line", e.Line, "invoice_number", e.InvoiceNumber, "column", e.Column, "rule", e.Rule)
-	}
-}
-
-// reasonOf groups a row error by column and rule, without the value.
-func reasonOf(e domain.RowError) string {
-	if e.Column == "" {
-		return e.Rule
-	}
-	return fmt.Sprintf("column %q: %s", e.Column, e.Rule)
-}
-
-// finish records the file's outcome; the ledger hears it before the file is moved.
-func (f *fileRun) finish(ctx context.Context, outcome ledger.FileOutcome, errText string) error {
-	f.mu.Lock()
-	c := f.counts
-	f.mu.Unlock()
-	err := f.imp.deps.Ledger.FinishFile(ctx, f.id, outcome, c, errText)
-	if err != nil {
-		f.log.Error("record file outcome", "err", err)
-	}
-	return err
-}
-
-// move archives a done file or quarantines a failed one when the job moves files. A partial
-// file stays for the next run. A failed move is logged: the ledger already knows the file.
-func (f *fileRun) move(ctx context.Context, outcome ledger.FileOutcome, reason string) string {
-	if !f.imp.job.Move {
-		return ""
-	}
-	var to string
-	var err error
-	switch outcome {
-	case ledger.FileDone:
-		to, err = f.src.Archive(ctx, f.name)
-	case ledger.FileFailed:
-		to, err = f.src.Quarantine(ctx, f.name, reason)
-	default:
-		return ""
-	}
-	if err != nil {
-		f.log.Error("move file", "outcome", outcome, "err", err)
-		return ""
-	}
-	return to
 }

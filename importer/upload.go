@@ -6,109 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"maps"
-	"slices"
-
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 )
-
-// lookupPageSize is Amili's largest page: one GET /cases covers a registration of up to 100
-// invoice numbers.
-const lookupPageSize = 100
-
-// register posts the registration with ctx: the draining context with the BeforeSend hook, so
-// a POST that has started may finish after a cancel and its answer reaches the ledger.
-func (s *sub) register(ctx context.Context) (ledger.Registered, error) {
-	c := s.f.imp.deps.Client
-	switch {
-	case s.reg.Invoice != nil:
-		r, err := c.RegisterInvoice(ctx, s.reg.Invoice)
-		if err != nil {
-			return ledger.Registered{}, err
-		}
-		return ledger.Registered{
-			RegistrationID: r.ID,
-			InvoiceID:      r.Invoice,
-			Cases:          []ledger.CaseRef{{CaseID: r.Case, OCRNumber: r.OCRNumber}},
-		}, nil
-	case s.reg.Case != nil:
-		r, err := c.RegisterCase(ctx, s.reg.Case)
-		if err != nil {
-			return ledger.Registered{}, err
-		}
-		out := ledger.Registered{RegistrationID: r.ID, Cases: make([]ledger.CaseRef, len(s.reg.Items))}
-		for i := range out.Cases {
-			if i < len(r.Cases) {
-				out.Cases[i].CaseID = r.Cases[i]
-			}
-			if i < len(r.OCRNumbers) {
-				out.Cases[i].OCRNumber = r.OCRNumbers[i]
-			}
-		}
-		if len(r.Cases) != len(s.reg.Items) {
-			s.log.Warn("Amili returned another number of cases than debts", "cases", len(r.Cases), "debts", len(s.reg.Items))
-		}
-		return out, nil
-	}
-	return ledger.Registered{}, errors.New("registration has neither an invoice nor a case")
-}
-
-// lookup finds the cases Amili holds for the registration's invoice numbers, keyed by invoice
-// number. One call for up to 100 invoice numbers.
-func (s *sub) lookup() (map[string]amili.Case, error) {
-	nums := make([]string, len(s.reg.Items))
-	for i, it := range s.reg.Items {
-		nums[i] = it.InvoiceNumber
-	}
-	creditor := s.reg.Creditor()
-	found := map[string]amili.Case{}
-	for start := 0; start < len(nums); start += lookupPageSize {
-		chunk := nums[start:min(start+lookupPageSize, len(nums))]
-		list, err := s.f.imp.deps.Client.FindCases(s.lctx, amili.CaseQuery{
-			Where: map[string]any{
-				"creditor":            creditor,
-				"debt.invoice_number": map[string]any{"$in": chunk},
-			},
-			MaxResults: lookupPageSize,
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, cs := range list.Items {
-			if cs.Creditor != "" && cs.Creditor != creditor {
-				continue
-			}
-			if slices.Contains(chunk, cs.Debt.InvoiceNumber) {
-				found[cs.Debt.InvoiceNumber] = cs
-			}
-		}
-	}
-	return found, nil
-}
-
-// recovered builds the ids of a registration from the cases found for it. The OCR number is
-// left empty: only the registration's answer carries it, and Amili's case view does not (its
-// reference_number is another number).
-func recovered(reg *domain.Registration, found map[string]amili.Case) ledger.Registered {
-	out := ledger.Registered{Recovered: true, Cases: make([]ledger.CaseRef, len(reg.Items))}
-	for i, it := range reg.Items {
-		cs := found[it.InvoiceNumber]
-		out.Cases[i] = ledger.CaseRef{CaseID: cs.ID}
-		if out.RegistrationID == "" {
-			if reg.Kind == domain.KindInvoice {
-				out.RegistrationID = cs.InvoiceRegistration
-			} else {
-				out.RegistrationID = cs.CaseRegistration
-			}
-		}
-		if out.InvoiceID == "" {
-			out.InvoiceID = cs.Invoice
-		}
-	}
-	return out
-}
 
 // itemsFromRegistered is the items of a just-registered submission, each PDF pending.
 func itemsFromRegistered(items []domain.Item, r ledger.Registered) []ledger.SubmissionItem {
@@ -232,5 +133,3 @@ func (s *sub) missingPDF(item int, reason string) {
 	}
 	s.f.add(func(c *domain.Counts) { c.NoPDF++ })
 }
-
-func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
