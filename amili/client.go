@@ -180,28 +180,9 @@ func (c *Client) do(ctx context.Context, r *call) ([]byte, error) {
 
 // attempt sends r once and classifies the outcome.
 func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (res attemptResult) {
-	if !r.noAuth {
-		tok, err := c.tokens.get(ctx)
-		if err != nil {
-			return attemptResult{err: asError(r.op, err), final: true}
-		}
-		res.token = tok
-	}
-	wait, err := c.pacer.wait(ctx)
-	if wait > 0 {
-		c.count(func(s *Stats) { s.RateLimitWait += wait })
-	}
-	if err != nil {
-		return attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: err}, final: true}
-	}
-
-	// The caller's mark ("this may reach Amili") is the last thing before the request goes out:
-	// after the token, the rate limit and any retry wait.
-	var sendBy time.Time
-	if hook := beforeSendFrom(ctx); hook != nil && (r.kind == kindOnce || r.kind == kindUpload) {
-		if sendBy, err = hook(ctx); err != nil {
-			return attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: fmt.Errorf("%w: %w", ErrNotSent, err)}, final: true}
-		}
+	sendBy, wait, failed := c.ready(ctx, r, &res)
+	if failed != nil {
+		return *failed
 	}
 	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
@@ -214,47 +195,10 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 		WroteHeaders: func() { written.Store(true) },
 		WroteRequest: func(httptrace.WroteRequestInfo) { written.Store(true) },
 	})
-	u := c.cfg.BaseURL + r.path
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
+	req, failed := c.newRequest(actx, r, res.token)
+	if failed != nil {
+		return *failed
 	}
-	var (
-		body  io.ReadCloser
-		ctype string
-		size  int64
-	)
-	if r.body != nil {
-		if body, ctype, size, err = r.body(); err != nil {
-			return attemptResult{err: asError(r.op, err), final: true}
-		}
-	}
-	req, err := http.NewRequestWithContext(actx, r.method, u, body)
-	if err != nil {
-		if body != nil {
-			body.Close()
-		}
-		return attemptResult{err: &Error{Op: r.op, Class: Permanent, Err: err}, final: true}
-	}
-	if body != nil {
-		req.ContentLength = size
-		if size >= 0 && r.kind != kindUpload {
-			// Lets the transport resend on a stale keep-alive connection when nothing was
-			// written; everything else is decided here.
-			req.GetBody = func() (io.ReadCloser, error) {
-				b, _, _, err := r.body()
-				return b, err
-			}
-		}
-		req.Header.Set("Content-Type", ctype)
-	}
-	for k, v := range r.header {
-		req.Header[k] = v
-	}
-	if res.token != "" {
-		req.Header.Set("X-API-Key", res.token)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.cfg.UserAgent)
 
 	t0 := c.cfg.Now()
 	resp, err := c.cfg.HTTPClient.Do(req)
@@ -286,6 +230,87 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 	if status == http.StatusTooManyRequests {
 		c.count(func(s *Stats) { s.TooManyRequests++ })
 	}
+	res.body, res.err = readAnswer(r, resp)
+	return res
+}
+
+// ready does what comes before an attempt's request: the token (into res), the rate-limit wait,
+// and the caller's mark ("this may reach Amili"), the last of them, which may set the time by
+// which the request must go out. failed is the attempt's end when one of them failed.
+func (c *Client) ready(ctx context.Context, r *call, res *attemptResult) (sendBy time.Time, wait time.Duration, failed *attemptResult) {
+	if !r.noAuth {
+		tok, err := c.tokens.get(ctx)
+		if err != nil {
+			return time.Time{}, 0, &attemptResult{err: asError(r.op, err), final: true}
+		}
+		res.token = tok
+	}
+	wait, err := c.pacer.wait(ctx)
+	if wait > 0 {
+		c.count(func(s *Stats) { s.RateLimitWait += wait })
+	}
+	if err != nil {
+		return time.Time{}, wait, &attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: err}, final: true, token: res.token}
+	}
+	if hook := beforeSendFrom(ctx); hook != nil && (r.kind == kindOnce || r.kind == kindUpload) {
+		if sendBy, err = hook(ctx); err != nil {
+			return time.Time{}, wait, &attemptResult{err: &Error{Op: r.op, Class: Retryable, Err: fmt.Errorf("%w: %w", ErrNotSent, err)},
+				final: true, token: res.token}
+		}
+	}
+	return sendBy, wait, nil
+}
+
+// newRequest builds r's HTTP request with its body, headers and token.
+func (c *Client) newRequest(ctx context.Context, r *call, token string) (*http.Request, *attemptResult) {
+	u := c.cfg.BaseURL + r.path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+	var (
+		body  io.ReadCloser
+		ctype string
+		size  int64
+		err   error
+	)
+	if r.body != nil {
+		if body, ctype, size, err = r.body(); err != nil {
+			return nil, &attemptResult{err: asError(r.op, err), final: true, token: token}
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, &attemptResult{err: &Error{Op: r.op, Class: Permanent, Err: err}, final: true, token: token}
+	}
+	if body != nil {
+		req.ContentLength = size
+		if size >= 0 && r.kind != kindUpload {
+			// Lets the transport resend on a stale keep-alive connection when nothing was
+			// written; everything else is decided here.
+			req.GetBody = func() (io.ReadCloser, error) {
+				b, _, _, err := r.body()
+				return b, err
+			}
+		}
+		req.Header.Set("Content-Type", ctype)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if token != "" {
+		req.Header.Set("X-API-Key", token)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	return req, nil
+}
+
+// readAnswer reads and classifies an answer: the body of a success, or the error it means.
+func readAnswer(r *call, resp *http.Response) ([]byte, *Error) {
+	status := resp.StatusCode
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	class := classify(r.kind, status)
 	if rerr != nil {
@@ -299,15 +324,14 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 		default:
 			class = Retryable
 		}
-		res.err = &Error{Op: r.op, Class: class, StatusCode: status, Err: fmt.Errorf("read response: %w", rerr)}
 		// A 2xx was committed whatever became of its body.
-		res.err.Accepted = r.kind == kindOnce && status >= 200 && status < 300
-		return res
+		return nil, &Error{Op: r.op, Class: class, StatusCode: status, Err: fmt.Errorf("read response: %w", rerr),
+			Accepted: r.kind == kindOnce && status >= 200 && status < 300}
 	}
 	if class != 0 {
-		res.err = &Error{Op: r.op, Class: class, StatusCode: status}
-		parseErrorBody(data, res.err)
-		return res
+		e := &Error{Op: r.op, Class: class, StatusCode: status}
+		parseErrorBody(data, e)
+		return nil, e
 	}
 	if !r.raw {
 		if e := statusErr(data); e != nil {
@@ -316,12 +340,10 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 			if e.Code >= 500 && r.kind == kindOnce {
 				e.Class, e.Accepted = InDoubt, true // a 2xx whatever the body says
 			}
-			res.err = e
-			return res
+			return nil, e
 		}
 	}
-	res.body = data
-	return res
+	return data, nil
 }
 
 // classify maps an HTTP status to an error class; 0 means success.
