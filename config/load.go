@@ -109,44 +109,20 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 }
 
 func (c *Config) applyDefaults() {
-	if c.TimeZone == "" {
-		c.TimeZone = DefaultTimeZone
-	}
-	if c.Log.Level == "" {
-		c.Log.Level = "info"
-	}
-	if c.Log.Format == "" {
-		c.Log.Format = "auto"
-	}
-	if c.Ledger.Path == "" {
-		c.Ledger.Path = DefaultLedgerPath
-	}
-	if c.Ledger.BusyTimeout == 0 {
-		c.Ledger.BusyTimeout = Duration(5 * time.Second)
-	}
+	orDefault(&c.TimeZone, DefaultTimeZone)
+	orDefault(&c.Log.Level, "info")
+	orDefault(&c.Log.Format, "auto")
+	orDefault(&c.Ledger.Path, DefaultLedgerPath)
+	orDefault(&c.Ledger.BusyTimeout, Duration(5*time.Second))
 	a := &c.Amili
-	if a.BaseURL == "" {
-		a.BaseURL = DefaultBaseURL
-	}
+	orDefault(&a.BaseURL, DefaultBaseURL)
 	a.BaseURL = strings.TrimRight(a.BaseURL, "/")
-	if a.Timeout == 0 {
-		a.Timeout = Duration(30 * time.Second)
-	}
-	if a.RateLimitPerMinute == 0 {
-		a.RateLimitPerMinute = DefaultRateLimit
-	}
-	if a.Burst == 0 {
-		a.Burst = DefaultBurst
-	}
-	if a.MaxAttempts == 0 {
-		a.MaxAttempts = 5
-	}
-	if a.MaxRetryTime == 0 {
-		a.MaxRetryTime = Duration(2 * time.Minute)
-	}
-	if a.InDoubtGrace == 0 {
-		a.InDoubtGrace = Duration(DefaultInDoubtGrace)
-	}
+	orDefault(&a.Timeout, Duration(30*time.Second))
+	orDefault(&a.RateLimitPerMinute, DefaultRateLimit)
+	orDefault(&a.Burst, DefaultBurst)
+	orDefault(&a.MaxAttempts, 5)
+	orDefault(&a.MaxRetryTime, Duration(2*time.Minute))
+	orDefault(&a.InDoubtGrace, Duration(DefaultInDoubtGrace))
 	if a.Auth.Method == "" {
 		switch {
 		case a.Auth.PrivateKeyFile != "":
@@ -157,50 +133,26 @@ func (c *Config) applyDefaults() {
 			a.Auth.Method = "api_code"
 		}
 	}
-	if a.Auth.APICodeField == "" {
-		a.Auth.APICodeField = "api_code"
-	}
+	orDefault(&a.Auth.APICodeField, "api_code")
 	c.SFTP.applyDefaults()
 	d := &c.Daemon
-	if d.DrainTimeout == 0 {
-		d.DrainTimeout = Duration(DefaultDrainTimeout)
-	}
-	if d.LeaseTTL == 0 {
-		d.LeaseTTL = Duration(2 * time.Minute)
-	}
+	orDefault(&d.DrainTimeout, Duration(DefaultDrainTimeout))
+	orDefault(&d.LeaseTTL, Duration(2*time.Minute))
 	for i := range c.Jobs {
 		j := &c.Jobs[i]
-		if j.Account == "" {
-			j.Account = a.Account
-		}
-		if j.Creditor == "" {
-			j.Creditor = a.Creditor
-		}
-		if j.Concurrency == 0 {
-			j.Concurrency = DefaultConcurrency
-		}
-		if j.PDF == "" {
-			j.PDF = "required"
-		}
-		if j.PDFMaxSize == 0 {
-			j.PDFMaxSize = DefaultPDFMaxSize
-		}
-		if j.IDNumbers == "" {
-			j.IDNumbers = "strict"
-		}
+		orDefault(&j.Account, a.Account)
+		orDefault(&j.Creditor, a.Creditor)
+		orDefault(&j.Concurrency, DefaultConcurrency)
+		orDefault(&j.PDF, "required")
+		orDefault(&j.PDFMaxSize, DefaultPDFMaxSize)
+		orDefault(&j.IDNumbers, "strict")
 		s := &j.Source
-		if s.Type == "" {
-			s.Type = "local"
-		}
+		orDefault(&s.Type, "local")
 		if len(s.Patterns) == 0 {
 			s.Patterns = []string{"*.csv"}
 		}
-		if s.MinAge == 0 {
-			s.MinAge = Duration(DefaultMinAge)
-		}
-		if s.After == "" {
-			s.After = "archive"
-		}
+		orDefault(&s.MinAge, Duration(DefaultMinAge))
+		orDefault(&s.After, "archive")
 		if s.Dir != "" && s.ArchiveDir == "" {
 			s.ArchiveDir = joinDir(s.Dir, "archive")
 		}
@@ -217,9 +169,7 @@ func (c *Config) applyDefaults() {
 	}
 	for i := range c.Reports {
 		r := &c.Reports[i]
-		if r.OutDir == "" {
-			r.OutDir = "./reports"
-		}
+		orDefault(&r.OutDir, "./reports")
 		if r.CSVSeparator == "" {
 			r.CSVSeparator = ","
 			if r.DecimalComma {
@@ -232,20 +182,22 @@ func (c *Config) applyDefaults() {
 		}
 	}
 	m := &c.SMTP
-	if m.TLS == "" {
-		m.TLS = "starttls"
-	}
+	orDefault(&m.TLS, "starttls")
 	if m.Port == 0 {
 		m.Port = 587
 		if m.TLS == "implicit" {
 			m.Port = 465
 		}
 	}
-	if m.Subject == "" {
-		m.Subject = "Amili reconciliation {{.Since}} – {{.Until}}"
-	}
-	if m.Timeout == 0 {
-		m.Timeout = Duration(30 * time.Second)
+	orDefault(&m.Subject, "Amili reconciliation {{.Since}} – {{.Until}}")
+	orDefault(&m.Timeout, Duration(30*time.Second))
+}
+
+// orDefault sets *v to d when it holds the zero value (the key was not in the file).
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
 	}
 }
 
@@ -302,6 +254,9 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // ParseSchedule parses a job's or report's schedule as the daemon will.
 func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
 
+// badFunc records one problem with key.
+type badFunc func(key, format string, args ...any)
+
 func (c *Config) validate(getenv func(string) string) error {
 	var errs Errors
 	bad := func(key, format string, args ...any) {
@@ -316,7 +271,28 @@ func (c *Config) validate(getenv func(string) string) error {
 	if !oneOf(c.Log.Format, "auto", "text", "json") {
 		bad("log.format", "must be auto, text or json, not %q", c.Log.Format)
 	}
-	a := c.Amili
+	c.Amili.validate(bad)
+	if c.Daemon.Listen != "" && !c.Daemon.AllowRemoteListen && !isLoopback(c.Daemon.Listen) {
+		bad("daemon.listen", "%q is not a loopback address; use 127.0.0.1:PORT or set allow_remote_listen", c.Daemon.Listen)
+	}
+	c.validateJobs(bad)
+	c.validateReports(bad)
+	c.SMTP.validate(bad)
+	// Secret references must resolve now, not at 3 a.m. on the first scheduled run.
+	for _, ref := range c.secretRefs() {
+		if _, warn, err := readSecret(ref.env, ref.file, getenv); err != nil {
+			bad(ref.key, "%v", err)
+		} else if warn != "" {
+			c.Warnings = append(c.Warnings, ref.key+": "+warn)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (a Amili) validate(bad badFunc) {
 	if !strings.HasPrefix(a.BaseURL, "https://") && !strings.HasPrefix(a.BaseURL, "http://") {
 		bad("amili.base_url", "must start with https:// (or http:// for a local sandbox), got %q", a.BaseURL)
 	}
@@ -358,9 +334,9 @@ func (c *Config) validate(getenv func(string) string) error {
 			bad("amili.paths."+k, "unknown endpoint")
 		}
 	}
-	if c.Daemon.Listen != "" && !c.Daemon.AllowRemoteListen && !isLoopback(c.Daemon.Listen) {
-		bad("daemon.listen", "%q is not a loopback address; use 127.0.0.1:PORT or set allow_remote_listen", c.Daemon.Listen)
-	}
+}
+
+func (c *Config) validateJobs(bad badFunc) {
 	names := map[string]bool{}
 	for i, j := range c.Jobs {
 		k := fmt.Sprintf("jobs[%d]", i)
@@ -404,6 +380,9 @@ func (c *Config) validate(getenv func(string) string) error {
 			validateSFTP(*s.SFTP, k+".source.sftp (merged with sftp)", bad)
 		}
 	}
+}
+
+func (c *Config) validateReports(bad badFunc) {
 	rnames := map[string]bool{}
 	for i, r := range c.Reports {
 		k := fmt.Sprintf("reports[%d]", i)
@@ -425,35 +404,27 @@ func (c *Config) validate(getenv func(string) string) error {
 			bad(k+".send", "needs smtp.host")
 		}
 	}
-	if m := c.SMTP; m.Host != "" {
-		if !oneOf(m.TLS, "starttls", "starttls_optional", "implicit", "none") {
-			bad("smtp.tls", "must be starttls, starttls_optional, implicit or none, not %q", m.TLS)
-		}
-		if m.From == "" {
-			bad("smtp.from", "required when smtp.host is set")
-		}
-		if len(m.To) == 0 {
-			bad("smtp.to", "at least one recipient is required when smtp.host is set")
-		}
-		if m.Username != "" && m.PasswordEnv == "" && m.PasswordFile == "" {
-			bad("smtp.password_env", "set password_env or password_file when smtp.username is set")
-		}
-	}
-	// Secret references must resolve now, not at 3 a.m. on the first scheduled run.
-	for _, ref := range c.secretRefs() {
-		if _, warn, err := readSecret(ref.env, ref.file, getenv); err != nil {
-			bad(ref.key, "%v", err)
-		} else if warn != "" {
-			c.Warnings = append(c.Warnings, ref.key+": "+warn)
-		}
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
 }
 
-func validateSFTP(s SFTP, key string, bad func(key, format string, args ...any)) {
+func (m SMTP) validate(bad badFunc) {
+	if m.Host == "" {
+		return
+	}
+	if !oneOf(m.TLS, "starttls", "starttls_optional", "implicit", "none") {
+		bad("smtp.tls", "must be starttls, starttls_optional, implicit or none, not %q", m.TLS)
+	}
+	if m.From == "" {
+		bad("smtp.from", "required when smtp.host is set")
+	}
+	if len(m.To) == 0 {
+		bad("smtp.to", "at least one recipient is required when smtp.host is set")
+	}
+	if m.Username != "" && m.PasswordEnv == "" && m.PasswordFile == "" {
+		bad("smtp.password_env", "set password_env or password_file when smtp.username is set")
+	}
+}
+
+func validateSFTP(s SFTP, key string, bad badFunc) {
 	if s.Host == "" {
 		bad(key+".host", "required for an sftp source")
 	}
