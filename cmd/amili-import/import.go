@@ -12,6 +12,7 @@ import (
 
 	"github.com/amili-import/amili-import/config"
 	"github.com/amili-import/amili-import/importer"
+	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/source"
 )
 
@@ -123,7 +124,7 @@ Flags:`)
 	deps.Owner = owner
 	imp, err := importer.Start(ctx, job, deps)
 	if err != nil {
-		return err
+		return exitFor(importer.Summary{}, err)
 	}
 	var runErr error
 	for _, arg := range fs.Args() {
@@ -153,6 +154,9 @@ Flags:`)
 // done, 0 otherwise.
 func exitFor(sum importer.Summary, err error) error {
 	switch {
+	case err != nil && errors.Is(err, ledger.ErrOwnerLost):
+		// Stopped (or starved) for longer than daemon.lease_ttl: it sent nothing more.
+		return someRowsFailed(fmt.Errorf("interrupted: %w; nothing more was sent, the next run resumes", err))
 	case err != nil && errors.Is(err, importer.ErrCannotStart):
 		return err
 	case err != nil && errors.Is(err, context.Canceled):

@@ -186,7 +186,7 @@ func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, e
 // runOutcome names how a run ended, for metrics and logs.
 func runOutcome(sum importer.Summary, err error) string {
 	switch {
-	case err != nil && errors.Is(err, context.Canceled), sum.Cancelled:
+	case err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ledger.ErrOwnerLost)), sum.Cancelled:
 		return metrics.OutcomeCancelled
 	case err != nil && errors.Is(err, importer.ErrCannotStart):
 		return metrics.OutcomeFailed

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/importer"
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/metrics"
 )
 
 // TestRunContention starts two real "run" processes of one job against one ledger: one runs,
@@ -79,4 +83,17 @@ func TestRunVerb(t *testing.T) {
 			t.Errorf("exit %d, want 2", code)
 		}
 	})
+}
+
+// A run whose ledger ownership lapsed (its process was stopped past daemon.lease_ttl) sent
+// nothing more: it was interrupted (exit 1, resumed next time), not unable to start (exit 2).
+func TestLostOwnershipIsAnInterruption(t *testing.T) {
+	err := fmt.Errorf("%w: creditor c: get creditor c: %w", importer.ErrCannotStart, ledger.ErrOwnerLost)
+	var ee *exitError
+	if got := exitFor(importer.Summary{}, err); !errors.As(got, &ee) || ee.code != exitSomeRows {
+		t.Errorf("exitFor = %v, want exit %d", got, exitSomeRows)
+	}
+	if got := runOutcome(importer.Summary{}, err); got != metrics.OutcomeCancelled {
+		t.Errorf("runOutcome = %q, want %q", got, metrics.OutcomeCancelled)
+	}
 }
