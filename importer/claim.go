@@ -108,14 +108,14 @@ func (s *sub) handle(claim ledger.Claim, slots chan struct{}) {
 		s.log.Warn("invoice number already imported with other content; not sent",
 			"conflict_invoice_number", claim.ConflictItem, "old_hash", claim.OldHash, "new_hash", claim.NewHash)
 	case ledger.ClaimInDoubt:
-		s.resolve(nil)
+		s.resolve()
 	case ledger.ClaimResume:
 		switch claim.Submission.State {
 		case ledger.StateRegistered:
 			f.add(func(c *domain.Counts) { c.Resumed++ })
 			s.upload(claim.Submission.Items)
 		case ledger.StateSending:
-			s.resolve(nil)
+			s.resolve()
 		default:
 			s.send()
 		}

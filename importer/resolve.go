@@ -20,7 +20,7 @@ const lookupPageSize = 100
 // rejected for a person to resolve. Not found: the ledger's in-doubt rule decides (see
 // ledger.ResolveNotFound): within the grace period, or once Amili accepted it, it stays in
 // doubt for a later run; after the grace it is sent again (once per run).
-func (s *sub) resolve(cause error) {
+func (s *sub) resolve() {
 	L := s.f.imp.deps.Ledger
 	found, err := s.lookup()
 	if err != nil {

@@ -50,7 +50,7 @@ func (s *sub) send() {
 		} else {
 			s.log.Warn("registration outcome unknown; looking it up", "err", err)
 		}
-		s.resolve(err)
+		s.resolve()
 	case amili.Permanent:
 		if err := L.MarkRejected(s.lctx, s.id, reason); err != nil {
 			s.recordFailed("mark rejected", err)

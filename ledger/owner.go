@@ -12,13 +12,16 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/heartbeat"
 )
 
 // Owner is one sending process's right to work on submissions. Join records it with a
 // heartbeat; every submission it claims carries its id, and no other process takes such a
 // submission over while the owner is alive: its heartbeat has not lapsed, it has not left, and
 // (on the same host) its process exists. An owner whose heartbeat lapsed is gone for good:
-// MarkSending refuses it (fencing), and Lost reports it, so the process starts nothing new.
+// MarkSending refuses it (fencing), and the context of WithContext is cancelled, so the run
+// starts nothing new.
 type Owner struct {
 	l    *Ledger
 	ID   string
@@ -28,9 +31,9 @@ type Owner struct {
 
 	stop chan struct{}
 	done chan struct{}
-	lost chan struct{}
-	mu   sync.Mutex
-	err  error // why it was lost
+	// alive is cancelled, with the reason as its cause, when the owner is lost.
+	alive context.Context
+	lose  context.CancelCauseFunc
 }
 
 // OwnerInfo describes an owner, for messages about who holds a submission.
@@ -38,7 +41,6 @@ type OwnerInfo struct {
 	ID      string
 	Host    string
 	PID     int
-	Started time.Time
 	Expires time.Time
 }
 
@@ -48,7 +50,7 @@ func (o OwnerInfo) String() string {
 
 // Join records a new owner for host and pid whose heartbeat lasts ttl, and keeps it alive:
 // a goroutine renews it every ttl/3 until Leave. When a renewal finds the heartbeat lapsed, or
-// renewals fail until it would lapse, the owner is lost: Lost is closed and Err says why.
+// renewals fail until it would lapse, the owner is lost: WithContext's contexts are cancelled.
 func (l *Ledger) Join(ctx context.Context, host string, pid int, ttl time.Duration, log *slog.Logger) (*Owner, error) {
 	if ttl <= 0 {
 		return nil, fmt.Errorf("join: %w: ttl %v", ErrInvalid, ttl)
@@ -61,7 +63,8 @@ func (l *Ledger) Join(ctx context.Context, host string, pid int, ttl time.Durati
 		return nil, fmt.Errorf("join: %w", err)
 	}
 	o := &Owner{l: l, ID: hex.EncodeToString(b[:]), Host: host, PID: pid, TTL: ttl,
-		stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{})}
+	o.alive, o.lose = context.WithCancelCause(context.Background())
 	now := l.now()
 	err := l.write(ctx, func(tx *writeTx) error {
 		// Owners that left or lapsed more than a day ago are of no use to anyone.
@@ -99,48 +102,19 @@ func (s *liveOwners) has(id string) bool {
 	return s.ids[id]
 }
 
-// keep renews the heartbeat every TTL/3 until Leave, and declares the owner lost when it lapsed.
+// keep renews the heartbeat until Leave, and loses the owner when it lapsed or would lapse.
 func (o *Owner) keep(log *slog.Logger) {
 	defer close(o.done)
-	every := max(o.TTL/3, time.Millisecond)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	lastOK := time.Now()
-	for {
-		select {
-		case <-o.stop:
-			return
-		case <-tick.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), every)
-		err := o.Beat(ctx)
-		cancel()
-		switch {
-		case err == nil:
-			lastOK = time.Now()
-			continue
-		case errors.Is(err, ErrOwnerLost):
+	heartbeat.Keep(o.TTL, o.stop, o.Beat, func(err error) bool { return errors.Is(err, ErrOwnerLost) },
+		func(err error) { log.Warn("cannot renew the ledger heartbeat", "owner", o.ID, "error", err) },
+		func(err error) {
+			if !errors.Is(err, ErrOwnerLost) {
+				err = fmt.Errorf("%w: heartbeat not renewed in time: %w", ErrOwnerLost, err)
+			}
+			live.drop(o.ID)
 			o.lose(err)
-			log.Error("ledger ownership lapsed: this process starts no new request", "owner", o.ID, "error", err)
-			return
-		}
-		log.Warn("cannot renew the ledger heartbeat", "owner", o.ID, "error", err)
-		if time.Since(lastOK)+every >= o.TTL {
-			o.lose(fmt.Errorf("%w: heartbeat not renewed for %v: %w", ErrOwnerLost, time.Since(lastOK).Round(time.Millisecond), err))
-			log.Error("ledger heartbeat about to lapse: this process starts no new request", "owner", o.ID)
-			return
-		}
-	}
-}
-
-func (o *Owner) lose(err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.err == nil {
-		o.err = err
-		close(o.lost)
-		live.drop(o.ID)
-	}
+			log.Error("ledger ownership lapsed: this run starts no new request", "owner", o.ID, "error", err)
+		})
 }
 
 // Beat renews the heartbeat by TTL from now. It fails with ErrOwnerLost when the heartbeat had
@@ -157,33 +131,13 @@ func (o *Owner) Beat(ctx context.Context) error {
 	return err
 }
 
-// Lost is closed when the owner's heartbeat lapsed, or when renewals failed for so long that it
-// is about to: the process must start nothing new under this owner either way.
-func (o *Owner) Lost() <-chan struct{} { return o.lost }
-
-// Err says why the owner was lost, or nil while it is alive.
-func (o *Owner) Err() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.err
-}
-
 // WithContext returns a context that is cancelled when the owner is lost, with the reason as
 // its cause, so a run started under it stops starting new work.
 func (o *Owner) WithContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	stop := make(chan struct{})
-	go func() {
-		select {
-		case <-o.lost:
-			cancel(o.Err())
-		case <-stop:
-		case <-ctx.Done():
-		}
-	}()
-	var once sync.Once
+	stop := context.AfterFunc(o.alive, func() { cancel(context.Cause(o.alive)) })
 	return ctx, func() {
-		once.Do(func() { close(stop) })
+		stop()
 		cancel(context.Canceled)
 	}
 }
@@ -211,17 +165,17 @@ func (o *Owner) Leave(ctx context.Context) error {
 // ownerState reads owner id inside tx. alive is false when the owner is unknown, left, its
 // heartbeat lapsed, or its process is known to be gone (same host, no such pid).
 func (l *Ledger) ownerState(ctx context.Context, tx *writeTx, id string) (info OwnerInfo, alive bool, err error) {
-	var started, expires string
+	var expires string
 	var gone int
-	err = tx.QueryRowContext(ctx, "SELECT host, pid, started, expires, gone FROM owners WHERE id = ?", id).
-		Scan(&info.Host, &info.PID, &started, &expires, &gone)
+	err = tx.QueryRowContext(ctx, "SELECT host, pid, expires, gone FROM owners WHERE id = ?", id).
+		Scan(&info.Host, &info.PID, &expires, &gone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return OwnerInfo{ID: id}, false, nil
 	}
 	if err != nil {
 		return OwnerInfo{}, false, err
 	}
-	info.ID, info.Started, info.Expires = id, parseTime(started), parseTime(expires)
+	info.ID, info.Expires = id, parseTime(expires)
 	alive = gone == 0 && info.Expires.After(l.now()) && !l.processGone(info.Host, info.PID)
 	if alive && info.Host == l.host && info.PID == os.Getpid() {
 		alive = live.has(id)

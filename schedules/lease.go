@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/heartbeat"
 )
 
 // Lease is a held, time-limited right to be the one runner of a name (*ledger.Lease).
@@ -37,31 +39,13 @@ func Exclusive(ctx context.Context, acquire AcquireFunc, name string, ttl time.D
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		every := max(ttl/3, time.Millisecond)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		lastOK := time.Now()
-		for {
-			select {
-			case <-stopRenew:
-				return
-			case <-tick.C:
-			}
-			// Renewal must go on while a cancelled run drains, so it does not use runCtx.
-			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), every)
-			err := lease.Renew(rctx)
-			rcancel()
-			if err == nil {
-				lastOK = time.Now()
-				continue
-			}
-			log.Warn("cannot renew the lease", "lease", name, "error", err)
-			if time.Since(lastOK)+every >= ttl {
+		// Renewal goes on while a cancelled run drains: it does not use runCtx.
+		heartbeat.Keep(ttl, stopRenew, lease.Renew, nil,
+			func(err error) { log.Warn("cannot renew the lease", "lease", name, "error", err) },
+			func(err error) {
 				log.Error("lease about to expire: stopping the run", "lease", name)
 				cancel(fmt.Errorf("lease %s lost: %w", name, err))
-				return
-			}
-		}
+			})
 	}()
 	runErr := fn(runCtx)
 	close(stopRenew)
