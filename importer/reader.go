@@ -17,5 +17,5 @@ func (f *fileRun) openReader(spool string) (*mapping.Reader, func(), error) {
 		fh.Close()
 		return nil, nil, err
 	}
-	return r, func() { fh.Close() }, nil
+	return r, func() { r.Close(); fh.Close() }, nil
 }

@@ -90,7 +90,7 @@ func (r *Reader) addRow() *group {
 		g.rows++
 		if g.rows > maxGroupRows {
 			if g.rows == maxGroupRows+1 {
-				g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
+				g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.meta.recLine, InvoiceNumber: g.itemNumber,
 					Rule: fmt.Sprintf("a registration may have at most %d rows", maxGroupRows)})
 			}
 			return nil
@@ -105,10 +105,10 @@ func (r *Reader) addRow() *group {
 		done, g = g, r.spare
 		r.spare = done
 	}
-	g.reset(key, r.recLine)
+	g.reset(key, r.meta.recLine)
 	r.cur = g
 	if r.poisonLine > 0 {
-		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.recLine, InvoiceNumber: key,
+		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.meta.recLine, InvoiceNumber: key,
 			Rule: fmt.Sprintf("the unreadable row at line %d may belong to this registration", r.poisonLine)})
 		r.poisonLine = 0
 	}
@@ -156,7 +156,7 @@ func (r *Reader) longFieldErr(g *group) {
 }
 
 func (r *Reader) fieldCountErr(g *group) {
-	g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.recLine, InvoiceNumber: g.itemNumber,
+	g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.meta.recLine, InvoiceNumber: g.itemNumber,
 		Rule: fmt.Sprintf("row has %d fields but the header has %d", len(r.rec), len(r.header))})
 }
 

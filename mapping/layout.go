@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +60,10 @@ type Layout struct {
 	falseSet  map[string]bool
 	custTypes map[string]string
 	ignore    map[string]bool
+
+	// Whether the layout reads numbers, dates and booleans as the canonical layout does, so
+	// that the values row's cells parsed can be taken as they are.
+	canonicalNumbers, canonicalDates, canonicalBools bool
 }
 
 // Defaults of a Layout, documented in samples/README.md.
@@ -72,6 +78,7 @@ var (
 		time.RFC1123,
 		time.RFC1123Z,
 	}
+	defaultThousands     = []string{" ", "\u00a0"}
 	defaultTrue          = []string{"true", "1", "ja", "j", "yes", "y"}
 	defaultFalse         = []string{"false", "0", "nej", "n", "no"}
 	defaultCustomerTypes = map[string]string{"person": "person", "company": "company", "foreign": "foreign"}
@@ -260,7 +267,7 @@ func (l *Layout) compile() error {
 		return fmt.Errorf("encoding %q is not one of utf-8, windows-1252, iso-8859-1", l.Encoding)
 	}
 	if l.Thousands == nil {
-		l.Thousands = []string{" ", "\u00a0"}
+		l.Thousands = slices.Clone(defaultThousands)
 		if l.DecimalComma {
 			l.Thousands = append(l.Thousands, ".")
 		}
@@ -308,6 +315,9 @@ func (l *Layout) compile() error {
 		l.custTypes[strings.ToLower(strings.TrimSpace(k))] = v
 	}
 	l.ignore = lowerSet(l.Ignore)
+	l.canonicalNumbers = !l.DecimalComma && slices.Equal(l.Thousands, defaultThousands)
+	l.canonicalDates = slices.Equal(l.DateFormats, defaultDateFormats)
+	l.canonicalBools = maps.Equal(l.trueSet, lowerSet(defaultTrue)) && maps.Equal(l.falseSet, lowerSet(defaultFalse))
 	if l.PDFTemplate == "" {
 		l.PDFTemplate = DefaultPDFTemplate
 	}

@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"unicode/utf8"
+	"sync"
 
 	"github.com/amili-import/amili-import/domain"
 )
@@ -43,20 +43,23 @@ type Reader struct {
 	opts   Options
 	layout *Layout
 	kind   domain.Kind
-	csv    *csv.Reader
-	isUTF8 bool
+	src    *rowSource
+	rowsCh chan row
+	errc   chan error
+	halt   func()
 
 	header []string
 	col    [numFields]int // column index of each field, -1 when the file has none
 	// groupCols are the registration-wide fields the file has columns for.
 	groupCols []field
 
-	// The row being processed.
-	rec       []string
-	recLine   int  // physical line of the row's first byte
-	multiLine bool // a quoted field of the row spans lines
-	line      int  // last physical line read
-	rows      int  // data rows read (blank rows not counted)
+	// The row being processed: its cells as gocsv decoded them, and the record as the file
+	// has it.
+	row  row
+	rec  []string
+	meta rowMeta
+	line int // last physical line read
+	rows int // data rows read (blank rows not counted)
 
 	cur, spare *group
 	poisonLine int // a row that could not be read, which the next registration may miss
@@ -88,23 +91,33 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	rd := &Reader{file: file, opts: opts, layout: l, seed: maphash.MakeSeed(), seen: &seenIndex{}}
 	runtime.AddCleanup(rd, (*seenIndex).free, rd.seen)
 	src, isUTF8 := decoded(r, l.Encoding)
-	rd.isUTF8 = isUTF8
 	br := bufio.NewReaderSize(src, 64<<10)
 	delim := l.Delimiter
 	if delim == 0 {
 		head, _ := br.Peek(64 << 10)
 		delim = detectDelimiter(head)
 	}
-	rd.csv = csv.NewReader(br)
-	rd.csv.Comma = delim
-	rd.csv.FieldsPerRecord = -1
-	rd.csv.ReuseRecord = true
+	c := csv.NewReader(br)
+	c.Comma = delim
+	c.FieldsPerRecord = -1
+	c.ReuseRecord = true
+	rd.src = &rowSource{file: file, csv: c, isUTF8: isUTF8, encoding: l.Encoding}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
+	rd.src.translate(&rd.col, l)
+	rd.rowsCh, rd.errc = rd.src.decode()
+	var once sync.Once
+	rows, s := rd.rowsCh, rd.src
+	rd.halt = func() { halt(s, rows, &once) }
+	runtime.AddCleanup(rd, func(stop func()) { stop() }, rd.halt)
 	rd.cur, rd.spare = &group{}, &group{}
 	return rd, nil
 }
+
+// Close stops reading the file. A Reader read to its end (io.EOF or a *FileError) needs no
+// Close; one dropped before is closed when it is collected, and Close makes that prompt.
+func (r *Reader) Close() { r.halt() }
 
 // Kind returns the kind of file being read.
 func (r *Reader) Kind() domain.Kind { return r.kind }
@@ -121,21 +134,11 @@ func (r *Reader) fileError(line int, column, rule string) *FileError {
 }
 
 func (r *Reader) readHeader() error {
-	rec, err := r.csv.Read()
-	if err == io.EOF {
-		return r.fileError(0, "", "file is empty: no header line")
-	}
+	header, line, err := r.src.readHeader()
 	if err != nil {
-		return r.csvFileError(err)
-	}
-	r.header = make([]string, len(rec))
-	for i, h := range rec {
-		r.header[i] = strings.TrimSpace(h)
-	}
-	_, r.line = r.csv.FieldPos(len(rec) - 1)
-	if err := r.checkEncoding(r.header, 1); err != nil {
 		return err
 	}
+	r.header, r.line = header, line
 	for f := range r.col {
 		r.col[f] = -1
 	}
@@ -268,44 +271,6 @@ func quoteList(s []string) string {
 	return strings.Join(q, ", ")
 }
 
-// csvFileError turns an encoding/csv error that leaves the rest of the file unreadable into a
-// *FileError.
-func (r *Reader) csvFileError(err error) *FileError {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return r.fileError(pe.StartLine, "", fmt.Sprintf("broken quoting from line %d to %d: %v; the rest of the file cannot be read reliably", pe.StartLine, pe.Line, pe.Err))
-	}
-	return r.fileError(r.line, "", fmt.Sprintf("read: %v", err))
-}
-
-// checkEncoding refuses a row whose bytes are not valid in the file's encoding.
-func (r *Reader) checkEncoding(rec []string, line int) *FileError {
-	for i, v := range rec {
-		bad := false
-		if r.isUTF8 {
-			bad = !utf8.ValidString(v)
-		} else {
-			// A single-byte encoding: U+FFFD can only come from a byte it does not define.
-			bad = strings.ContainsRune(v, utf8.RuneError)
-		}
-		if bad {
-			col := ""
-			if r.header != nil && i < len(r.header) {
-				col = r.header[i]
-			}
-			l := line
-			if r.rec != nil {
-				l, _ = r.csv.FieldPos(i)
-			}
-			if r.isUTF8 {
-				return r.fileError(l, col, "bytes are not valid UTF-8; if the file is Windows-1252 or ISO-8859-1, set encoding in the mapping file")
-			}
-			return r.fileError(l, col, fmt.Sprintf("bytes are not defined in %s", r.layout.Encoding))
-		}
-	}
-	return nil
-}
-
 // Next returns the next registration. When its rows have errors, reg is nil and errs lists
 // every problem of every row in the group. Warnings come with a non-nil reg. At the end it
 // returns io.EOF; a problem that makes the rest of the file unreadable returns a *FileError,
@@ -315,37 +280,31 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 		return nil, nil, r.fileErr
 	}
 	for !r.done {
-		rec, err := r.csv.Read()
-		if err == io.EOF {
+		rw, ok := <-r.rowsCh
+		if !ok {
 			r.done = true
+			if err := <-r.errc; err != nil {
+				r.fileErr = r.asFileError(err)
+				return nil, nil, r.fileErr
+			}
 			break
 		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote) {
-				// A stray quote inside an unquoted field spoils only its own line.
-				r.line = pe.Line
-				r.rows++
-				r.brokenRow(pe.StartLine, "row cannot be read: a quote (\") may only appear inside a quoted field, doubled")
-				continue
+		m := <-r.src.metas
+		r.meta, r.rec, r.line = m, m.rec, m.line
+		if !m.broken {
+			if fe := r.src.checkEncoding(m.rec, m.fieldLine); fe != nil {
+				r.fileErr = fe
+				r.halt()
+				return nil, nil, fe
 			}
-			r.fileErr = r.csvFileError(err)
-			return nil, nil, r.fileErr
-		}
-		r.rec = rec
-		r.recLine, _ = r.csv.FieldPos(0)
-		endLine, _ := r.csv.FieldPos(len(rec) - 1)
-		endLine += strings.Count(rec[len(rec)-1], "\n")
-		r.multiLine = endLine != r.recLine
-		r.line = endLine
-		if fe := r.checkEncoding(rec, r.recLine); fe != nil {
-			r.fileErr = fe
-			return nil, nil, fe
-		}
-		if blankRow(rec) {
-			continue
 		}
 		r.rows++
+		if m.broken {
+			// A stray quote inside an unquoted field spoils only its own line.
+			r.brokenRow(m.recLine, bareQuoteRule)
+			continue
+		}
+		r.row = rw
 		if g := r.addRow(); g != nil {
 			return r.finish(g)
 		}
@@ -360,34 +319,20 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 	return nil, nil, io.EOF
 }
 
-func blankRow(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
-
 // fieldLine is the physical line on which column i of the current row starts.
-func (r *Reader) fieldLine(i int) int {
-	if !r.multiLine || i < 0 || i >= len(r.rec) {
-		return r.recLine
+func (r *Reader) fieldLine(i int) int { return r.meta.fieldLine(i) }
+
+// asFileError makes gocsv's final error a *FileError: rowSource's own errors already are.
+func (r *Reader) asFileError(err error) *FileError {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe
 	}
-	l, _ := r.csv.FieldPos(i)
-	return l
+	return r.fileError(r.line, "", fmt.Sprintf("read: %v", err))
 }
 
 // value returns f's value in the current row: the column's trimmed text, else the constant.
-func (r *Reader) value(f field) string {
-	if i := r.col[f]; i >= 0 && i < len(r.rec) {
-		if v := strings.TrimSpace(r.rec[i]); v != "" {
-			return v
-		}
-		return ""
-	}
-	return r.layout.constant[f]
-}
+func (r *Reader) value(f field) string { return cells[f](&r.row).text() }
 
 // column names f's source for messages: its header as written in the file, or the constant.
 func (r *Reader) column(f field) string {

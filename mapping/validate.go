@@ -38,7 +38,7 @@ func (r *Reader) text(g *group, f field, mandatory bool) string {
 	return v
 }
 
-func (r *Reader) date(g *group, f field, mandatory bool) (domain.Date, bool) {
+func (r *Reader) date(g *group, f field, c *dateCell, mandatory bool) (domain.Date, bool) {
 	v := r.value(f)
 	if v == "" {
 		if mandatory {
@@ -46,7 +46,7 @@ func (r *Reader) date(g *group, f field, mandatory bool) (domain.Date, bool) {
 		}
 		return domain.Date{}, false
 	}
-	d, err := r.layout.parseDate(v)
+	d, err := c.in(r.layout)
 	if err != nil {
 		r.rowErr(g, f, v, describe("date", err))
 		return domain.Date{}, false
@@ -55,7 +55,7 @@ func (r *Reader) date(g *group, f field, mandatory bool) (domain.Date, bool) {
 }
 
 // amount reads an amount in öre; blank gives ok=false without an error unless mandatory.
-func (r *Reader) amount(g *group, f field, mandatory bool) (domain.Amount, bool) {
+func (r *Reader) amount(g *group, f field, c *moneyCell, mandatory bool) (domain.Amount, bool) {
 	v := r.value(f)
 	if v == "" {
 		if mandatory {
@@ -63,7 +63,7 @@ func (r *Reader) amount(g *group, f field, mandatory bool) (domain.Amount, bool)
 		}
 		return 0, false
 	}
-	a, err := r.layout.parseAmount(v)
+	a, err := c.in(r.layout)
 	if err != nil {
 		r.rowErr(g, f, v, describe("amount", err))
 		return 0, false
@@ -109,13 +109,13 @@ func (r *Reader) startInvoice(g *group) {
 	} else if inv.InvoiceType != "invoice" {
 		r.rowWarn(g, fInvoiceType, inv.InvoiceType, `Amili documents only the invoice type "invoice"`)
 	}
-	date, okDate := r.date(g, fInvoiceDate, true)
-	due, okDue := r.date(g, fInvoiceDueDate, true)
+	date, okDate := r.date(g, fInvoiceDate, &r.row.InvoiceDate, true)
+	due, okDue := r.date(g, fInvoiceDueDate, &r.row.InvoiceDueDate, true)
 	inv.InvoiceDate, inv.InvoiceDueDate = date, due
 	if okDate && okDue && dayNumber(due) < dayNumber(date) {
 		r.rowErr(g, fInvoiceDueDate, r.value(fInvoiceDueDate), "due date is before the invoice date")
 	}
-	if d, ok := r.date(g, fInvoiceDeliveryDate, false); ok {
+	if d, ok := r.date(g, fInvoiceDeliveryDate, &r.row.InvoiceDeliveryDate, false); ok {
 		inv.InvoiceDeliveryDate = &d
 	}
 	inv.Currency = r.currency(g)
@@ -140,7 +140,7 @@ func (r *Reader) matrixLine(g *group) {
 	ml := domain.MatrixLine{ArticleNumber: r.value(fArticleNumber), ArticleDescription: r.value(fArticleDescription)}
 	units, okUnits := domain.Quantity(domain.QuantityScale), true
 	if v := r.value(fNumberOfUnits); v != "" {
-		q, err := r.layout.parseQuantity(v)
+		q, err := (&r.row.NumberOfUnits).in(r.layout)
 		switch {
 		case err != nil:
 			r.rowErr(g, fNumberOfUnits, v, describe("number of units", err))
@@ -153,8 +153,8 @@ func (r *Reader) matrixLine(g *group) {
 			ml.NumberOfUnits = g.quantity(q)
 		}
 	}
-	price, okPrice := r.amount(g, fUnitPrice, false)
-	total, okTotal := r.amount(g, fTotalExclVAT, false)
+	price, okPrice := r.amount(g, fUnitPrice, &r.row.UnitPrice, false)
+	total, okTotal := r.amount(g, fTotalExclVAT, &r.row.TotalExclVAT, false)
 	priceGiven, totalGiven := r.value(fUnitPrice) != "", r.value(fTotalExclVAT) != ""
 	switch {
 	case !priceGiven && !totalGiven:
@@ -182,11 +182,11 @@ func (r *Reader) matrixLine(g *group) {
 	ml.UnitPrice, ml.TotalPriceExcludingVAT = price, total
 	if v := r.value(fVATPercent); v == "" {
 		r.rowErr(g, fVATPercent, "", required)
-	} else if rate, name, err := r.layout.parseVAT(v); err != nil {
-		r.rowErr(g, fVATPercent, v, err.Error())
+	} else if c := (&r.row.VATPercent); c.err != nil {
+		r.rowErr(g, fVATPercent, v, c.err.Error())
 	} else {
-		ml.UnitVATPercent = name
-		g.total += total + vatOf(total, rate)
+		ml.UnitVATPercent = c.name
+		g.total += total + vatOf(total, c.rate)
 	}
 	g.inv.Matrix = append(g.inv.Matrix, ml)
 }
@@ -201,12 +201,16 @@ func (r *Reader) customer(g *group) *domain.Customer {
 	}
 	*c = domain.Customer{Name: r.text(g, fCustName, true), CustomerNumber: r.value(fCustNumber)}
 	var n int
-	for _, f := range []field{fCustIsPerson, fCustIsCompany, fCustIsForeign} {
+	for _, fc := range []struct {
+		f field
+		c *boolCell
+	}{{fCustIsPerson, &r.row.CustIsPerson}, {fCustIsCompany, &r.row.CustIsCompany}, {fCustIsForeign, &r.row.CustIsForeign}} {
+		f := fc.f
 		v := r.value(f)
 		if v == "" {
 			continue
 		}
-		b, ok := r.layout.parseBool(v)
+		b, ok := fc.c.in(r.layout)
 		if !ok {
 			r.rowErr(g, f, v, "not a boolean ("+strings.Join(r.layout.TrueValues, ", ")+" or "+strings.Join(r.layout.FalseValues, ", ")+")")
 			continue
@@ -247,7 +251,8 @@ func (r *Reader) customer(g *group) *domain.Customer {
 	case raw != "" && c.IsForeign:
 		c.IDNumber = raw
 	case raw != "":
-		id, err := parseIDNumber(raw)
+		idc := (&r.row.CustIDNumber)
+		id, err := idc.id, idc.err
 		if err != nil {
 			r.rowErr(g, fCustIDNumber, raw, "identity number "+err.Error())
 			break
@@ -332,9 +337,9 @@ func (r *Reader) debt(g *group) {
 		r.rowErr(g, fDebtInvoiceNumber, "", required)
 	}
 	d := domain.Debt{InvoiceNumber: num, DebtDescription: r.text(g, fDebtDescriptionCase, true)}
-	date, okDate := r.date(g, fDebtInvoiceDate, true)
+	date, okDate := r.date(g, fDebtInvoiceDate, &r.row.DebtInvoiceDate, true)
 	d.InvoiceDate = date
-	if c, ok := r.amount(g, fDebtCapital, true); ok {
+	if c, ok := r.amount(g, fDebtCapital, &r.row.DebtCapital, true); ok {
 		if c <= 0 {
 			r.rowErr(g, fDebtCapital, r.value(fDebtCapital), "capital to claim must be positive")
 		}
@@ -343,13 +348,14 @@ func (r *Reader) debt(g *group) {
 	switch {
 	case r.value(fDebtDueDays) != "":
 		v := r.value(fDebtDueDays)
-		n, err := parseInt(v, 3650)
+		c := (&r.row.DebtDueDays)
+		n, err := c.n, c.err
 		if err != nil {
 			r.rowErr(g, fDebtDueDays, v, "due days "+err.Error())
 		}
 		d.InvoiceDueDaysAfterInvoiceDate = n
 	case r.value(fDebtDueDate) != "":
-		due, ok := r.date(g, fDebtDueDate, true)
+		due, ok := r.date(g, fDebtDueDate, &r.row.DebtDueDate, true)
 		if ok && okDate {
 			days := int(due.Sub(date.Time).Hours()+12) / 24
 			if dayNumber(due) < dayNumber(date) {
@@ -360,18 +366,18 @@ func (r *Reader) debt(g *group) {
 	default:
 		r.rowErr(g, fDebtDueDays, "", required+" (or debts.invoice_due_date)")
 	}
-	if fee, ok := r.amount(g, fDebtInvoiceFee, false); ok {
+	if fee, ok := r.amount(g, fDebtInvoiceFee, &r.row.DebtInvoiceFee, false); ok {
 		if fee < 0 || fee > d.CapitalToClaim {
 			r.rowErr(g, fDebtInvoiceFee, r.value(fDebtInvoiceFee), "invoice fee must be between zero and the capital to claim")
 		}
 		d.FeesIncludedInCapitalToClaim = &domain.InvoiceFee{InvoiceFee: fee}
 	}
-	if amt, ok := r.amount(g, fDebtReminderAmount, false); ok {
+	if amt, ok := r.amount(g, fDebtReminderAmount, &r.row.DebtReminderAmount, false); ok {
 		if amt < 0 {
 			r.rowErr(g, fDebtReminderAmount, r.value(fDebtReminderAmount), "reminder fee must not be negative")
 		}
 		rem := &domain.ReminderFee{Amount: amt}
-		if rd, ok := r.date(g, fDebtReminderDate, false); ok {
+		if rd, ok := r.date(g, fDebtReminderDate, &r.row.DebtReminderDate, false); ok {
 			rem.FeeRegistrationDate = &rd
 			if okDate && dayNumber(rd) < dayNumber(date) {
 				r.rowErr(g, fDebtReminderDate, r.value(fDebtReminderDate), "reminder fee date is before the invoice date")

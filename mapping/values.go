@@ -138,7 +138,7 @@ var vatRates = map[int64]string{0: "0%", 600: "6%", 1200: "12%", 2500: "25%"}
 // parseVAT reads a VAT rate in percent ("25", "25%", "25,0 %", "25.00") whatever the layout's
 // decimal separator. It returns the rate in hundredths of a percent and Amili's spelling ("25%").
 // A fraction such as "0.25" is a quarter of a percent and therefore refused.
-func (l *Layout) parseVAT(s string) (int64, string, error) {
+func parseVAT(s string) (int64, string, error) {
 	t := strings.TrimSpace(s)
 	t = strings.TrimSpace(strings.TrimSuffix(t, "%"))
 	// A rate may use either decimal separator whatever the layout says: "25.0" and "25,0".

@@ -76,13 +76,13 @@ func TestParseVAT(t *testing.T) {
 		{"12", 1200, "12%"}, {" 6 %", 600, "6%"}, {"0", 0, "0%"}, {"0%", 0, "0%"},
 	}
 	for _, tt := range tests {
-		rate, name, err := canonical.parseVAT(tt.in)
+		rate, name, err := parseVAT(tt.in)
 		if err != nil || rate != tt.rate || name != tt.name {
 			t.Errorf("parseVAT(%q) = %d, %q, %v; want %d, %q", tt.in, rate, name, err, tt.rate, tt.name)
 		}
 	}
 	for _, in := range []string{"20", "0.25", "25.5", "abc", "", "%", "-25"} {
-		if _, _, err := canonical.parseVAT(in); err == nil {
+		if _, _, err := parseVAT(in); err == nil {
 			t.Errorf("parseVAT(%q) accepted an invalid rate", in)
 		}
 	}

@@ -76,6 +76,7 @@ func dryRunFile(r io.Reader, name string, opts mapping.Options, out io.Writer, t
 	if err != nil {
 		return 0, 0, nil, err
 	}
+	defer rd.Close()
 	var regs, bad int
 	var problems []string
 	enc := json.NewEncoder(out)
