@@ -287,7 +287,7 @@ func (c *boolCell) in(l *Layout) (v, ok bool) {
 
 // vatCell is a VAT rate, which every layout writes the same way.
 type vatCell struct {
-	s   string
+	s    string
 	rate int64 // hundredths of a percent
 	name string
 	err  error
