@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -60,10 +59,6 @@ type Layout struct {
 	falseSet  map[string]bool
 	custTypes map[string]string
 	ignore    map[string]bool
-
-	// Whether the layout reads numbers, dates and booleans as the canonical layout does, so
-	// that the values row's cells parsed can be taken as they are.
-	canonicalNumbers, canonicalDates, canonicalBools bool
 }
 
 // Defaults of a Layout, documented in samples/README.md.
@@ -315,9 +310,6 @@ func (l *Layout) compile() error {
 		l.custTypes[strings.ToLower(strings.TrimSpace(k))] = v
 	}
 	l.ignore = lowerSet(l.Ignore)
-	l.canonicalNumbers = !l.DecimalComma && slices.Equal(l.Thousands, defaultThousands)
-	l.canonicalDates = slices.Equal(l.DateFormats, defaultDateFormats)
-	l.canonicalBools = maps.Equal(l.trueSet, lowerSet(defaultTrue)) && maps.Equal(l.falseSet, lowerSet(defaultFalse))
 	if l.PDFTemplate == "" {
 		l.PDFTemplate = DefaultPDFTemplate
 	}

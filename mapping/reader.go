@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/amili-import/amili-import/domain"
 )
@@ -44,9 +43,10 @@ type Reader struct {
 	layout *Layout
 	kind   domain.Kind
 	src    *rowSource
-	rowsCh chan row
-	errc   chan error
-	halt   func()
+
+	// The batch being validated and the next row to take from it.
+	batch *batch
+	pos   int
 
 	header []string
 	col    [numFields]int // column index of each field, -1 when the file has none
@@ -55,9 +55,9 @@ type Reader struct {
 
 	// The row being processed: its cells as gocsv decoded them, and the record as the file
 	// has it.
-	row  row
+	row  *row
 	rec  []string
-	meta rowMeta
+	meta *rowMeta
 	line int // last physical line read
 	rows int // data rows read (blank rows not counted)
 
@@ -106,18 +106,15 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 		return nil, err
 	}
 	rd.src.translate(&rd.col, l)
-	rd.rowsCh, rd.errc = rd.src.decode()
-	var once sync.Once
-	rows, s := rd.rowsCh, rd.src
-	rd.halt = func() { halt(s, rows, &once) }
-	runtime.AddCleanup(rd, func(stop func()) { stop() }, rd.halt)
+	rd.src.start()
+	runtime.AddCleanup(rd, (*rowSource).stop, rd.src)
 	rd.cur, rd.spare = &group{}, &group{}
 	return rd, nil
 }
 
 // Close stops reading the file. A Reader read to its end (io.EOF or a *FileError) needs no
-// Close; one dropped before is closed when it is collected, and Close makes that prompt.
-func (r *Reader) Close() { r.halt() }
+// Close; one dropped before its end is closed when it is collected, and Close makes that prompt.
+func (r *Reader) Close() { r.src.stop() }
 
 // Kind returns the kind of file being read.
 func (r *Reader) Kind() domain.Kind { return r.kind }
@@ -280,31 +277,21 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 		return nil, nil, r.fileErr
 	}
 	for !r.done {
-		rw, ok := <-r.rowsCh
-		if !ok {
-			r.done = true
-			if err := <-r.errc; err != nil {
-				r.fileErr = r.asFileError(err)
+		if r.batch == nil || r.pos == len(r.batch.metas) {
+			if !r.nextBatch() {
 				return nil, nil, r.fileErr
 			}
-			break
-		}
-		m := <-r.src.metas
-		r.meta, r.rec, r.line = m, m.rec, m.line
-		if !m.broken {
-			if fe := r.src.checkEncoding(m.rec, m.fieldLine); fe != nil {
-				r.fileErr = fe
-				r.halt()
-				return nil, nil, fe
-			}
-		}
-		r.rows++
-		if m.broken {
-			// A stray quote inside an unquoted field spoils only its own line.
-			r.brokenRow(m.recLine, bareQuoteRule)
 			continue
 		}
-		r.row = rw
+		r.row, r.meta = &r.batch.rows[r.pos], &r.batch.metas[r.pos]
+		r.pos++
+		r.rec, r.line = r.meta.rec, r.meta.line
+		r.rows++
+		if r.meta.broken {
+			// A stray quote inside an unquoted field spoils only its own line.
+			r.brokenRow(r.meta.recLine, bareQuoteRule)
+			continue
+		}
 		if g := r.addRow(); g != nil {
 			return r.finish(g)
 		}
@@ -322,6 +309,24 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 // fieldLine is the physical line on which column i of the current row starts.
 func (r *Reader) fieldLine(i int) int { return r.meta.fieldLine(i) }
 
+// nextBatch takes the next batch of rows, handing the one read back for reuse; at the end of
+// the file it sets done. It returns false when the file ended with an error, now in fileErr.
+func (r *Reader) nextBatch() bool {
+	if b := r.batch; b != nil {
+		r.batch = nil
+		if b.err != nil {
+			r.fileErr = r.asFileError(b.err)
+			return false
+		}
+		r.src.free <- b
+	}
+	r.batch, r.pos = <-r.src.full, 0
+	if len(r.batch.metas) == 0 && r.batch.err == nil {
+		r.done = true
+	}
+	return true
+}
+
 // asFileError makes gocsv's final error a *FileError: rowSource's own errors already are.
 func (r *Reader) asFileError(err error) *FileError {
 	var fe *FileError
@@ -332,7 +337,7 @@ func (r *Reader) asFileError(err error) *FileError {
 }
 
 // value returns f's value in the current row: the column's trimmed text, else the constant.
-func (r *Reader) value(f field) string { return cells[f](&r.row).text() }
+func (r *Reader) value(f field) string { return cells[f](r.row).text() }
 
 // column names f's source for messages: its header as written in the file, or the constant.
 func (r *Reader) column(f field) string {

@@ -14,11 +14,11 @@ import (
 // header. A user's layout reaches it through rowSource, which hands gocsv the canonical
 // headers, so gocsv only ever sees the canonical layout.
 //
-// Cells parse what does not depend on the layout when gocsv sets them (identity numbers, VAT
-// rates, due days) and what the canonical layout fixes (amounts, quantities, dates,
-// booleans); a layout with other conventions parses the same text again through the cell's
-// in method. A cell never fails the decode: a value that does not parse keeps its error for
-// the validation, which reports every problem of a row, not the first.
+// Every cell keeps its trimmed text. Cells whose values read the same in every layout
+// (identity numbers, VAT rates, due days) are parsed when gocsv sets them; amounts,
+// quantities, dates and booleans are written as the layout says, so their cells parse when
+// asked, with the file's layout. A cell never fails the decode: a value that does not parse
+// keeps its error for the validation, which reports every problem of a row, not the first.
 type row struct {
 	InvoiceNumber       text      `csv:"invoice_number"`
 	InvoiceDate         dateCell  `csv:"invoice_date"`
@@ -189,101 +189,48 @@ func (c *text) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return
 
 func (c *text) text() string { return c.s }
 
-// moneyCell is an amount in öre.
-type moneyCell struct {
-	s   string
-	v   domain.Amount
-	err error
-}
+func (c *moneyCell) text() string { return c.s }
+func (c *qtyCell) text() string   { return c.s }
+func (c *dateCell) text() string  { return c.s }
+func (c *boolCell) text() string  { return c.s }
 
-// UnmarshalCSV implements gocsv.TypeUnmarshaller, reading the amount as the canonical layout
-// writes it.
-func (c *moneyCell) UnmarshalCSV(s string) error {
-	c.s = strings.TrimSpace(s)
-	if c.s != "" {
-		c.v, c.err = canonical.parseAmount(c.s)
-	}
-	return nil
-}
-
-// in returns the amount as layout l reads the cell's text.
-func (c *moneyCell) in(l *Layout) (domain.Amount, error) {
-	if l.canonicalNumbers {
-		return c.v, c.err
-	}
-	return l.parseAmount(c.s)
-}
-
-// qtyCell is a number of units in thousandths.
-type qtyCell struct {
-	s   string
-	v   domain.Quantity
-	err error
-}
+// moneyCell is an amount in öre. How it is written depends on the layout (decimal and
+// thousands separators), which gocsv's interface cannot carry, so it is parsed when asked for,
+// with the file's layout.
+type moneyCell struct{ s string }
 
 // UnmarshalCSV implements gocsv.TypeUnmarshaller.
-func (c *qtyCell) UnmarshalCSV(s string) error {
-	c.s = strings.TrimSpace(s)
-	if c.s != "" {
-		c.v, c.err = canonical.parseQuantity(c.s)
-	}
-	return nil
-}
+func (c *moneyCell) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return nil }
 
-// in returns the quantity as layout l reads the cell's text.
-func (c *qtyCell) in(l *Layout) (domain.Quantity, error) {
-	if l.canonicalNumbers {
-		return c.v, c.err
-	}
-	return l.parseQuantity(c.s)
-}
+// amount returns the amount as layout l reads it.
+func (c *moneyCell) amount(l *Layout) (domain.Amount, error) { return l.parseAmount(c.s) }
 
-// dateCell is a calendar date.
-type dateCell struct {
-	s   string
-	v   domain.Date
-	err error
-}
+// qtyCell is a number of units in thousandths, written as the layout says.
+type qtyCell struct{ s string }
 
 // UnmarshalCSV implements gocsv.TypeUnmarshaller.
-func (c *dateCell) UnmarshalCSV(s string) error {
-	c.s = strings.TrimSpace(s)
-	if c.s != "" {
-		c.v, c.err = canonical.parseDate(c.s)
-	}
-	return nil
-}
+func (c *qtyCell) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return nil }
 
-// in returns the date as layout l reads the cell's text.
-func (c *dateCell) in(l *Layout) (domain.Date, error) {
-	if l.canonicalDates {
-		return c.v, c.err
-	}
-	return l.parseDate(c.s)
-}
+// quantity returns the number of units as layout l reads it.
+func (c *qtyCell) quantity(l *Layout) (domain.Quantity, error) { return l.parseQuantity(c.s) }
 
-// boolCell is a yes or no.
-type boolCell struct {
-	s     string
-	v, ok bool
-}
+// dateCell is a calendar date in one of the layout's formats.
+type dateCell struct{ s string }
 
 // UnmarshalCSV implements gocsv.TypeUnmarshaller.
-func (c *boolCell) UnmarshalCSV(s string) error {
-	c.s = strings.TrimSpace(s)
-	if c.s != "" {
-		c.v, c.ok = canonical.parseBool(c.s)
-	}
-	return nil
-}
+func (c *dateCell) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return nil }
 
-// in returns the boolean as layout l reads the cell's text; ok is false for a value l does not know.
-func (c *boolCell) in(l *Layout) (v, ok bool) {
-	if l.canonicalBools {
-		return c.v, c.ok
-	}
-	return l.parseBool(c.s)
-}
+// date returns the date as layout l reads it.
+func (c *dateCell) date(l *Layout) (domain.Date, error) { return l.parseDate(c.s) }
+
+// boolCell is a yes or no in the layout's words.
+type boolCell struct{ s string }
+
+// UnmarshalCSV implements gocsv.TypeUnmarshaller.
+func (c *boolCell) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return nil }
+
+// boolean returns the value as layout l reads it; ok is false for a word l does not know.
+func (c *boolCell) boolean(l *Layout) (v, ok bool) { return l.parseBool(c.s) }
 
 // vatCell is a VAT rate, which every layout writes the same way.
 type vatCell struct {
@@ -336,14 +283,6 @@ func (c *daysCell) UnmarshalCSV(s string) error {
 	}
 	return nil
 }
-
-func (c *moneyCell) text() string { return c.s }
-
-func (c *qtyCell) text() string { return c.s }
-
-func (c *dateCell) text() string { return c.s }
-
-func (c *boolCell) text() string { return c.s }
 
 func (c *vatCell) text() string { return c.s }
 

@@ -7,18 +7,17 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 )
 
-// rowSource is the header-translating reader handed to gocsv (a gocsv.SimpleDecoder). It
-// reads the file's records with encoding/csv and gives gocsv, first, the canonical headers of
-// the fields the layout found (and of its constants), then each data row rearranged under
-// them. Blank rows are skipped here, and a line that a stray quote spoils is passed on as an
-// empty row marked broken. Beside each row it queues
-// a rowMeta, the record as the file has it and its lines, in the order gocsv sends the rows.
+// rowSource is the header-translating reader handed to gocsv (a gocsv.Decoder). It reads the
+// file's records with encoding/csv, a batch at a time, and gives gocsv the canonical headers of
+// the fields the layout found (and of its constants), then each data row of the batch
+// rearranged under them. Blank rows are skipped here, and a line that a stray quote spoils is
+// passed on as an empty row marked broken. Beside each row it keeps a rowMeta: the record as
+// the file has it and its lines.
 type rowSource struct {
 	file     string
 	csv      *csv.Reader
@@ -26,27 +25,30 @@ type rowSource struct {
 	encoding string
 	fileHead []string // the file's header, for messages
 
-	head    []string // the canonical headers gocsv reads
-	from    []int    // per canonical column: the file's column, or -1 for a constant
-	consts  []string // per canonical column: the layout's constant, if any
-	out     []string // the row handed to gocsv, rebuilt for each record
-	started bool
+	head   []string // the canonical headers gocsv reads
+	from   []int    // per canonical column: the file's column, or -1 for a constant
+	consts []string // per canonical column: the layout's constant, if any
+	last   int      // last physical line read
 
-	metas chan rowMeta
-	stop  atomic.Bool
-	last  int // last physical line read
-
-	// recs are the records' slices, reused in turn: encoding/csv reuses its own, and a record
-	// is copied here so the validation can hold it while the next ones are read. A slot is
-	// written again only after the metas of all the slots after it were queued, and metas
-	// holds at most rowsBuffer+2, so recSlots slots are never written while still read.
-	recs [recSlots][]string
-	next int
+	// Batches go from the decoding goroutine to the Reader on full, and back on free to be
+	// reused; done ends the goroutine early.
+	full, free chan *batch
+	done       chan struct{}
+	stopOnce   sync.Once
 }
 
-// recSlots is the number of records in flight: those metas can hold, the one the validation
-// reads, and the one being read.
-const recSlots = rowsBuffer + 4
+// batch is a run of consecutive rows: what gocsv reads (the canonical header, then the rows),
+// the rows it decoded, each row's meta, and the error that ended the file after them, if any.
+// A batch with no row and no error is the end of the file.
+type batch struct {
+	in    [][]string
+	rows  []row
+	metas []rowMeta
+	err   error
+}
+
+// GetCSVRows implements gocsv.Decoder: the canonical header, then the batch's rows.
+func (b *batch) GetCSVRows() ([][]string, error) { return b.in, nil }
 
 // rowMeta is what the validation needs of a row beside its cells.
 type rowMeta struct {
@@ -54,15 +56,20 @@ type rowMeta struct {
 	recLine int      // physical line of the record's first byte
 	line    int      // physical line of its last byte
 	lines   []int    // start line of each field, only when the record spans lines
-	broken  bool     // encoding/csv could not split the line; rec is nil
+	broken  bool     // encoding/csv could not split the line; rec is empty
 }
 
 // bareQuoteRule is the rule of a line with a stray quote.
 const bareQuoteRule = "row cannot be read: a quote (\") may only appear inside a quoted field, doubled"
 
-// rowsBuffer is how many decoded rows may wait between gocsv and the validation: enough to
-// keep both cores busy, small enough to stay a few hundred kilobytes.
-const rowsBuffer = 64
+// batchRows is how many rows gocsv decodes at a time: enough that its per-call work (mapping
+// the header to the row's tags) and the handing over between goroutines do not count, few
+// enough that the batches in flight stay under a megabyte.
+const batchRows = 128
+
+// batchesInFlight is how many batches exist: one being validated, one waiting, one being
+// read and decoded, so that reading and validation run side by side on two cores.
+const batchesInFlight = 2
 
 func (s *rowSource) fileError(line int, column, rule string) *FileError {
 	return &FileError{File: s.file, Line: line, Column: column, Rule: rule}
@@ -89,94 +96,122 @@ func (s *rowSource) readHeader() ([]string, int, error) {
 	return head, line, nil
 }
 
-// translate sets the canonical header gocsv reads: each field the file has a column for, in
-// the file's order of fields, then each constant.
+// translate sets the canonical header gocsv reads: each field the file has a column for or
+// the layout a constant, in the order of fields.
 func (s *rowSource) translate(col *[numFields]int, l *Layout) {
 	for f := field(0); f < numFields; f++ {
-		switch {
-		case col[f] >= 0:
-			s.head, s.from, s.consts = append(s.head, f.String()), append(s.from, col[f]), append(s.consts, l.constant[f])
-		case l.hasConst[f]:
-			s.head, s.from, s.consts = append(s.head, f.String()), append(s.from, -1), append(s.consts, l.constant[f])
+		if col[f] >= 0 || l.hasConst[f] {
+			s.head = append(s.head, f.String())
+			s.from = append(s.from, col[f])
+			s.consts = append(s.consts, l.constant[f])
 		}
 	}
-	s.out = make([]string, len(s.head))
 }
 
-// decode starts gocsv on the rows; it sends them on rows, closes rows at the end and then
-// sends gocsv's final error (nil at the end of the file) on errc.
-func (s *rowSource) decode() (rows chan row, errc chan error) {
-	rows, errc = make(chan row, rowsBuffer), make(chan error, 1)
-	s.metas = make(chan rowMeta, rowsBuffer+2) // gocsv holds at most one row beyond the buffer
-	go func() { errc <- gocsv.UnmarshalDecoderToChan(s, rows) }()
-	return rows, errc
-}
-
-// halt makes the next GetCSVRow end the file and drains rows, so that gocsv's goroutine ends
-// when the Reader is closed or dropped before the end of the file.
-func halt(s *rowSource, rows chan row, once *sync.Once) {
-	once.Do(func() {
-		s.stop.Store(true)
-		go func() {
-			for range rows {
-			}
-		}()
-	})
-}
-
-// GetCSVRow implements gocsv.SimpleDecoder: the canonical header first, then each data row.
-func (s *rowSource) GetCSVRow() ([]string, error) {
-	if !s.started {
-		s.started = true
-		return s.head, nil
+// start runs the reading and decoding of rows in a goroutine of their own, a batch at a time,
+// ahead of the validation.
+func (s *rowSource) start() {
+	s.full = make(chan *batch, batchesInFlight)
+	s.free = make(chan *batch, batchesInFlight)
+	s.done = make(chan struct{})
+	for range batchesInFlight {
+		b := &batch{in: make([][]string, 1, batchRows+1), rows: make([]row, 0, batchRows)}
+		b.in[0] = s.head
+		s.free <- b
 	}
-	for !s.stop.Load() {
+	go s.run()
+}
+
+// stop ends the goroutine of a file that is left before its end.
+func (s *rowSource) stop() { s.stopOnce.Do(func() { close(s.done) }) }
+
+// run reads batches until the end of the file, an error, or stop.
+func (s *rowSource) run() {
+	for {
+		var b *batch
+		select {
+		case b = <-s.free:
+		case <-s.done:
+			return
+		}
+		s.fill(b)
+		if n := len(b.metas); n > 0 {
+			b.rows = b.rows[:n]
+			if err := gocsv.UnmarshalDecoder(b, &b.rows); err != nil {
+				b.err = fmt.Errorf("decode rows: %w", err)
+			}
+		}
+		select {
+		case s.full <- b:
+		case <-s.done:
+			return
+		}
+		if b.err != nil || len(b.metas) == 0 {
+			return
+		}
+	}
+}
+
+// fill reads the records of the next batch.
+func (s *rowSource) fill(b *batch) {
+	b.in, b.metas, b.err = b.in[:1], b.metas[:0], nil
+	for len(b.metas) < batchRows {
 		rec, err := s.csv.Read()
 		if err == io.EOF {
-			return nil, io.EOF
+			return
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrBareQuote) {
-				s.last = pe.Line
-				s.metas <- rowMeta{recLine: pe.StartLine, line: pe.Line, broken: true}
-				clear(s.out)
-				return s.out, nil
+			if !errors.As(err, &pe) || !errors.Is(pe.Err, csv.ErrBareQuote) {
+				b.err = s.csvFileError(err, s.last)
+				return
 			}
-			return nil, s.csvFileError(err, s.last)
+			s.last = pe.Line
+			b.add(s, rowMeta{recLine: pe.StartLine, line: pe.Line, broken: true}, nil)
+			continue
 		}
 		m := s.meta(rec)
 		s.last = m.line
-		if blankRow(rec) {
-			continue
+		if fe := s.checkEncoding(rec, m.fieldLine); fe != nil {
+			b.err = fe
+			return
 		}
-		s.metas <- m
-		for i, j := range s.from {
-			switch {
-			case j < 0:
-				s.out[i] = s.consts[i]
-			case j < len(rec):
-				s.out[i] = rec[j]
-			default: // a short row: as if the column were not there
-				s.out[i] = s.consts[i]
-			}
+		if !blankRow(rec) {
+			b.add(s, m, rec)
 		}
-		return s.out, nil
 	}
-	return nil, io.EOF
 }
 
-// GetCSVRows implements gocsv.SimpleDecoder; gocsv's streaming path never calls it.
-func (s *rowSource) GetCSVRows() ([][]string, error) {
-	return nil, errors.New("mapping: rows are read one at a time")
+// add appends a row to the batch: its meta (with a copy of the record, as encoding/csv reuses
+// its own) and the record rearranged under the canonical headers.
+// add appends a row to the batch: its meta (with a copy of the record, as encoding/csv reuses
+// its own) and the record rearranged under the canonical headers.
+func (b *batch) add(s *rowSource, m rowMeta, rec []string) {
+	i := len(b.metas)
+	var keep []string
+	if i < cap(b.metas) {
+		keep = b.metas[:i+1][i].rec[:0]
+	}
+	m.rec = append(keep, rec...)
+	b.metas = append(b.metas[:i], m)
+	b.in = b.in[: len(b.in)+1 : cap(b.in)]
+	out := b.in[len(b.in)-1]
+	if out == nil {
+		out = make([]string, len(s.head))
+		b.in[len(b.in)-1] = out
+	}
+	for c, j := range s.from {
+		if j >= 0 && j < len(rec) {
+			out[c] = rec[j]
+		} else { // a constant, or a short row: as if the column were not there
+			out[c] = s.consts[c]
+		}
+	}
 }
 
 // meta records where the record just read lies.
 func (s *rowSource) meta(rec []string) rowMeta {
-	slot := &s.recs[s.next%recSlots]
-	s.next++
-	*slot = append((*slot)[:0], rec...)
-	m := rowMeta{rec: *slot}
+	m := rowMeta{}
 	m.recLine, _ = s.csv.FieldPos(0)
 	endLine, _ := s.csv.FieldPos(len(rec) - 1)
 	m.line = endLine + strings.Count(rec[len(rec)-1], "\n")

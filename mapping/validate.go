@@ -46,7 +46,7 @@ func (r *Reader) date(g *group, f field, c *dateCell, mandatory bool) (domain.Da
 		}
 		return domain.Date{}, false
 	}
-	d, err := c.in(r.layout)
+	d, err := c.date(r.layout)
 	if err != nil {
 		r.rowErr(g, f, v, describe("date", err))
 		return domain.Date{}, false
@@ -63,7 +63,7 @@ func (r *Reader) amount(g *group, f field, c *moneyCell, mandatory bool) (domain
 		}
 		return 0, false
 	}
-	a, err := c.in(r.layout)
+	a, err := c.amount(r.layout)
 	if err != nil {
 		r.rowErr(g, f, v, describe("amount", err))
 		return 0, false
@@ -140,7 +140,7 @@ func (r *Reader) matrixLine(g *group) {
 	ml := domain.MatrixLine{ArticleNumber: r.value(fArticleNumber), ArticleDescription: r.value(fArticleDescription)}
 	units, okUnits := domain.Quantity(domain.QuantityScale), true
 	if v := r.value(fNumberOfUnits); v != "" {
-		q, err := (&r.row.NumberOfUnits).in(r.layout)
+		q, err := r.row.NumberOfUnits.quantity(r.layout)
 		switch {
 		case err != nil:
 			r.rowErr(g, fNumberOfUnits, v, describe("number of units", err))
@@ -210,7 +210,7 @@ func (r *Reader) customer(g *group) *domain.Customer {
 		if v == "" {
 			continue
 		}
-		b, ok := fc.c.in(r.layout)
+		b, ok := fc.c.boolean(r.layout)
 		if !ok {
 			r.rowErr(g, f, v, "not a boolean ("+strings.Join(r.layout.TrueValues, ", ")+" or "+strings.Join(r.layout.FalseValues, ", ")+")")
 			continue
