@@ -67,8 +67,8 @@ const bareQuoteRule = "row cannot be read: a quote (\") may only appear inside a
 // enough that the batches in flight stay under a megabyte.
 const batchRows = 128
 
-// batchesInFlight is how many batches exist: one being validated, one waiting, one being
-// read and decoded, so that reading and validation run side by side on two cores.
+// batchesInFlight is how many batches exist: one being validated while the next is read and
+// decoded, so that reading and validation run side by side on two cores.
 const batchesInFlight = 2
 
 func (s *rowSource) fileError(line int, column, rule string) *FileError {
