@@ -24,6 +24,19 @@ const (
 	AuthToken = "token"
 )
 
+// Defaults of Config, for the zero value of each field.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultRateLimit    = 100
+	DefaultBurst        = 10
+	DefaultLowRemaining = 2
+	DefaultMaxAttempts  = 5
+	DefaultMaxRetryTime = 2 * time.Minute
+	DefaultBackoffBase  = 500 * time.Millisecond
+	DefaultBackoffMax   = 30 * time.Second
+	DefaultAPICodeField = "api_code"
+)
+
 // DefaultTokenFields are the JSON fields of an authentication response that may carry the
 // access token, tried in order. Amili's public documentation does not name the field.
 var DefaultTokenFields = []string{"token", "access_token", "api_key", "_token", "accessToken", "jwt", "key"}
@@ -72,8 +85,8 @@ type Config struct {
 
 // AuthConfig says how the client authenticates.
 type AuthConfig struct {
-	// Method is AuthJWT, AuthAPICode or AuthToken. Empty picks from what is set: Token, then
-	// PrivateKeyPEM (jwt), then APICode (api_code).
+	// Method is AuthJWT, AuthAPICode or AuthToken. Empty picks from what is set (PickMethod):
+	// PrivateKeyPEM (jwt), then Token, then APICode (api_code).
 	Method string
 	// APICode is the customer's API code (jwt and api_code methods).
 	APICode string
@@ -209,7 +222,52 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, fmt.Errorf("amili: base URL %q is not an http(s) URL", cfg.BaseURL)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	p, d := &cfg.Paths, DefaultPaths()
+	cfg.Paths = cfg.Paths.withDefaults()
+	positive(&cfg.Timeout, DefaultTimeout)
+	positive(&cfg.RateLimit, DefaultRateLimit)
+	positive(&cfg.Burst, DefaultBurst)
+	if cfg.LowRemaining == 0 {
+		cfg.LowRemaining = DefaultLowRemaining
+	}
+	positive(&cfg.MaxAttempts, DefaultMaxAttempts)
+	positive(&cfg.MaxRetryTime, DefaultMaxRetryTime)
+	positive(&cfg.BackoffBase, DefaultBackoffBase)
+	positive(&cfg.BackoffMax, DefaultBackoffMax)
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: newTransport()}
+	}
+	if cfg.HTTPClient.CheckRedirect == nil {
+		hc := *cfg.HTTPClient
+		hc.CheckRedirect = sameHostRedirect
+		cfg.HTTPClient = &hc
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	cfg.Auth, err = cfg.Auth.withDefaults()
+	return cfg, err
+}
+
+// positive sets *v to d unless it is above zero.
+func positive[T int | float64 | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
+// withDefaults fills in every path left empty and puts each in its canonical form: a leading
+// slash, and {id} in the paths of single resources.
+func (p Paths) withDefaults() Paths {
+	d := DefaultPaths()
 	if p.Case == "" && p.Cases != "" {
 		p.Case = p.Cases // one case lives under the collection: /cases/{id}
 	}
@@ -239,86 +297,54 @@ func (cfg Config) withDefaults() (Config, error) {
 			*f.v = strings.TrimRight(*f.v, "/") + "/{id}"
 		}
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+	return p
+}
+
+// PickMethod is the authentication method for credentials given without one: a private key
+// (jwt), else a token, else an API code alone (api_code); "" when none is given. It is the one
+// rule, for the client and for the configuration's checks.
+func PickMethod(token, privateKey, apiCode bool) string {
+	switch {
+	case privateKey:
+		return AuthJWT
+	case token:
+		return AuthToken
+	case apiCode:
+		return AuthAPICode
 	}
-	if cfg.RateLimit <= 0 {
-		cfg.RateLimit = 100
-	}
-	if cfg.Burst <= 0 {
-		cfg.Burst = 10
-	}
-	if cfg.LowRemaining == 0 {
-		cfg.LowRemaining = 2
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 5
-	}
-	if cfg.MaxRetryTime <= 0 {
-		cfg.MaxRetryTime = 2 * time.Minute
-	}
-	if cfg.BackoffBase <= 0 {
-		cfg.BackoffBase = 500 * time.Millisecond
-	}
-	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = 30 * time.Second
-	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = DefaultUserAgent()
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Transport: newTransport()}
-	}
-	if cfg.HTTPClient.CheckRedirect == nil {
-		hc := *cfg.HTTPClient
-		hc.CheckRedirect = sameHostRedirect
-		cfg.HTTPClient = &hc
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
-	a := &cfg.Auth
+	return ""
+}
+
+// withDefaults picks the method when none is set and checks that it has what it needs.
+func (a AuthConfig) withDefaults() (AuthConfig, error) {
 	if a.Method == "" {
-		switch {
-		case a.Token != "":
-			a.Method = AuthToken
-		case len(a.PrivateKeyPEM) > 0:
-			a.Method = AuthJWT
-		case a.APICode != "":
-			a.Method = AuthAPICode
-		}
+		a.Method = PickMethod(a.Token != "", len(a.PrivateKeyPEM) > 0, a.APICode != "")
 	}
 	switch a.Method {
 	case AuthToken:
 		if a.Token == "" {
-			return cfg, errors.New("amili: auth method token needs a token")
+			return a, errors.New("amili: auth method token needs a token")
 		}
 	case AuthJWT:
 		if a.APICode == "" || len(a.PrivateKeyPEM) == 0 {
-			return cfg, errors.New("amili: auth method jwt needs an API code and a private key")
+			return a, errors.New("amili: auth method jwt needs an API code and a private key")
 		}
 	case AuthAPICode:
 		if a.APICode == "" {
-			return cfg, errors.New("amili: auth method api_code needs an API code")
+			return a, errors.New("amili: auth method api_code needs an API code")
 		}
 	case "":
-		return cfg, errors.New("amili: no credentials: set a token, a private key and API code, or an API code")
+		return a, errors.New("amili: no credentials: set a token, a private key and API code, or an API code")
 	default:
-		return cfg, fmt.Errorf("amili: unknown auth method %q (want jwt, api_code or token)", a.Method)
+		return a, fmt.Errorf("amili: unknown auth method %q (want jwt, api_code or token)", a.Method)
 	}
 	if a.APICodeField == "" {
-		a.APICodeField = "api_code"
+		a.APICodeField = DefaultAPICodeField
 	}
 	if len(a.TokenFields) == 0 {
 		a.TokenFields = DefaultTokenFields
 	}
-	return cfg, nil
+	return a, nil
 }
 
 // sleep waits d or until ctx ends.

@@ -10,26 +10,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/amili-import/amili-import/schedules"
 	"go.yaml.in/yaml/v3"
 )
 
 // DefaultPath is where the config is looked for when --config is not given.
 const DefaultPath = "./amili-import.yaml"
 
-// Defaults of keys that have one, also listed in the README.
+// Defaults of the keys this package decides. A key left out of the file that configures
+// another package (the Amili client's timeouts and rate, the importer's concurrency, the SFTP
+// connection, the mail) stays zero here and takes that package's default, which the README
+// lists.
 const (
-	DefaultTimeZone     = "Europe/Stockholm"
-	DefaultLedgerPath   = "./amili-import.db"
-	DefaultBaseURL      = "https://api-sandbox.amili.se"
-	DefaultConcurrency  = 4
-	DefaultPDFMaxSize   = 20 << 20
-	DefaultMinAge       = 60 * time.Second
-	DefaultRateLimit    = 100
-	DefaultBurst        = 10
-	DefaultDrainTimeout = 30 * time.Second
-	// DefaultInDoubtGrace is amili.in_doubt_grace's default.
-	DefaultInDoubtGrace = 10 * time.Minute
+	DefaultTimeZone   = "Europe/Stockholm"
+	DefaultLedgerPath = "./amili-import.db"
+	DefaultBaseURL    = "https://api-sandbox.amili.se"
 )
 
 // Error is a config problem tied to one key.
@@ -113,59 +108,11 @@ func (c *Config) applyDefaults() {
 	orDefault(&c.Log.Level, "info")
 	orDefault(&c.Log.Format, "auto")
 	orDefault(&c.Ledger.Path, DefaultLedgerPath)
-	orDefault(&c.Ledger.BusyTimeout, Duration(5*time.Second))
 	a := &c.Amili
 	orDefault(&a.BaseURL, DefaultBaseURL)
 	a.BaseURL = strings.TrimRight(a.BaseURL, "/")
-	orDefault(&a.Timeout, Duration(30*time.Second))
-	orDefault(&a.RateLimitPerMinute, DefaultRateLimit)
-	orDefault(&a.Burst, DefaultBurst)
-	orDefault(&a.MaxAttempts, 5)
-	orDefault(&a.MaxRetryTime, Duration(2*time.Minute))
-	orDefault(&a.InDoubtGrace, Duration(DefaultInDoubtGrace))
-	if a.Auth.Method == "" {
-		switch {
-		case a.Auth.PrivateKeyFile != "":
-			a.Auth.Method = "jwt"
-		case a.Auth.TokenEnv != "" || a.Auth.TokenFile != "":
-			a.Auth.Method = "token"
-		case a.Auth.APICodeEnv != "" || a.Auth.APICodeFile != "":
-			a.Auth.Method = "api_code"
-		}
-	}
-	orDefault(&a.Auth.APICodeField, "api_code")
-	c.SFTP.applyDefaults()
-	d := &c.Daemon
-	orDefault(&d.DrainTimeout, Duration(DefaultDrainTimeout))
-	orDefault(&d.LeaseTTL, Duration(2*time.Minute))
 	for i := range c.Jobs {
-		j := &c.Jobs[i]
-		orDefault(&j.Account, a.Account)
-		orDefault(&j.Creditor, a.Creditor)
-		orDefault(&j.Concurrency, DefaultConcurrency)
-		orDefault(&j.PDF, "required")
-		orDefault(&j.PDFMaxSize, DefaultPDFMaxSize)
-		orDefault(&j.IDNumbers, "strict")
-		s := &j.Source
-		orDefault(&s.Type, "local")
-		if len(s.Patterns) == 0 {
-			s.Patterns = []string{"*.csv"}
-		}
-		orDefault(&s.MinAge, Duration(DefaultMinAge))
-		orDefault(&s.After, "archive")
-		if s.Dir != "" && s.ArchiveDir == "" {
-			s.ArchiveDir = joinDir(s.Dir, "archive")
-		}
-		if s.Dir != "" && s.ErrorDir == "" {
-			s.ErrorDir = joinDir(s.Dir, "error")
-		}
-		if s.Type == "sftp" {
-			merged := c.SFTP
-			if s.SFTP != nil {
-				merged = mergeSFTP(c.SFTP, *s.SFTP)
-			}
-			s.SFTP = &merged
-		}
+		c.Jobs[i].applyDefaults(c)
 	}
 	for i := range c.Reports {
 		r := &c.Reports[i]
@@ -181,16 +128,29 @@ func (c *Config) applyDefaults() {
 			r.Send = &send
 		}
 	}
-	m := &c.SMTP
-	orDefault(&m.TLS, "starttls")
-	if m.Port == 0 {
-		m.Port = 587
-		if m.TLS == "implicit" {
-			m.Port = 465
-		}
+}
+
+// applyDefaults fills in what a job inherits from the rest of the file: its account and
+// creditor, its source's type and folders, and its SFTP connection.
+func (j *Job) applyDefaults(c *Config) {
+	orDefault(&j.Account, c.Amili.Account)
+	orDefault(&j.Creditor, c.Amili.Creditor)
+	s := &j.Source
+	orDefault(&s.Type, "local")
+	orDefault(&s.After, "archive")
+	if s.Dir != "" && s.ArchiveDir == "" {
+		s.ArchiveDir = joinDir(s.Dir, "archive")
 	}
-	orDefault(&m.Subject, "Amili reconciliation {{.Since}} – {{.Until}}")
-	orDefault(&m.Timeout, Duration(30*time.Second))
+	if s.Dir != "" && s.ErrorDir == "" {
+		s.ErrorDir = joinDir(s.Dir, "error")
+	}
+	if s.Type == "sftp" {
+		merged := c.SFTP
+		if s.SFTP != nil {
+			merged = mergeSFTP(c.SFTP, *s.SFTP)
+		}
+		s.SFTP = &merged
+	}
 }
 
 // orDefault sets *v to d when it holds the zero value (the key was not in the file).
@@ -198,18 +158,6 @@ func orDefault[T comparable](v *T, d T) {
 	var zero T
 	if *v == zero {
 		*v = d
-	}
-}
-
-func (s *SFTP) applyDefaults() {
-	if s.Port == 0 {
-		s.Port = 22
-	}
-	if s.Keepalive == 0 {
-		s.Keepalive = Duration(30 * time.Second)
-	}
-	if s.Timeout == 0 {
-		s.Timeout = Duration(30 * time.Second)
 	}
 }
 
@@ -242,17 +190,10 @@ func mergeSFTP(base, over SFTP) SFTP {
 	if over.Timeout != 0 {
 		out.Timeout = over.Timeout
 	}
-	out.applyDefaults()
 	return out
 }
 
 func joinDir(dir, sub string) string { return strings.TrimRight(dir, "/") + "/" + sub }
-
-// cronParser accepts what the daemon accepts: 5 fields, descriptors, CRON_TZ=.
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// ParseSchedule parses a job's or report's schedule as the daemon will.
-func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
 
 // badFunc records one problem with key.
 type badFunc func(key, format string, args ...any)
@@ -297,11 +238,7 @@ func (a Amili) validate(bad badFunc) {
 		bad("amili.base_url", "must start with https:// (or http:// for a local sandbox), got %q", a.BaseURL)
 	}
 	switch a.Auth.Method {
-	case "", "jwt", "api_code", "token":
-	default:
-		bad("amili.auth.method", "must be jwt, api_code or token, not %q", a.Auth.Method)
-	}
-	switch a.Auth.Method {
+	case "": // the client picks the method from the credentials given
 	case "jwt":
 		if a.Auth.PrivateKeyFile == "" {
 			bad("amili.auth.private_key_file", "required for method jwt")
@@ -317,16 +254,14 @@ func (a Amili) validate(bad badFunc) {
 		if a.Auth.TokenEnv == "" && a.Auth.TokenFile == "" {
 			bad("amili.auth.token_env", "set token_env or token_file for method token")
 		}
+	default:
+		bad("amili.auth.method", "must be jwt, api_code or token, not %q", a.Auth.Method)
 	}
 	if a.Auth.Algorithm != "" && !oneOf(a.Auth.Algorithm, "ES256", "ES384", "ES512", "RS256", "RS384", "RS512") {
 		bad("amili.auth.algorithm", "must be one of ES256, ES384, ES512, RS256, RS384, RS512")
 	}
-	if a.InDoubtGrace < 2*a.Timeout {
-		bad("amili.in_doubt_grace", "%v is too short: at least twice amili.timeout (%v), so that a request the client gave up on has had time to land",
-			a.InDoubtGrace.D(), a.Timeout.D())
-	}
-	if a.RateLimitPerMinute < 0 || a.Burst < 0 || a.MaxAttempts < 0 {
-		bad("amili", "rate_limit_per_minute, burst and max_attempts cannot be negative")
+	if a.RateLimitPerMinute < 0 || a.Burst < 0 || a.MaxAttempts < 0 || a.Timeout < 0 || a.InDoubtGrace < 0 {
+		bad("amili", "timeout, rate_limit_per_minute, burst, max_attempts and in_doubt_grace cannot be negative")
 	}
 	for k := range a.Paths {
 		if !oneOf(k, "invoice_registrations", "case_registrations", "media_upload", "cases", "case", "creditors",
@@ -353,17 +288,17 @@ func (c *Config) validateJobs(bad badFunc) {
 			bad(k+".kind", "must be invoice, case or empty (detect), not %q", j.Kind)
 		}
 		if j.Schedule != "" {
-			if _, err := ParseSchedule(j.Schedule); err != nil {
+			if _, err := schedules.Parse(j.Schedule, nil); err != nil {
 				bad(k+".schedule", "%v", err)
 			}
 		}
-		if j.Concurrency < 1 || j.Concurrency > 64 {
+		if j.Concurrency < 0 || j.Concurrency > 64 {
 			bad(k+".concurrency", "must be between 1 and 64, not %d", j.Concurrency)
 		}
-		if !oneOf(j.PDF, "required", "optional") {
+		if !oneOf(j.PDF, "", "required", "optional") {
 			bad(k+".pdf", "must be required or optional, not %q", j.PDF)
 		}
-		if !oneOf(j.IDNumbers, "strict", "warn") {
+		if !oneOf(j.IDNumbers, "", "strict", "warn") {
 			bad(k+".id_numbers", "must be strict or warn, not %q", j.IDNumbers)
 		}
 		s := j.Source
@@ -393,7 +328,7 @@ func (c *Config) validateReports(bad badFunc) {
 		}
 		rnames[r.Name] = true
 		if r.Schedule != "" {
-			if _, err := ParseSchedule(r.Schedule); err != nil {
+			if _, err := schedules.Parse(r.Schedule, nil); err != nil {
 				bad(k+".schedule", "%v", err)
 			}
 		}
@@ -410,7 +345,7 @@ func (m SMTP) validate(bad badFunc) {
 	if m.Host == "" {
 		return
 	}
-	if !oneOf(m.TLS, "starttls", "starttls_optional", "implicit", "none") {
+	if !oneOf(m.TLS, "", "starttls", "starttls_optional", "implicit", "none") {
 		bad("smtp.tls", "must be starttls, starttls_optional, implicit or none, not %q", m.TLS)
 	}
 	if m.From == "" {

@@ -9,6 +9,11 @@ import (
 	"github.com/amili-import/amili-import/internal/heartbeat"
 )
 
+// DefaultLeaseTTL is how long a lease lasts unless renewed, when none is configured: long
+// enough that a busy machine renews it in time (every third of it), short enough that a dead
+// daemon's job runs again within minutes.
+const DefaultLeaseTTL = 2 * time.Minute
+
 // Lease is a held, time-limited right to be the one runner of a name (*ledger.Lease).
 type Lease interface {
 	Renew(ctx context.Context) error

@@ -8,7 +8,7 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// parser accepts what the config accepts: five fields, descriptors, CRON_TZ=.
+// parser is the one cron parser of the program: five fields, descriptors, CRON_TZ=.
 var parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // allHours has a bit for each hour of the day, as in cron.SpecSchedule.Hour.

@@ -93,7 +93,7 @@ Flags:`)
 	}
 	d.sched.Start(ctx)
 	log.Info("daemon started", "config", cfg.Path, "time_zone", loc.String(), "pid", os.Getpid(),
-		"drain_timeout", cfg.Daemon.DrainTimeout.D().String(), "lease_ttl", cfg.Daemon.LeaseTTL.D().String())
+		"drain_timeout", drainTimeout(cfg).String(), "lease_ttl", leaseTTL(cfg).String())
 
 	stops := 0 // SIGINT/SIGTERM received; every one also arrives on sigs
 	for stops == 0 && ctx.Err() == nil {
@@ -128,7 +128,7 @@ type daemon struct {
 // SIGINT/SIGTERM cancels them at once. It waits for cancelled runs to record what they did.
 func (d *daemon) stop(sigs <-chan os.Signal, stops int) error {
 	d.mu.Lock()
-	drain := d.cfg.Daemon.DrainTimeout.D()
+	drain := drainTimeout(d.cfg)
 	d.mu.Unlock()
 	d.log.Info("stopping: no new runs; waiting for runs in progress", "drain_timeout", drain.String())
 	drainCtx, cancel := context.WithTimeout(context.Background(), drain)
@@ -171,7 +171,7 @@ func checkSchedules(cfg *config.Config) (*time.Location, error) {
 		return nil, &config.Error{File: cfg.Path, Key: "time_zone", Msg: err.Error()}
 	}
 	var errs config.Errors
-	if ttl := cfg.Daemon.LeaseTTL.D(); ttl < 3*time.Second {
+	if ttl := leaseTTL(cfg); ttl < 3*time.Second {
 		errs = append(errs, &config.Error{File: cfg.Path, Key: "daemon.lease_ttl", Msg: fmt.Sprintf("%v is too short: at least 3s (renewed every lease_ttl/3)", ttl)})
 	}
 	scheduled := 0
@@ -236,7 +236,7 @@ func (d *daemon) runReport(ctx context.Context, cfg *config.Config, r *runner, r
 		log.Error("report not started", "error", err)
 		return err
 	}
-	err = schedules.Exclusive(ctx, r.acquire, "report "+rc.Name, cfg.Daemon.LeaseTTL.D(), log, func(ctx context.Context) error {
+	err = schedules.Exclusive(ctx, r.acquire, "report "+rc.Name, leaseTTL(cfg), log, func(ctx context.Context) error {
 		log.Info("report started")
 		return report.RunScheduled(ctx, deps, rc, time.Now())
 	})
@@ -280,7 +280,7 @@ func (d *daemon) reload() {
 		d.log.Error("reload refused: keeping the running config", "error", err)
 		return
 	}
-	r := newRunner(cfg, &wired{ledger: d.w.ledger, client: client, log: d.log, ownerTTL: cfg.Daemon.LeaseTTL.D()}, d.metrics, d.env.stderr)
+	r := newRunner(cfg, &wired{ledger: d.w.ledger, client: client, log: d.log, ownerTTL: leaseTTL(cfg)}, d.metrics, d.env.stderr)
 	changes, err := d.sched.Set(d.tasks(cfg, r))
 	if err != nil {
 		d.log.Error("reload refused: keeping the running config", "error", err)

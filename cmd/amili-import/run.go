@@ -137,10 +137,10 @@ func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, e
 	if err != nil {
 		return importer.Summary{}, fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
 	}
-	job.DrainTimeout = r.cfg.Daemon.DrainTimeout.D()
+	job.DrainTimeout = drainTimeout(r.cfg)
 	var sum importer.Summary
 	start := time.Now()
-	err = schedules.Exclusive(ctx, r.acquire, cj.Name, r.cfg.Daemon.LeaseTTL.D(), log, func(ctx context.Context) error {
+	err = schedules.Exclusive(ctx, r.acquire, cj.Name, leaseTTL(r.cfg), log, func(ctx context.Context) error {
 		done := r.metrics.RunStarted(cj.Name)
 		defer done()
 		log.Info("run started", "source", cj.Source.Type, "dir", cj.Source.Dir)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/metrics"
+	"github.com/amili-import/amili-import/schedules"
 
 	"golang.org/x/term"
 
@@ -54,7 +56,7 @@ func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metric
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return &wired{ledger: lg, client: client, log: log, ownerTTL: cfg.Daemon.LeaseTTL.D()}, nil
+	return &wired{ledger: lg, client: client, log: log, ownerTTL: leaseTTL(cfg)}, nil
 }
 
 // own makes one sending run an owner in the ledger and returns its id, a context that is
@@ -136,6 +138,9 @@ func clientConfig(cfg *config.Config, getenv func(string) string, log logger) (a
 			return amili.Config{}, fmt.Errorf("amili.auth.private_key_file: %w", err)
 		}
 	}
+	if err := checkAuth(cfg, auth); err != nil {
+		return amili.Config{}, err
+	}
 	paths := amili.DefaultPaths()
 	for k, v := range a.Paths {
 		if err := paths.Set(k, v); err != nil {
@@ -158,6 +163,10 @@ func clientConfig(cfg *config.Config, getenv func(string) string, log logger) (a
 
 // jobFromConfig is the importer's view of a configured job.
 func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
+	grace, err := inDoubtGrace(cfg)
+	if err != nil {
+		return importer.Job{}, err
+	}
 	job := importer.Job{
 		Name:        cj.Name,
 		Concurrency: cj.Concurrency,
@@ -165,7 +174,7 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 		PDFMaxSize:  int64(cj.PDFMaxSize),
 		Move:        cj.Source.After != string(source.AfterLeave),
 		// InDoubtGrace is the Amili connection's, for every job that uses it.
-		InDoubtGrace: cfg.Amili.InDoubtGrace.D(),
+		InDoubtGrace: grace,
 		Mapping: mapping.Options{
 			Kind:      domain.Kind(cj.Kind),
 			Account:   firstOf(cj.Account, cfg.Amili.Account),
@@ -191,6 +200,38 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 		job.Mapping.Layout = l
 	}
 	return job, nil
+}
+
+// checkAuth names the missing key when the method (the configured one, else the one the
+// client picks from the credentials given) lacks a credential.
+func checkAuth(cfg *config.Config, a amili.AuthConfig) error {
+	method := cmp.Or(a.Method, amili.PickMethod(a.Token != "", len(a.PrivateKeyPEM) > 0, a.APICode != ""))
+	if method == amili.AuthJWT && a.APICode == "" {
+		return &config.Error{File: cfg.Path, Key: "amili.auth.api_code_env", Msg: "set api_code_env or api_code_file: method jwt signs the API code with the private key"}
+	}
+	return nil
+}
+
+// inDoubtGrace is amili.in_doubt_grace, else the importer's default. It must be at least
+// twice the client's timeout, so that a request the client gave up on has had time to land.
+func inDoubtGrace(cfg *config.Config) (time.Duration, error) {
+	timeout := cmp.Or(cfg.Amili.Timeout.D(), amili.DefaultTimeout)
+	grace := cmp.Or(cfg.Amili.InDoubtGrace.D(), importer.DefaultInDoubtGrace)
+	if grace < 2*timeout {
+		return 0, &config.Error{File: cfg.Path, Key: "amili.in_doubt_grace", Msg: fmt.Sprintf(
+			"%v is too short: at least twice amili.timeout (%v), so that a request the client gave up on has had time to land", grace, timeout)}
+	}
+	return grace, nil
+}
+
+// leaseTTL is daemon.lease_ttl, else the default of job leases.
+func leaseTTL(cfg *config.Config) time.Duration {
+	return cmp.Or(cfg.Daemon.LeaseTTL.D(), schedules.DefaultLeaseTTL)
+}
+
+// drainTimeout is daemon.drain_timeout, else the importer's default.
+func drainTimeout(cfg *config.Config) time.Duration {
+	return cmp.Or(cfg.Daemon.DrainTimeout.D(), importer.DefaultDrainTimeout)
 }
 
 func firstOf(vs ...string) string {

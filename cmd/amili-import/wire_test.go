@@ -1,10 +1,15 @@
 package main
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/importer"
 	"github.com/amili-import/amili-import/internal/logging"
+	"github.com/amili-import/amili-import/schedules"
 )
 
 // The flow guides' endpoint spellings, configured under amili.paths, reach the client.
@@ -34,5 +39,45 @@ func TestClientConfigPaths(t *testing.T) {
 	}
 	if _, err := config.Parse([]byte("amili:\n  paths: {invoices: /x}\n"), "c.yaml", nil); err == nil {
 		t.Error("an unknown amili.paths key was accepted")
+	}
+}
+
+// The translator from config to options takes each left-out key's default from the package
+// that owns it, and checks what spans two packages.
+func TestTranslatorDefaultsAndCrossChecks(t *testing.T) {
+	parse := func(t *testing.T, src string) *config.Config {
+		t.Helper()
+		cfg, err := config.Parse([]byte(src), "c.yaml", func(string) string { return "x" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	cfg := parse(t, "amili:\n  auth: {token_env: T}\n")
+	if g, err := inDoubtGrace(cfg); err != nil || g != importer.DefaultInDoubtGrace {
+		t.Errorf("in-doubt grace: got %v, %v; want the importer's %v", g, err, importer.DefaultInDoubtGrace)
+	}
+	if got := leaseTTL(cfg); got != schedules.DefaultLeaseTTL {
+		t.Errorf("lease TTL: got %v, want %v", got, schedules.DefaultLeaseTTL)
+	}
+	if got := drainTimeout(cfg); got != importer.DefaultDrainTimeout {
+		t.Errorf("drain timeout: got %v, want %v", got, importer.DefaultDrainTimeout)
+	}
+
+	var ce *config.Error
+	// A client timeout of 6m makes the default grace of 10m too short.
+	_, err := inDoubtGrace(parse(t, "amili:\n  timeout: 6m\n  auth: {token_env: T}\n"))
+	if !errors.As(err, &ce) || ce.Key != "amili.in_doubt_grace" {
+		t.Errorf("grace under twice the timeout: got %v, want an error on amili.in_doubt_grace", err)
+	}
+
+	// With no method, a private key alone makes it jwt, which needs the API code too.
+	key := filepath.Join(t.TempDir(), "k.pem")
+	if err := os.WriteFile(key, []byte("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = clientConfig(parse(t, "amili:\n  auth: {private_key_file: "+key+"}\n"), func(string) string { return "" }, logging.Discard())
+	if !errors.As(err, &ce) || ce.Key != "amili.auth.api_code_env" {
+		t.Errorf("jwt without an API code: got %v, want an error on amili.auth.api_code_env", err)
 	}
 }
