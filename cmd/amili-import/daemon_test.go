@@ -11,6 +11,7 @@ import (
 
 	"github.com/amili-import/amili-import/amili/amilitest"
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/daemon"
 )
 
 // TestDaemonSIGTERMDrains stops a daemon with SIGTERM in the middle of a run against a slow
@@ -244,7 +245,7 @@ func TestSampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := checkSchedules(cfg); err != nil {
+	if _, err := daemon.CheckSchedules(cfg); err != nil {
 		t.Fatal(err)
 	}
 	var names []string

@@ -5,15 +5,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/amili-import/amili-import/config"
-	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/daemon"
 	"github.com/amili-import/amili-import/importer"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/metrics"
+	"github.com/amili-import/amili-import/report"
 	"github.com/amili-import/amili-import/schedules"
 )
 
@@ -73,7 +73,7 @@ Flags:`)
 		return err
 	}
 	defer w.Close()
-	r := newRunner(cfg, w, m, e.stderr)
+	r := newRunner(cfg, w, m, e)
 	sum, err := r.runJob(ctx, cj)
 	var held *ledger.LeaseHeldError
 	if errors.As(err, &held) {
@@ -106,18 +106,18 @@ func findEnabledJob(cfg *config.Config, name string) (config.Job, error) {
 	return j, err
 }
 
-// runner runs configured jobs. It is the one code path of the daemon's scheduled runs and the
-// run command: lease, source, import, metrics and the start and end log lines.
+// runner runs the jobs and reports of one config: the one code path of the daemon's scheduled
+// runs and the run command.
 type runner struct {
 	cfg     *config.Config
 	w       *wired
 	metrics *metrics.Metrics
 	owner   ledger.LeaseOwner
-	stderr  io.Writer
+	env     *env
 }
 
-func newRunner(cfg *config.Config, w *wired, m *metrics.Metrics, stderr io.Writer) *runner {
-	return &runner{cfg: cfg, w: w, metrics: m, owner: ledger.LeaseOwner{Host: ledger.Hostname(), PID: os.Getpid()}, stderr: stderr}
+func newRunner(cfg *config.Config, w *wired, m *metrics.Metrics, e *env) *runner {
+	return &runner{cfg: cfg, w: w, metrics: m, owner: ledger.LeaseOwner{Host: ledger.Hostname(), PID: os.Getpid()}, env: e}
 }
 
 // acquire takes a job's lease in the ledger for this process.
@@ -129,71 +129,57 @@ func (r *runner) acquire(ctx context.Context, name string, ttl time.Duration) (s
 	return l, nil
 }
 
+// RunJob implements daemon.Runner.
+func (r *runner) RunJob(ctx context.Context, cj config.Job) error {
+	_, err := r.runJob(ctx, cj)
+	return err
+}
+
 // runJob runs cj once under its lease. A job held by another process returns the ledger's
 // *LeaseHeldError, which names the holder.
 func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, error) {
-	log := r.w.log.With("job", cj.Name)
 	job, err := jobFromConfig(r.cfg, cj)
 	if err != nil {
 		return importer.Summary{}, fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
 	}
 	job.DrainTimeout = drainTimeout(r.cfg)
-	var sum importer.Summary
-	start := time.Now()
-	err = schedules.Exclusive(ctx, r.acquire, cj.Name, leaseTTL(r.cfg), log, func(ctx context.Context) error {
-		done := r.metrics.RunStarted(cj.Name)
-		defer done()
-		log.Info("run started", "source", cj.Source.Type, "dir", cj.Source.Dir)
-		src, err := jobSource(ctx, r.cfg, cj, r.w.log)
-		if err != nil {
-			sum.Job = cj.Name
-			return fmt.Errorf("%w: source: %w", importer.ErrCannotStart, err)
-		}
-		defer src.Close()
-		ctx, owner, release, err := r.w.own(ctx)
-		if err != nil {
-			sum.Job = cj.Name
-			return fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
-		}
-		defer release()
-		deps := r.w.deps(r.stderr)
-		deps.Source, deps.Owner = src, owner
-		sum, err = importer.Run(ctx, job, deps)
-		return err
-	})
-	var held *ledger.LeaseHeldError
-	if errors.As(err, &held) {
-		log.Warn("not started: the job is running elsewhere", "holder", held.Holder.String(),
-			"since", held.Since.Format(time.RFC3339), "lease_expires", held.Expires.Format(time.RFC3339))
-		r.metrics.ObserveRun(cj.Name, metrics.OutcomeLeaseHeld, domain.Counts{}, 0, time.Now())
-		return sum, err
-	}
-	outcome := runOutcome(sum, err)
-	r.metrics.ObserveRun(cj.Name, outcome, sum.Counts, time.Since(start), time.Now())
-	attrs := append([]any{"outcome", outcome, "files", len(sum.Files)}, sum.Counts.LogAttrs()...)
-	attrs = append(attrs, "api_calls", sum.APICalls, "elapsed", time.Since(start).Round(time.Millisecond).String())
-	switch outcome {
-	case metrics.OutcomeOK, metrics.OutcomeCancelled:
-		log.Info("run finished", attrs...)
-	case metrics.OutcomeSomeFailed:
-		log.Warn("run finished with rows not done", attrs...)
-	default:
-		log.Error("run failed", append(attrs, "error", err)...)
-	}
-	return sum, err
+	return daemon.Job{
+		Name: cj.Name, Acquire: r.acquire, LeaseTTL: leaseTTL(r.cfg), Metrics: r.metrics, Logger: r.w.log,
+		StartAttrs: []any{"source", cj.Source.Type, "dir", cj.Source.Dir},
+		Import: func(ctx context.Context) (importer.Summary, error) {
+			src, err := jobSource(ctx, r.cfg, cj, r.w.log)
+			if err != nil {
+				return importer.Summary{}, fmt.Errorf("%w: source: %w", importer.ErrCannotStart, err)
+			}
+			defer src.Close()
+			ctx, owner, release, err := r.w.own(ctx)
+			if err != nil {
+				return importer.Summary{}, fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
+			}
+			defer release()
+			deps := r.w.deps(r.env.stderr)
+			deps.Source, deps.Owner = src, owner
+			return importer.Run(ctx, job, deps)
+		},
+	}.Run(ctx)
 }
 
-// runOutcome names how a run ended, for metrics and logs.
-func runOutcome(sum importer.Summary, err error) string {
-	switch {
-	case err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ledger.ErrOwnerLost)), sum.Cancelled:
-		return metrics.OutcomeCancelled
-	case err != nil && errors.Is(err, importer.ErrCannotStart):
-		return metrics.OutcomeFailed
-	case err != nil:
-		return metrics.OutcomeFailed
-	case !sum.AllDone():
-		return metrics.OutcomeSomeFailed
+// RunReport implements daemon.Runner: one scheduled report, under a lease of its own.
+func (r *runner) RunReport(ctx context.Context, rc config.Report) error {
+	log := r.w.log.With("report", rc.Name)
+	deps, err := reportDeps(r.cfg, r.w, log, r.env.getenv, r.cfg.SMTP.Host != "")
+	if err != nil {
+		log.Error("report not started", "error", err)
+		return err
 	}
-	return metrics.OutcomeOK
+	err = schedules.Exclusive(ctx, r.acquire, "report "+rc.Name, leaseTTL(r.cfg), log, func(ctx context.Context) error {
+		log.Info("report started")
+		return report.RunScheduled(ctx, deps, rc, time.Now())
+	})
+	if err != nil {
+		log.Error("report failed", "error", err)
+		return err
+	}
+	log.Info("report finished")
+	return nil
 }

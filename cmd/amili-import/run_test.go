@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/daemon"
 	"github.com/amili-import/amili-import/importer"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/metrics"
@@ -93,7 +94,7 @@ func TestLostOwnershipIsAnInterruption(t *testing.T) {
 	if got := exitFor(importer.Summary{}, err); !errors.As(got, &ee) || ee.code != exitSomeRows {
 		t.Errorf("exitFor = %v, want exit %d", got, exitSomeRows)
 	}
-	if got := runOutcome(importer.Summary{}, err); got != metrics.OutcomeCancelled {
-		t.Errorf("runOutcome = %q, want %q", got, metrics.OutcomeCancelled)
+	if got := daemon.Outcome(importer.Summary{}, err); got != metrics.OutcomeCancelled {
+		t.Errorf("daemon.Outcome = %q, want %q", got, metrics.OutcomeCancelled)
 	}
 }
