@@ -55,8 +55,8 @@ func (r *Report) readCases(ctx context.Context, cases Cases) error {
 			}
 			v := &r.Cases[i]
 			v.Found = true
-			capital, remCap, remTot := c.Debt.CapitalToClaim, c.TotalRemainingCapitalAmount, c.TotalRemainingTransactionAmount
-			v.AmiliCapital, v.RemainingCapital, v.RemainingTotal = &capital, &remCap, &remTot
+			capital := c.Debt.CapitalToClaim
+			v.AmiliCapital, v.RemainingCapital, v.RemainingTotal = &capital, c.TotalRemainingCapitalAmount, c.TotalRemainingTransactionAmount
 			v.Status, v.State = c.Status, c.State
 			if c.Closed != nil {
 				v.ClosedReason = c.Closed.Reason
