@@ -27,6 +27,7 @@ type Deliveries interface {
 	MarkReportFailed(ctx context.Context, id ledger.ReportID, reason string) error
 	PendingReports(ctx context.Context) ([]ledger.ReportDelivery, error)
 	LastReportUntil(ctx context.Context, creditor string) (time.Time, bool, error)
+	ReportFor(ctx context.Context, creditor string, p ledger.Period) (ledger.ReportDelivery, bool, error)
 }
 
 // Cases is what a report needs of the Amili client (*amili.Client): paged list queries only.
