@@ -24,6 +24,8 @@ type ClaimRecord struct {
 	Outcome       string // new, resume, in_doubt, done, conflict
 	State         State  // the submission's state after the claim
 	At            time.Time
+	// VAT is the split by VAT rate of the content a new claim brought (nil when unknown).
+	VAT []domain.VATPart
 }
 
 // ClaimRecords returns every claim recorded before until (all of them for a zero until),
@@ -50,7 +52,38 @@ func (l *Ledger) ClaimRecords(ctx context.Context, until time.Time) ([]ClaimReco
 		c.Amount, c.At = domain.Amount(amount), parseTime(at)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim records: %w", err)
+	}
+	if err := l.claimVAT(ctx, q, out); err != nil {
+		return nil, fmt.Errorf("claim records: %w", err)
+	}
+	return out, nil
+}
+
+// claimVAT fills the VAT splits of the claims q selected (out is in id order).
+func (l *Ledger) claimVAT(ctx context.Context, q query, out []ClaimRecord) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT v.claim_id, v.rate, v.net, v.vat FROM claim_vat v
+		JOIN claims c ON c.id = v.claim_id`+q.String()+" ORDER BY v.claim_id", q.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byID := make(map[int64]int, len(out))
+	for i, c := range out {
+		byID[c.ID] = i
+	}
+	for rows.Next() {
+		var id, net, vat int64
+		var rate string
+		if err := rows.Scan(&id, &rate, &net, &vat); err != nil {
+			return err
+		}
+		if i, ok := byID[id]; ok {
+			out[i].VAT = append(out[i].VAT, domain.VATPart{Rate: rate, Net: domain.Amount(net), VAT: domain.Amount(vat)})
+		}
+	}
+	return rows.Err()
 }
 
 // Transition is one change of a submission's state from its append-only history.

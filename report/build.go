@@ -43,7 +43,11 @@ func Build(ctx context.Context, st Store, cases Cases, p Period, opts BuildOptio
 	b.rowErrors()
 	b.files()
 	b.sortLines()
+	r.vatTotals()
 	if err := r.readCases(ctx, cases); err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
+	}
+	if err := r.creditorNames(ctx, st, cases); err != nil {
 		return nil, fmt.Errorf("build report: %w", err)
 	}
 	r.Days = days(r, bk)
@@ -152,6 +156,7 @@ func (b *builder) registeredLine(m *ledger.Transition, s ledger.Submission, pos 
 		if v.pos == pos {
 			g.File, g.Line, g.content = b.fileName(v.origin.File), v.origin.Line, b.bk.content(v.origin.File)
 			g.Claimed, g.BroughtForward = v.origin.At.In(b.r.Location), v.origin.At.Before(b.p.Since)
+			g.vat = v.origin.VAT
 		}
 	}
 	return g

@@ -18,6 +18,8 @@ type Store interface {
 	Transitions(ctx context.Context, until time.Time) ([]ledger.Transition, error)
 	Conflicts(ctx context.Context, p ledger.Period, creditor string) ([]ledger.Conflict, error)
 	RowErrors(ctx context.Context, p ledger.Period) ([]ledger.RowErrorRecord, error)
+	CreditorName(ctx context.Context, creditor string) (string, time.Time, bool, error)
+	SaveCreditorName(ctx context.Context, creditor, name string) error
 }
 
 // Deliveries is what sending reports needs of the ledger: one row per period, never mailed twice.
@@ -30,9 +32,11 @@ type Deliveries interface {
 	ReportFor(ctx context.Context, creditor string, p ledger.Period) (ledger.ReportDelivery, bool, error)
 }
 
-// Cases is what a report needs of the Amili client (*amili.Client): paged list queries only.
+// Cases is what a report needs of the Amili client (*amili.Client): paged list queries of cases,
+// and each creditor once, for its name.
 type Cases interface {
 	AllCases(ctx context.Context, q amili.CaseQuery) iter.Seq2[amili.Case, error]
+	GetCreditor(ctx context.Context, id string) (*amili.Creditor, error)
 }
 
 // Period is the half-open time range [Since, Until) a report covers, for one creditor or, with
@@ -121,7 +125,8 @@ type Registration struct {
 	// BroughtForward marks an item claimed before the period and still pending at its start:
 	// its amount is in the brought-forward total, not in the file total.
 	BroughtForward bool
-	content        string // the SHA-256 of the file that brought it
+	content        string           // the SHA-256 of the file that brought it
+	vat            []domain.VATPart // the split of its content by VAT rate, when known
 }
 
 // Total is one creditor's money in one currency. The balance rule:
