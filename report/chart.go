@@ -7,8 +7,11 @@ import (
 	"math"
 	"strconv"
 
+	xfont "golang.org/x/image/font"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	plottext "gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -55,16 +58,22 @@ func (r *Report) chartPlot() (*plot.Plot, error) {
 	cur := r.ChartCurrency()
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Registered, rejected and pending per day (%s)", cur)
-	p.Title.TextStyle.Font.Size = vg.Points(13)
 	p.Y.Label.Text = "Amount (" + cur + ")"
 	p.Y.Min = 0
 	p.Y.Tick.Marker = moneyTicks{}
 	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.TextStyle.Font.Size = vg.Points(10)
-	p.X.Tick.Label.Font.Size = vg.Points(9)
-	p.Y.Tick.Label.Font.Size = vg.Points(9)
-	p.Add(plotter.NewGrid())
+	p.Legend.Padding = vg.Points(4)
+	p.Legend.ThumbnailWidth = vg.Points(14)
+	for _, st := range []*plottext.Style{&p.Title.TextStyle, &p.Y.Label.TextStyle, &p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
+		st.Font.Variant = "Sans" // Liberation Sans: plain and legible at small sizes
+		st.Font.Size = vg.Points(10)
+	}
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.Title.TextStyle.Font.Weight = xfont.WeightBold
+	p.Title.Padding = vg.Points(8)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil // the days are categories: no lines between them
+	p.Add(grid)
 	series := []struct {
 		name string
 		col  color.Color
@@ -92,8 +101,9 @@ func (r *Report) chartPlot() (*plot.Plot, error) {
 		p.Add(bars)
 		p.Legend.Add(s.name, bars)
 	}
-	p.Y.Max = niceCeil(top * 1.15)
+	p.Y.Max = niceCeil(top * 1.3) // room for the legend above the bars
 	p.NominalX(r.dayLabels()...)
+	p.X.Min, p.X.Max = -0.5, float64(n)-0.5 // each day's bars centred in its slot
 	return p, nil
 }
 
