@@ -74,13 +74,6 @@ func pathsIn(dir string) Paths {
 		Chart: filepath.Join(dir, ChartFile)}
 }
 
-// Write builds the report for p and writes report.html, report.csv and chart.png to a folder of
-// their own: outDir, or, when outDir already holds a report, a new rebuild folder beside it (see
-// Deliver). It records nothing and sends nothing.
-func Write(ctx context.Context, deps Deps, p Period, outDir string) (Paths, error) {
-	return Deliver(ctx, deps, p, outDir, false)
-}
-
 // RebuildSuffix is added to a report's folder name, with a number, for each rebuild of its period.
 const RebuildSuffix = ".rebuild-"
 
