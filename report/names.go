@@ -2,7 +2,10 @@ package report
 
 import (
 	"context"
+	"errors"
 	"slices"
+
+	"github.com/amili-import/amili-import/ledger"
 )
 
 // creditorNames asks Amili for the name of every creditor the report shows, one GET
@@ -14,7 +17,8 @@ func (r *Report) creditorNames(ctx context.Context, st Store, cases Cases) error
 		c, err := cases.GetCreditor(ctx, id)
 		if err == nil && c.Name != "" {
 			r.CreditorNames[id] = c.Name
-			if err := st.SaveCreditorName(ctx, id, c.Name); err != nil {
+			// A report built on a read-only ledger names the creditor without keeping the name.
+			if err := st.SaveCreditorName(ctx, id, c.Name); err != nil && !errors.Is(err, ledger.ErrReadOnly) {
 				return err
 			}
 			continue
