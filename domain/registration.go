@@ -137,8 +137,9 @@ type Item struct {
 	// same invoice number with another hash is a conflict.
 	ContentHash string
 	// VAT splits an invoice's Amount by VAT rate (see ClaimItems); nil when unknown, as for a
-	// case's debt, whose capital to claim carries no rate.
-	VAT []VATPart
+	// case's debt, whose capital to claim carries no rate. Left out of JSON when nil, so a
+	// registration printed before it is claimed reads as it did.
+	VAT []VATPart `json:"VAT,omitempty"`
 }
 
 // Creditor returns the creditor id the registration is for.
