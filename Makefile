@@ -7,7 +7,7 @@ DEADCODE    := golang.org/x/tools/cmd/deadcode@v0.51.0
 RACE        ?= -race
 TEST_TIMEOUT ?= 40m
 
-.PHONY: all build test test-short lint demo bench chaos fuzz clean
+.PHONY: all build test test-short lint demo bench chaos fuzz report-screenshot clean
 
 all: build
 
@@ -48,6 +48,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 60s ./mapping
 	$(GO) test -run '^$$' -fuzz FuzzLayout -fuzztime 60s ./mapping
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./config
+
+## report-screenshot: the golden report rendered by headless Chromium, kept as report-screenshot.png.
+report-screenshot:
+	REPORT_SCREENSHOT=$(CURDIR)/report-screenshot.png $(GO) test -count=1 -run TestReportScreenshot -v ./report
 
 clean:
 	rm -rf bin

@@ -91,10 +91,11 @@ type Case struct {
 	Closed              *Closed  `json:"closed,omitempty"`
 	OriginalInvoice     *Media   `json:"original_invoice,omitempty"`
 
-	TotalRemainingCapitalAmount     domain.Amount `json:"total_remaining_capital_amount"`
-	TotalRemainingCostsAmount       domain.Amount `json:"total_remaining_costs_amount"`
-	TotalRemainingInterestAmount    domain.Amount `json:"total_remaining_interest_amount"`
-	TotalRemainingTransactionAmount domain.Amount `json:"total_remaining_transaction_amount"`
+	// The remaining amounts are nil when Amili did not send them: unknown, which is not zero.
+	TotalRemainingCapitalAmount     *domain.Amount `json:"total_remaining_capital_amount,omitempty"`
+	TotalRemainingCostsAmount       *domain.Amount `json:"total_remaining_costs_amount,omitempty"`
+	TotalRemainingInterestAmount    *domain.Amount `json:"total_remaining_interest_amount,omitempty"`
+	TotalRemainingTransactionAmount *domain.Amount `json:"total_remaining_transaction_amount,omitempty"`
 }
 
 // Meta is Eve's paging block.

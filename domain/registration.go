@@ -136,6 +136,10 @@ type Item struct {
 	// payload for an invoice; the debt plus customer, first action and currency for a case). The
 	// same invoice number with another hash is a conflict.
 	ContentHash string
+	// VAT splits an invoice's Amount by VAT rate (see ClaimItems); nil when unknown, as for a
+	// case's debt, whose capital to claim carries no rate. Left out of JSON when nil, so a
+	// registration printed before it is claimed reads as it did.
+	VAT []VATPart `json:"VAT,omitempty"`
 }
 
 // Creditor returns the creditor id the registration is for.
@@ -155,4 +159,67 @@ func (r *Registration) Payload() any {
 		return r.Invoice
 	}
 	return r.Case
+}
+
+// VATPart is the share of an item's amount at one VAT rate: its net and its VAT, in öre.
+type VATPart struct {
+	Rate string // as Amili spells it: "25%", "12%", "6%", "0%"
+	Net  Amount
+	VAT  Amount
+}
+
+// vatBasisPoints are the VAT rates Amili's invoices know, in hundredths of a percent.
+var vatBasisPoints = map[string]int64{"25%": 2500, "12%": 1200, "6%": 600, "0%": 0}
+
+// VATRates are the rates in the order reports list them.
+var VATRates = []string{"25%", "12%", "6%", "0%"}
+
+// InvoiceVAT splits an invoice by VAT rate: each line's total excluding VAT and its VAT,
+// rounded half away from zero to the öre per line as the invoice's total is, summed per rate
+// in VATRates order. A line with a rate outside VATRates makes the split unknown (nil).
+func InvoiceVAT(inv *InvoiceRegistration) []VATPart {
+	sums := map[string]*VATPart{}
+	for _, l := range inv.Matrix {
+		bp, ok := vatBasisPoints[l.UnitVATPercent]
+		if !ok {
+			return nil
+		}
+		p := sums[l.UnitVATPercent]
+		if p == nil {
+			p = &VATPart{Rate: l.UnitVATPercent}
+			sums[l.UnitVATPercent] = p
+		}
+		p.Net += l.TotalPriceExcludingVAT
+		p.VAT += vatOf(l.TotalPriceExcludingVAT, bp)
+	}
+	var out []VATPart
+	for _, r := range VATRates {
+		if p := sums[r]; p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
+}
+
+// vatOf is net × rate (hundredths of a percent) rounded half away from zero to the öre.
+func vatOf(net Amount, bp int64) Amount {
+	v := int64(net) * bp
+	q, r := v/10000, v%10000
+	if r >= 5000 {
+		q++
+	} else if r <= -5000 {
+		q--
+	}
+	return Amount(q)
+}
+
+// ClaimItems are the registration's items as the ledger claims them: for an invoice, with its
+// VAT split (a case's debts carry none).
+func (r *Registration) ClaimItems() []Item {
+	if r.Invoice == nil || len(r.Items) != 1 {
+		return r.Items
+	}
+	it := r.Items[0]
+	it.VAT = InvoiceVAT(r.Invoice)
+	return []Item{it}
 }

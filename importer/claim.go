@@ -37,7 +37,7 @@ func (f *fileRun) submit(ctx context.Context, reg *domain.Registration, slots ch
 // claimRequest is the ledger's claim for one registration of this file in this run.
 func (f *fileRun) claimRequest(reg *domain.Registration) ledger.ClaimRequest {
 	return ledger.ClaimRequest{Owner: f.imp.deps.Owner, Run: f.imp.run, File: f.id, Line: reg.Line, Kind: reg.Kind,
-		Creditor: reg.Creditor(), Items: reg.Items}
+		Creditor: reg.Creditor(), Items: reg.ClaimItems()}
 }
 
 // openPDFs opens and checks each item's PDF; the problems are kept per item.

@@ -113,8 +113,10 @@ func (s Summary) WriteText(w io.Writer) error {
 	for _, f := range s.Files {
 		fmt.Fprintf(&b, "  %-40s %-9s", f.Name, f.Outcome)
 		if f.Outcome != ledger.FileDuplicate {
-			fmt.Fprintf(&b, " %d rows, %d registered, %d already imported, %d rejected",
-				f.Counts.Rows, f.Counts.Registered, f.Counts.AlreadyImported, f.Counts.Rejected)
+			c := f.Counts
+			// Every outcome figure, so the registrations add up however the run ended.
+			fmt.Fprintf(&b, " %d rows, %d registrations: %d registered, %d resumed, %d already imported, %d rejected, %d conflicts, %d failed, %d pending",
+				c.Rows, c.Registrations, c.Registered, c.Resumed, c.AlreadyImported, c.Rejected, c.Conflicts, c.Failed, c.Pending)
 		}
 		if f.Error != "" {
 			fmt.Fprintf(&b, "\n      %s", f.Error)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
 // claimOutcomeText is how each outcome is stored in the claims record.
@@ -231,8 +233,29 @@ func (c *claimer) finishWith(r ClaimRequest, out ClaimOutcome, head Submission) 
 func (c *claimer) record(r ClaimRequest, out ClaimOutcome, sub SubmissionID, st State) error {
 	at := c.l.nowText()
 	for _, it := range r.Items {
-		if _, err := c.tx.ExecContext(c.ctx, insertClaimSQL, nullID(r.Run), nullID(r.File), r.Line, nullID(sub), r.Creditor,
-			it.InvoiceNumber, int64(it.Amount), it.Currency, claimOutcomeText[out], st, at); err != nil {
+		res, err := c.tx.ExecContext(c.ctx, insertClaimSQL, nullID(r.Run), nullID(r.File), r.Line, nullID(sub), r.Creditor,
+			it.InvoiceNumber, int64(it.Amount), it.Currency, claimOutcomeText[out], st, at)
+		if err != nil {
+			return err
+		}
+		if out == ClaimNew && len(it.VAT) > 0 {
+			if err := c.recordVAT(res, it.VAT); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordVAT keeps the VAT split of the content a new claim brought.
+func (c *claimer) recordVAT(res sql.Result, parts []domain.VATPart) error {
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := c.tx.ExecContext(c.ctx, "INSERT INTO claim_vat (claim_id, rate, net, vat) VALUES (?, ?, ?, ?)",
+			id, p.Rate, int64(p.Net), int64(p.VAT)); err != nil {
 			return err
 		}
 	}

@@ -125,3 +125,21 @@ func (l *Ledger) LastReportUntil(ctx context.Context, creditor string) (time.Tim
 	}
 	return parseTime(until.String), true, nil
 }
+
+// ReportFor returns the delivery recorded for creditor ("" for all) and exactly the period p,
+// if there is one.
+func (l *Ledger) ReportFor(ctx context.Context, creditor string, p Period) (ReportDelivery, bool, error) {
+	var r ReportDelivery
+	var since, until, created, updated string
+	err := l.db.QueryRowContext(ctx, `SELECT id, creditor, since, until, state, path, attempts, last_error, created, updated
+		FROM report_deliveries WHERE creditor = ? AND since = ? AND until = ?`, creditor, fmtTime(p.Since), fmtTime(p.Until)).
+		Scan(&r.ID, &r.Creditor, &since, &until, &r.State, &r.Path, &r.Attempts, &r.LastError, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ReportDelivery{}, false, nil
+	}
+	if err != nil {
+		return ReportDelivery{}, false, fmt.Errorf("report for period: %w", err)
+	}
+	r.Since, r.Until, r.Created, r.Updated = parseTime(since), parseTime(until), parseTime(created), parseTime(updated)
+	return r, true, nil
+}

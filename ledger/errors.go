@@ -31,6 +31,8 @@ var (
 	// ErrFenced: the submission is not, or no longer, the caller's to send: another process took
 	// it over, or the caller's ownership lapsed. Nothing was changed, and nothing may be sent.
 	ErrFenced = errors.New("not this process's to send")
+	// ErrReadOnly: a write to a ledger opened read-only.
+	ErrReadOnly = errors.New("ledger opened read-only")
 )
 
 // TransitionError is returned for a state change that the state machine does not allow.

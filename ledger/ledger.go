@@ -273,7 +273,7 @@ func (l *Ledger) nowText() string { return fmtTime(l.now()) }
 // transaction runs to its end.
 func (l *Ledger) write(ctx context.Context, fn func(tx *writeTx) error) error {
 	if l.ro {
-		return errors.New("ledger opened read-only")
+		return ErrReadOnly
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -257,7 +257,8 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
-	msg.SetMessageID()
+	// go-mail's own Message-ID may start or end its left part with a dot, which RFC 5322 forbids.
+	msg.SetGenHeader(gomail.HeaderMessageID, messageID(s.cfg.From, time.Now()))
 	msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
 	for _, p := range m.Inline {
 		if err := msg.EmbedReader(p.Name, bytes.NewReader(p.Data), gomail.WithFileContentID(p.Name),

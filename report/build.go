@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
-	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -18,8 +18,9 @@ type BuildOptions struct {
 	Now      func() time.Time
 }
 
-// Build gathers one period's report from the ledger and from Amili. It fails when Amili cannot
-// be read: a report without Amili's view would let a missing case go unnoticed.
+// Build gathers one period's report from the ledger's history up to the period's end and from
+// Amili's view now. It fails when Amili cannot be read: a report without Amili's view would let
+// a missing case go unnoticed.
 func Build(ctx context.Context, st Store, cases Cases, p Period, opts BuildOptions) (*Report, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
@@ -31,100 +32,46 @@ func Build(ctx context.Context, st Store, cases Cases, p Period, opts BuildOptio
 		return nil, fmt.Errorf("build report: empty period %s – %s", p.Since.Format(time.RFC3339), p.Until.Format(time.RFC3339))
 	}
 	r := &Report{Period: p, Location: opts.Location, Generated: opts.Now().In(opts.Location)}
-	b := &builder{r: r, st: st, p: p, fileByID: map[ledger.FileID]ledger.FileInfo{},
-		runCred: map[ledger.RunID]string{}, fileCred: map[ledger.FileID]string{}}
-	if err := b.load(ctx); err != nil {
+	bk, err := readBook(ctx, st, p.Until)
+	if err != nil {
 		return nil, fmt.Errorf("build report: %w", err)
 	}
+	b := &builder{r: r, bk: bk, p: p, totals: map[key]*Total{}}
+	b.registrationLines()
+	b.versionLines()
+	b.rowLines()
+	b.rowErrors()
 	b.files()
-	b.registrations()
-	if err := b.totals(ctx); err != nil {
-		return nil, fmt.Errorf("build report: %w", err)
-	}
-	if err := b.problems(ctx); err != nil {
-		return nil, fmt.Errorf("build report: %w", err)
-	}
-	if err := b.carriedOver(ctx); err != nil {
-		return nil, fmt.Errorf("build report: %w", err)
-	}
+	b.sortLines()
+	r.vatTotals()
 	if err := r.readCases(ctx, cases); err != nil {
 		return nil, fmt.Errorf("build report: %w", err)
 	}
-	r.Days = days(r)
+	if err := r.creditorNames(ctx, st, cases); err != nil {
+		return nil, fmt.Errorf("build report: %w", err)
+	}
+	r.Days = days(r, bk)
 	return r, nil
 }
 
-// builder holds what the ledger said while the report is put together.
+// builder puts one period's report together from the book.
 type builder struct {
-	r        *Report
-	st       Store
-	p        Period
-	files_   []ledger.FileInfo
-	fileByID map[ledger.FileID]ledger.FileInfo
-	subs     []ledger.Submission     // touched by the runs that read the period's files
-	runCred  map[ledger.RunID]string // "" when a run touched several creditors
-	fileCred map[ledger.FileID]string
-	conf     []ledger.Conflict
+	r      *Report
+	bk     *book
+	p      Period
+	totals map[key]*Total
 }
 
-// load reads the period's files, the submissions their runs claimed, and the conflicts.
-func (b *builder) load(ctx context.Context) error {
-	files, err := b.st.Files(ctx, ledger.FileFilter{FirstSeen: b.p.ledger()})
-	if err != nil {
-		return err
-	}
-	b.files_ = files
-	var runs []ledger.RunID
-	for _, f := range files {
-		b.fileByID[f.ID] = f
-		if f.Run != 0 && !slices.Contains(runs, f.Run) {
-			runs = append(runs, f.Run)
-		}
-	}
-	seen := map[ledger.SubmissionID]bool{}
-	for _, run := range runs {
-		subs, err := b.st.Submissions(ctx, ledger.SubmissionFilter{Run: run})
-		if err != nil {
-			return err
-		}
-		for i, s := range subs {
-			// A job has one creditor, so the submissions of a run name the run's creditor.
-			if i == 0 {
-				b.runCred[run] = s.Creditor
-			} else if b.runCred[run] != s.Creditor {
-				b.runCred[run] = ""
-			}
-			if _, ok := b.fileByID[s.FileID]; ok && b.fileCred[s.FileID] == "" {
-				b.fileCred[s.FileID] = s.Creditor
-			}
-			if !seen[s.ID] {
-				seen[s.ID] = true
-				b.subs = append(b.subs, s)
-			}
-		}
-	}
-	slices.SortFunc(b.subs, func(a, c ledger.Submission) int { return cmp.Compare(a.ID, c.ID) })
-	if b.conf, err = b.st.Conflicts(ctx, b.p.ledger(), ""); err != nil {
-		return err
-	}
-	for _, c := range b.conf {
-		if b.fileCred[c.File] == "" {
-			b.fileCred[c.File] = c.Creditor
-		}
-	}
-	return nil
-}
+type key struct{ creditor, currency string }
 
-// creditorOf is the creditor a file was imported for: the creditor of the submissions first
-// claimed from it, else of its conflicts, else of its run; "" when nothing in the ledger says.
-func (b *builder) creditorOf(id ledger.FileID) string {
-	if c := b.fileCred[id]; c != "" {
-		return c
+func (b *builder) total(creditor, currency string) *Total {
+	k := key{creditor, currency}
+	t := b.totals[k]
+	if t == nil {
+		t = &Total{Creditor: creditor, Currency: currency}
+		b.totals[k] = t
 	}
-	if f, ok := b.fileByID[id]; ok {
-		return b.runCred[f.Run]
-	}
-	return ""
+	return t
 }
 
 // wanted reports whether a creditor belongs in the report.
@@ -132,29 +79,8 @@ func (b *builder) wanted(creditor string) bool {
 	return b.p.Creditor == "" || creditor == b.p.Creditor
 }
 
-func (b *builder) fileName(id ledger.FileID) string {
-	if f, ok := b.fileByID[id]; ok {
-		return f.Path
-	}
-	if id == 0 {
-		return ""
-	}
-	return fmt.Sprintf("file #%d", id)
-}
-
-func (b *builder) files() {
-	for _, f := range b.files_ {
-		c := b.creditorOf(f.ID)
-		if c != "" && !b.wanted(c) {
-			continue
-		}
-		b.r.Files = append(b.r.Files, File{
-			Name: f.Path, Creditor: c, Received: f.FirstSeen.In(b.r.Location), Outcome: string(f.Outcome),
-			Rows: f.Counts.Rows, Registered: f.Counts.Registered, AlreadyImported: f.Counts.AlreadyImported,
-			Rejected: f.Counts.Rejected, Conflicts: f.Counts.Conflicts, PDFsAttached: f.Counts.PDFsAttached,
-			Error: f.Error,
-		})
-	}
+func (b *builder) inPeriod(t time.Time) bool {
+	return !t.Before(b.p.Since) && t.Before(b.p.Until)
 }
 
 func registeredState(s ledger.State) bool {
@@ -165,225 +91,231 @@ func pendingState(s ledger.State) bool {
 	return s == ledger.StateClaimed || s == ledger.StateSending
 }
 
-func (b *builder) inPeriod(t time.Time) bool {
-	return !t.Before(b.p.Since) && t.Before(b.p.Until)
+func (b *builder) fileName(id ledger.FileID) string {
+	if f, ok := b.bk.files[id]; ok {
+		return f.Path
+	}
+	if id == 0 {
+		return ""
+	}
+	return fmt.Sprintf("file #%d", id)
 }
 
-// registrations lists the items registered from the period's files or registered in the
-// period after a resume, then those still pending. An item merely seen again (already
-// imported) is not listed: it was listed in the period it was registered.
-func (b *builder) registrations() {
-	var pending []Registration
-	for _, s := range b.subs {
-		if !b.wanted(s.Creditor) {
+// versionLines lists what each content of each invoice number did in the period: rejected, or
+// still pending at the period's end; and what was pending at its start.
+func (b *builder) versionLines() {
+	for _, v := range b.bk.versions {
+		o := v.origin
+		if !b.wanted(o.Creditor) {
 			continue
 		}
-		_, fromPeriod := b.fileByID[s.FileID]
+		t := b.total(o.Creditor, o.Currency)
+		forward := o.At.Before(b.p.Since)
+		if forward && (v.end == nil || !v.end.At.Before(b.p.Since)) {
+			t.BroughtForward += o.Amount
+		}
 		switch {
-		case registeredState(s.State) && (fromPeriod || b.inPeriod(s.Updated)):
-			b.r.Registrations = append(b.r.Registrations, b.itemRows(s)...)
-		case pendingState(s.State):
-			pending = append(pending, b.itemRows(s)...)
+		case v.end == nil:
+			b.r.Pending = append(b.r.Pending, b.line(v, o.At, b.pendingState(v)))
+			t.Pending += o.Amount
+		case b.inPeriod(v.end.At) && !v.registered():
+			b.r.Problems = append(b.r.Problems, b.rejected(v, v.end.At, reason(v.end)))
+			t.Rejected += o.Amount
 		}
 	}
-	b.r.Registrations = append(b.r.Registrations, pending...)
 }
 
-func (b *builder) itemRows(s ledger.Submission) []Registration {
-	out := make([]Registration, 0, len(s.Items))
-	for _, it := range s.Items {
-		out = append(out, Registration{
-			Creditor: s.Creditor, InvoiceNumber: it.InvoiceNumber, CustomerName: it.CustomerName,
-			Amount: it.Amount, Currency: it.Currency, InvoiceID: s.InvoiceID, CaseID: it.CaseID,
-			OCRNumber: it.OCRNumber, PDF: string(it.PDFState), State: string(s.State),
-			File: b.fileName(s.FileID), Line: s.Line, At: s.Updated.In(b.r.Location),
-		})
-	}
-	return out
-}
-
-type key struct{ creditor, currency string }
-
-// totals puts the file side (what the period's files claimed) against the buckets.
-func (b *builder) totals(ctx context.Context) error {
-	m := map[key]*Total{}
-	fileDone := map[key]domain.Amount{}
-	get := func(k key) *Total {
-		t := m[k]
-		if t == nil {
-			t = &Total{Creditor: k.creditor, Currency: k.currency}
-			m[k] = t
-		}
-		return t
-	}
-	for _, f := range b.files_ {
-		c := b.creditorOf(f.ID)
-		if !b.wanted(c) {
+// registrationLines lists the items of every submission the ledger recorded registered in the
+// period. They come from the state history, the file side from the claims record: a
+// registration whose claim went missing shows as a balance that is not zero.
+func (b *builder) registrationLines() {
+	for i := range b.bk.moves {
+		m := &b.bk.moves[i]
+		s, ok := b.bk.subs[m.Submission]
+		if m.To != ledger.StateRegistered || !b.inPeriod(m.At) || !ok || !b.wanted(s.Creditor) {
 			continue
 		}
-		for _, mt := range f.Totals {
-			if mt.Outcome == "resume" || mt.Outcome == "in_doubt" {
-				// Seen again after a crash or a transient failure: the item's first claim
-				// counts it, or, when that was before the period, the loop below.
-				continue
-			}
-			get(key{c, mt.Currency}).File += mt.Amount
-			if mt.Outcome == "done" {
-				fileDone[key{c, mt.Currency}] += mt.Amount
-			}
+		for pos, it := range s.Items {
+			g := b.registeredLine(m, s, pos, it)
+			b.r.Registrations = append(b.r.Registrations, g)
+			b.total(s.Creditor, it.Currency).Registered += it.Amount
 		}
 	}
-	// Items first claimed before the period and resumed in it count once on the file side,
-	// as they do once in the registered, pending or rejected bucket.
-	for _, s := range b.subs {
-		if _, fromPeriod := b.fileByID[s.FileID]; fromPeriod || !b.wanted(s.Creditor) {
-			continue
-		}
-		if pendingState(s.State) || (registeredState(s.State) || s.State == ledger.StateRejected) && b.inPeriod(s.Updated) {
-			for _, it := range s.Items {
-				get(key{s.Creditor, it.Currency}).File += it.Amount
-			}
-		}
-	}
-	for _, g := range b.r.Registrations {
-		t := get(key{g.Creditor, g.Currency})
-		if pendingState(ledger.State(g.State)) {
-			t.Pending += g.Amount
-		} else {
-			t.Registered += g.Amount
-		}
-	}
-	lt, err := b.st.Totals(ctx, b.p.ledger(), b.p.Creditor)
-	if err != nil {
-		return err
-	}
-	for _, x := range lt {
-		t := get(key{x.Creditor, x.Currency})
-		t.AlreadyImported = x.AlreadyImported.Amount
-		t.Rejected = x.Rejected.Amount
-		t.Conflicts = x.Conflict.Amount
-		t.LedgerRegistered = x.Registered.Amount
-	}
-	// A row refused earlier and seen again with the same content is claimed "done", but the
-	// ledger does not count it as already imported: it was refused again, so it counts as
-	// rejected.
-	for k, done := range fileDone {
-		if t := get(k); done > t.AlreadyImported {
-			t.Rejected += done - t.AlreadyImported
-		}
-	}
-	for _, t := range m {
-		b.r.Totals = append(b.r.Totals, *t)
-	}
-	slices.SortFunc(b.r.Totals, func(a, c Total) int {
-		return cmp.Or(cmp.Compare(a.Creditor, c.Creditor), cmp.Compare(a.Currency, c.Currency))
-	})
-	return nil
 }
 
-// problems lists what a person must act on: row errors, rejections, conflicts.
-func (b *builder) problems(ctx context.Context) error {
-	rowErrs, err := b.st.RowErrors(ctx, b.p.ledger())
-	if err != nil {
-		return err
+func (b *builder) registeredLine(m *ledger.Transition, s ledger.Submission, pos int, it ledger.SubmissionItem) Registration {
+	state := string(ledger.StateRegistered)
+	if registeredState(s.State) {
+		state = string(s.State)
 	}
-	for _, e := range rowErrs {
-		if c := b.creditorOf(e.FileID); c != "" && !b.wanted(c) {
+	g := Registration{Creditor: s.Creditor, InvoiceNumber: it.InvoiceNumber, CustomerName: it.CustomerName,
+		Amount: it.Amount, Currency: it.Currency, InvoiceID: s.InvoiceID, CaseID: it.CaseID, OCRNumber: it.OCRNumber,
+		PDF: string(it.PDFState), State: state, File: b.fileName(s.FileID), Line: s.Line, At: m.At.In(b.r.Location),
+		content: b.bk.content(s.FileID)}
+	for _, v := range b.bk.byEnd[m.ID] {
+		if v.pos == pos {
+			g.File, g.Line, g.content = b.fileName(v.origin.File), v.origin.Line, b.bk.content(v.origin.File)
+			g.Claimed, g.BroughtForward = v.origin.At.In(b.r.Location), v.origin.At.Before(b.p.Since)
+			g.vat = v.origin.VAT
+		}
+	}
+	return g
+}
+
+// reason is Amili's (or the PDF rule's) reason kept with a rejection.
+func reason(t *ledger.Transition) string {
+	r, _ := strings.CutPrefix(t.Detail, "rejected: ")
+	return r
+}
+
+// pendingState is where a pending item stands now: claimed or sending, or, when it has since
+// moved on, the state it had (claimed) at the period's end.
+func (b *builder) pendingState(v *version) string {
+	s := b.bk.subs[v.origin.Submission]
+	if pendingState(s.State) {
+		return string(s.State)
+	}
+	return string(ledger.StateClaimed)
+}
+
+// line is one item of a version on a money line.
+func (b *builder) line(v *version, at time.Time, state string) Registration {
+	o := v.origin
+	s := b.bk.subs[o.Submission]
+	var it ledger.SubmissionItem
+	if v.pos < len(s.Items) {
+		it = s.Items[v.pos]
+	}
+	g := Registration{Creditor: o.Creditor, InvoiceNumber: o.InvoiceNumber, CustomerName: it.CustomerName,
+		Amount: o.Amount, Currency: o.Currency, State: state, File: b.fileName(o.File), Line: o.Line,
+		At: at.In(b.r.Location), Claimed: o.At.In(b.r.Location), BroughtForward: o.At.Before(b.p.Since),
+		content: b.bk.content(o.File), PDF: string(ledger.PDFPending)}
+	return g
+}
+
+func (b *builder) rejected(v *version, at time.Time, rule string) Problem {
+	o := v.origin
+	return Problem{Kind: ProblemRejected, Creditor: o.Creditor, File: b.fileName(o.File), Line: o.Line, Rule: rule,
+		InvoiceNumber: o.InvoiceNumber, Amount: o.Amount, Currency: o.Currency, HasAmount: true,
+		At: at.In(b.r.Location), content: b.bk.content(o.File), BroughtForward: o.At.Before(b.p.Since)}
+}
+
+// rowLines counts the period's file rows in the file total, and lists those that brought no
+// version of their own: already imported by an earlier file, refused before, in conflict.
+func (b *builder) rowLines() {
+	for _, row := range b.bk.rows {
+		c := row.claim
+		if !b.wanted(c.Creditor) || !b.inPeriod(c.At) {
+			continue
+		}
+		t := b.total(c.Creditor, c.Currency)
+		t.File += c.Amount
+		switch row.kind {
+		case rowAlready:
+			b.r.AlreadyImported = append(b.r.AlreadyImported, b.alreadyLine(row))
+			t.AlreadyImported += c.Amount
+		case rowRefused:
+			rule := "seen again, refused before"
+			if row.version != nil && row.version.end != nil {
+				rule += ": " + reason(row.version.end)
+			}
+			b.r.Problems = append(b.r.Problems, Problem{Kind: ProblemRejected, Creditor: c.Creditor, File: b.fileName(c.File),
+				Line: c.Line, Rule: rule, InvoiceNumber: c.InvoiceNumber, Amount: c.Amount, Currency: c.Currency,
+				HasAmount: true, At: c.At.In(b.r.Location), content: b.bk.content(c.File)})
+			t.Rejected += c.Amount
+		case rowConflict:
+			b.r.Problems = append(b.r.Problems, b.conflict(c))
+			t.Conflicts += c.Amount
+		}
+	}
+}
+
+func (b *builder) alreadyLine(row *fileRow) Registration {
+	c := row.claim
+	g := Registration{Creditor: c.Creditor, InvoiceNumber: c.InvoiceNumber, Amount: c.Amount, Currency: c.Currency,
+		State: string(c.State), File: b.fileName(c.File), Line: c.Line, At: c.At.In(b.r.Location),
+		Claimed: c.At.In(b.r.Location), content: b.bk.content(c.File)}
+	if row.version != nil {
+		s := b.bk.subs[c.Submission]
+		if row.version.pos < len(s.Items) {
+			it := s.Items[row.version.pos]
+			g.CustomerName, g.CaseID, g.OCRNumber, g.PDF = it.CustomerName, it.CaseID, it.OCRNumber, string(it.PDFState)
+		}
+		g.InvoiceID = s.InvoiceID
+	}
+	return g
+}
+
+// conflict is a conflict line with its amount. The ledger keeps both hashes for the items whose
+// content differs; the other items of the same registration are held back with them.
+func (b *builder) conflict(c ledger.ClaimRecord) Problem {
+	p := Problem{Kind: ProblemConflict, Creditor: c.Creditor, File: b.fileName(c.File), Line: c.Line,
+		InvoiceNumber: c.InvoiceNumber, Amount: c.Amount, Currency: c.Currency, HasAmount: true,
+		At: c.At.In(b.r.Location), content: b.bk.content(c.File),
+		Rule: "not sent: another item of the same registration conflicts"}
+	if k, ok := b.bk.conflicts[conflictKey{c.File, c.InvoiceNumber, c.At}]; ok {
+		p.Rule, p.OldHash, p.NewHash = k.Reason, k.OldHash, k.NewHash
+	}
+	return p
+}
+
+// rowErrors lists the rows refused by validation whose first record is in the period.
+func (b *builder) rowErrors() {
+	for _, e := range b.bk.rowErrors {
+		if !b.inPeriod(e.At) {
+			continue
+		}
+		c := b.creditorOf(b.bk.content(e.FileID))
+		if c != "" && !b.wanted(c) {
 			continue
 		}
 		kind := ProblemRowError
 		if e.Warning {
 			kind = ProblemWarning
 		}
-		b.r.Problems = append(b.r.Problems, Problem{Kind: kind, Creditor: b.creditorOf(e.FileID), File: e.File, Line: e.Line, Column: e.Column,
-			Value: e.Value, Rule: e.Rule, InvoiceNumber: e.InvoiceNumber})
+		b.r.Problems = append(b.r.Problems, Problem{Kind: kind, Creditor: c, File: e.File, Line: e.Line, Column: e.Column,
+			Value: e.Value, Rule: e.Rule, InvoiceNumber: e.InvoiceNumber, At: e.At.In(b.r.Location),
+			content: b.bk.content(e.FileID)})
 	}
-	for _, s := range b.subs {
-		if s.State != ledger.StateRejected || !b.wanted(s.Creditor) {
-			continue
-		}
-		rule := s.LastError
-		if !b.inPeriod(s.Updated) {
-			rule = "seen again, refused before: " + rule
-		}
-		for _, it := range s.Items {
-			b.r.Problems = append(b.r.Problems, Problem{Kind: ProblemRejected, Creditor: s.Creditor, File: b.fileName(s.FileID), Line: s.Line,
-				Rule: rule, InvoiceNumber: it.InvoiceNumber, Amount: it.Amount, Currency: it.Currency, HasAmount: true})
-		}
-	}
-	for _, c := range b.conf {
-		if !b.wanted(c.Creditor) {
-			continue
-		}
-		name := c.FilePath
-		if name == "" {
-			name = b.fileName(c.File)
-		}
-		b.r.Problems = append(b.r.Problems, Problem{Kind: ProblemConflict, Creditor: c.Creditor, File: name, Line: c.Line, Rule: c.Reason,
-			InvoiceNumber: c.InvoiceNumber, OldHash: c.OldHash, NewHash: c.NewHash})
-	}
-	return nil
 }
 
-// carriedOver lists items claimed before the period that are still pending and that no run of
-// the period touched.
-func (b *builder) carriedOver(ctx context.Context) error {
-	subs, err := b.st.Submissions(ctx, ledger.SubmissionFilter{
-		States: []ledger.State{ledger.StateClaimed, ledger.StateSending}, Creditor: b.p.Creditor,
-		Created: ledger.Period{Until: b.p.Since},
+// creditorOf is the creditor a file content was imported for: that of its first claim, else of
+// a conflict it raised; "" when nothing in the ledger says.
+func (b *builder) creditorOf(content string) string {
+	for _, row := range b.bk.rows {
+		if b.bk.content(row.claim.File) == content {
+			return row.claim.Creditor
+		}
+	}
+	for _, c := range b.bk.conflicts {
+		if b.bk.content(c.File) == content {
+			return c.Creditor
+		}
+	}
+	return ""
+}
+
+// sortLines puts the lines in a stable order and the totals by creditor and currency.
+func (b *builder) sortLines() {
+	byPlace := func(a, c Registration) int {
+		return cmp.Or(a.At.Compare(c.At), cmp.Compare(a.File, c.File), cmp.Compare(a.Line, c.Line),
+			cmp.Compare(a.InvoiceNumber, c.InvoiceNumber))
+	}
+	slices.SortStableFunc(b.r.Registrations, byPlace)
+	slices.SortStableFunc(b.r.AlreadyImported, byPlace)
+	slices.SortStableFunc(b.r.Pending, byPlace)
+	kindOrder := map[string]int{ProblemRowError: 0, ProblemWarning: 0, ProblemRejected: 1, ProblemConflict: 2}
+	slices.SortStableFunc(b.r.Problems, func(a, c Problem) int {
+		return cmp.Or(cmp.Compare(kindOrder[a.Kind], kindOrder[c.Kind]), a.At.Compare(c.At),
+			cmp.Compare(a.File, c.File), cmp.Compare(a.Line, c.Line))
 	})
-	if err != nil {
-		return err
-	}
-	touched := map[ledger.SubmissionID]bool{}
-	for _, s := range b.subs {
-		touched[s.ID] = true
-	}
-	for _, s := range subs {
-		if !touched[s.ID] {
-			b.r.CarriedOver = append(b.r.CarriedOver, b.itemRows(s)...)
+	for _, t := range b.totals {
+		if *t == (Total{Creditor: t.Creditor, Currency: t.Currency}) {
+			continue // nothing of it moved in the period
 		}
+		b.r.Totals = append(b.r.Totals, *t)
 	}
-	return nil
-}
-
-// days buckets the registered items by calendar day in the report's zone, every day of the
-// period from the first to the last (at most 62 bars; longer periods show only busy days).
-func days(r *Report) []Day {
-	cur := r.ChartCurrency()
-	byDay := map[time.Time]*Day{}
-	dayOf := func(t time.Time) time.Time {
-		t = t.In(r.Location)
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, r.Location)
-	}
-	for _, g := range r.Registrations {
-		if pendingState(ledger.State(g.State)) {
-			continue
-		}
-		d := dayOf(g.At)
-		if byDay[d] == nil {
-			byDay[d] = &Day{Date: d}
-		}
-		byDay[d].Count++
-		if g.Currency == cur {
-			byDay[d].Amount += g.Amount
-		}
-	}
-	first, last := dayOf(r.Period.Since), dayOf(r.Period.Until.Add(-time.Nanosecond))
-	var out []Day
-	if last.Sub(first) <= 62*24*time.Hour {
-		for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
-			if x := byDay[d]; x != nil {
-				out = append(out, *x)
-			} else {
-				out = append(out, Day{Date: d})
-			}
-		}
-		return out
-	}
-	for _, x := range byDay {
-		out = append(out, *x)
-	}
-	slices.SortFunc(out, func(a, c Day) int { return a.Date.Compare(c.Date) })
-	return out
+	slices.SortFunc(b.r.Totals, func(a, c Total) int {
+		return cmp.Or(cmp.Compare(a.Creditor, c.Creditor), cmp.Compare(a.Currency, c.Currency))
+	})
 }

@@ -55,14 +55,13 @@ func (r *Report) readCases(ctx context.Context, cases Cases) error {
 			}
 			v := &r.Cases[i]
 			v.Found = true
-			v.AmiliCapital = c.Debt.CapitalToClaim
+			capital := c.Debt.CapitalToClaim
+			v.AmiliCapital, v.RemainingCapital, v.RemainingTotal = &capital, c.TotalRemainingCapitalAmount, c.TotalRemainingTransactionAmount
 			v.Status, v.State = c.Status, c.State
-			v.RemainingCapital = c.TotalRemainingCapitalAmount
-			v.RemainingTotal = c.TotalRemainingTransactionAmount
 			if c.Closed != nil {
 				v.ClosedReason = c.Closed.Reason
 			}
-			if v.AmiliCapital != v.LedgerAmount {
+			if v.AmiliCapital != nil && *v.AmiliCapital != v.LedgerAmount {
 				v.Flags = append(v.Flags, FlagAmount)
 			}
 			if pdfUploaded[c.ID] && c.OriginalInvoice == nil {

@@ -2,131 +2,170 @@ package report
 
 import (
 	"fmt"
-	"image"
 	"image/color"
-	"image/draw"
-	"image/png"
 	"io"
+	"math"
 	"strconv"
+
+	xfont "golang.org/x/image/font"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	plottext "gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/amili-import/amili-import/domain"
 )
 
-// The chart: two bar panels over the period's days, registrations (top) and registered amount
-// in whole currency units (bottom), each with its maximum and zero on the y axis and the day of
-// month under every bar. Text is drawn with a 3×5 pixel font of digits, so no font module is
-// needed; the legend is in the HTML.
+// The chart is drawn with gonum.org/v1/plot: per day of the period, three bars in the chart's
+// currency: the amount registered that day, the amount rejected that day, and the amount
+// pending at the day's end. It is a PNG of ChartWidth × ChartHeight pixels (every mail client
+// shows PNG), with a title, a y axis in whole currency units with thousands separators, and the
+// plot's embedded Liberation fonts, so it looks the same on every machine.
 const (
-	chartW     = 640
-	chartH     = 260
-	chartScale = 2 // font pixel size
-	marginL    = 70
-	marginR    = 10
-	panelH     = 90
-	panelGap   = 30
-	top1       = 10
+	ChartWidth  = 760
+	ChartHeight = 340
+	chartDPI    = 96
 )
 
 var (
-	colBg    = color.RGBA{255, 255, 255, 255}
-	colAxis  = color.RGBA{80, 80, 80, 255}
-	colCount = color.RGBA{45, 108, 176, 255}
-	colMoney = color.RGBA{46, 139, 87, 255}
-	colText  = color.RGBA{30, 30, 30, 255}
+	colRegistered = color.RGBA{R: 46, G: 125, B: 50, A: 255}
+	colRejected   = color.RGBA{R: 198, G: 40, B: 40, A: 255}
+	colPending    = color.RGBA{R: 239, G: 160, B: 0, A: 255}
 )
 
 // WriteChart draws the chart as a PNG.
 func (r *Report) WriteChart(w io.Writer) error {
-	img := image.NewRGBA(image.Rect(0, 0, chartW, chartH))
-	draw.Draw(img, img.Bounds(), &image.Uniform{colBg}, image.Point{}, draw.Src)
-	counts := make([]int64, len(r.Days))
-	amounts := make([]int64, len(r.Days))
-	for i, d := range r.Days {
-		counts[i] = int64(d.Count)
-		amounts[i] = int64(d.Amount) / 100
+	p, err := r.chartPlot()
+	if err != nil {
+		return fmt.Errorf("write chart: %w", err)
 	}
-	top2 := top1 + panelH + panelGap
-	panel(img, top1, counts, colCount)
-	panel(img, top2, amounts, colMoney)
-	// Day of month under each bar of the lower panel (every nth when crowded).
-	n := len(r.Days)
-	if n > 0 {
-		slot := (chartW - marginL - marginR) / n
-		every := 1
-		for slot*every < 4*4*chartScale {
-			every++
-		}
-		for i, d := range r.Days {
-			if i%every != 0 {
-				continue
-			}
-			label := strconv.Itoa(d.Date.Day())
-			x := marginL + i*slot + slot/2 - textWidth(label)/2
-			drawText(img, x, top2+panelH+6, label)
-		}
-	}
-	if err := png.Encode(w, img); err != nil {
+	c := vgimg.NewWith(vgimg.UseWH(pixels(ChartWidth), pixels(ChartHeight)), vgimg.UseDPI(chartDPI),
+		vgimg.UseBackgroundColor(color.White))
+	p.Draw(draw.New(c))
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(w); err != nil {
 		return fmt.Errorf("write chart: %w", err)
 	}
 	return nil
 }
 
-// panel draws one bar series with its y axis labelled 0 and the maximum.
-func panel(img *image.RGBA, top int, vals []int64, c color.Color) {
-	left, right, bottom := marginL, chartW-marginR, top+panelH
-	fill(img, left-1, top, left, bottom+1, colAxis)
-	fill(img, left-1, bottom, right, bottom+1, colAxis)
-	var maxV int64
-	for _, v := range vals {
-		maxV = max(maxV, v)
+// pixels is a length of n pixels at the chart's resolution.
+func pixels(n int) vg.Length { return vg.Length(n) * vg.Inch / chartDPI }
+
+func (r *Report) chartPlot() (*plot.Plot, error) {
+	cur := r.ChartCurrency()
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Registered, rejected and pending per day (%s)", cur)
+	p.Y.Label.Text = "Amount (" + cur + ")"
+	p.Y.Min = 0
+	p.Y.Tick.Marker = moneyTicks{}
+	p.Legend.Top = true
+	p.Legend.Padding = vg.Points(4)
+	p.Legend.ThumbnailWidth = vg.Points(14)
+	for _, st := range []*plottext.Style{&p.Title.TextStyle, &p.Y.Label.TextStyle, &p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
+		st.Font.Variant = "Sans" // Liberation Sans: plain and legible at small sizes
+		st.Font.Size = vg.Points(10)
 	}
-	drawText(img, left-6-textWidth("0"), bottom-5*chartScale, "0")
-	top10 := strconv.FormatInt(maxV, 10)
-	drawText(img, left-6-textWidth(top10), top, top10)
-	fill(img, left-4, top, left-1, top+1, colAxis)
-	if len(vals) == 0 || maxV == 0 {
-		return
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.Title.TextStyle.Font.Weight = xfont.WeightBold
+	p.Title.Padding = vg.Points(8)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil // the days are categories: no lines between them
+	p.Add(grid)
+	series := []struct {
+		name string
+		col  color.Color
+		val  func(Day) domain.Amount
+	}{
+		{"registered", colRegistered, func(d Day) domain.Amount { return d.Registered }},
+		{"rejected", colRejected, func(d Day) domain.Amount { return d.Rejected }},
+		{"pending at day's end", colPending, func(d Day) domain.Amount { return d.Pending }},
 	}
-	slot := (right - left) / len(vals)
-	bar := max(slot*7/10, 1)
-	for i, v := range vals {
-		if v <= 0 {
-			continue
+	n := max(len(r.Days), 1)
+	width := pixels(max(min((ChartWidth-120)/(n*4), 28), 2))
+	top := 0.0
+	for i, s := range series {
+		vals := make(plotter.Values, n)
+		for j, d := range r.Days {
+			vals[j] = float64(s.val(d)) / 100
+			top = math.Max(top, vals[j])
 		}
-		h := int(int64(panelH-2) * v / maxV)
-		if h == 0 {
-			h = 1
+		bars, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return nil, err
 		}
-		x := left + i*slot + (slot-bar)/2
-		fill(img, x, bottom-h, x+bar, bottom, c)
+		bars.Color, bars.LineStyle.Width = s.col, 0
+		bars.Offset = width * vg.Length(i-1)
+		p.Add(bars)
+		p.Legend.Add(s.name, bars)
 	}
+	p.Y.Max = niceCeil(top * 1.3) // room for the legend above the bars
+	p.NominalX(r.dayLabels()...)
+	p.X.Min, p.X.Max = -0.5, float64(n)-0.5 // each day's bars centred in its slot
+	return p, nil
 }
 
-func fill(img *image.RGBA, x0, y0, x1, y1 int, c color.Color) {
-	draw.Draw(img, image.Rect(x0, y0, x1, y1), &image.Uniform{c}, image.Point{}, draw.Src)
-}
-
-// digits is a 3×5 bitmap font: each glyph is five rows of three bits, high bit left.
-var digits = map[rune][5]uint8{
-	'0': {7, 5, 5, 5, 7}, '1': {2, 6, 2, 2, 7}, '2': {7, 1, 7, 4, 7}, '3': {7, 1, 7, 1, 7},
-	'4': {5, 5, 7, 1, 1}, '5': {7, 4, 7, 1, 7}, '6': {7, 4, 7, 5, 7}, '7': {7, 1, 1, 1, 1},
-	'8': {7, 5, 7, 5, 7}, '9': {7, 5, 7, 1, 7}, '-': {0, 0, 7, 0, 0},
-}
-
-func textWidth(s string) int { return len(s) * 4 * chartScale }
-
-func drawText(img *image.RGBA, x, y int, s string) {
-	for i, ch := range s {
-		g, ok := digits[ch]
-		if !ok {
-			continue
-		}
-		for row := 0; row < 5; row++ {
-			for col := 0; col < 3; col++ {
-				if g[row]&(4>>col) != 0 {
-					px := x + i*4*chartScale + col*chartScale
-					py := y + row*chartScale
-					fill(img, px, py, px+chartScale, py+chartScale, colText)
-				}
-			}
+// dayLabels names the days under the bars ("21 Nov"), every nth one when there are many.
+func (r *Report) dayLabels() []string {
+	if len(r.Days) == 0 {
+		return []string{"no days"}
+	}
+	every := (len(r.Days) + 13) / 14
+	out := make([]string, len(r.Days))
+	for i, d := range r.Days {
+		if i%every == 0 {
+			out[i] = d.Date.Format("2 Jan")
 		}
 	}
+	return out
+}
+
+// niceCeil rounds v up to 1, 2 or 5 times a power of ten (at least 1).
+func niceCeil(v float64) float64 {
+	if v <= 1 {
+		return 1
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if v <= m*mag {
+			return m * mag
+		}
+	}
+	return 10 * mag
+}
+
+// moneyTicks labels the y axis in whole currency units with thin-space thousands separators.
+type moneyTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (moneyTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = thousands(int64(math.Round(ticks[i].Value)))
+		}
+	}
+	return ticks
+}
+
+// thousands writes 1234567 as "1 234 567".
+func thousands(v int64) string {
+	s := strconv.FormatInt(v, 10)
+	neg := v < 0
+	if neg {
+		s = s[1:]
+	}
+	out := []byte{}
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,15 +74,50 @@ func pathsIn(dir string) Paths {
 		Chart: filepath.Join(dir, ChartFile)}
 }
 
-// Write builds the report for p and writes report.html, report.csv and chart.png to outDir
-// (created if needed). It records nothing and sends nothing.
-func Write(ctx context.Context, deps Deps, p Period, outDir string) (Paths, error) {
-	deps = deps.withDefaults()
-	r, err := Build(ctx, deps.Store, deps.Cases, p, BuildOptions{Location: deps.Location, Now: deps.Now})
+// RebuildSuffix is added to a report's folder name, with a number, for each rebuild of its period.
+const RebuildSuffix = ".rebuild-"
+
+// place decides the folder the report goes to. A folder that holds a report is never written
+// again: the report is a rebuild, written to dir.rebuild-N (the first N free) and saying so. A
+// period recorded as delivered is a rebuild too, wherever it is written.
+func (r *Report) place(dir string, prior ledger.ReportDelivery, recorded bool) (string, error) {
+	holds, err := holdsReport(dir)
 	if err != nil {
-		return Paths{}, err
+		return "", err
 	}
-	return r.WriteFiles(outDir, deps.CSV)
+	if !holds && !recorded {
+		return dir, nil
+	}
+	rb := &Rebuild{Of: dir, N: 1}
+	if recorded && prior.State == ledger.DeliverySent {
+		rb.SentAt = prior.Updated.In(r.Location)
+	}
+	if !holds {
+		rb.Of = prior.Path
+		r.Rebuild = rb
+		return dir, nil
+	}
+	for ; ; rb.N++ {
+		next := dir + RebuildSuffix + strconv.Itoa(rb.N)
+		if _, err := os.Stat(next); errors.Is(err, fs.ErrNotExist) {
+			r.Rebuild = rb
+			return next, nil
+		} else if err != nil {
+			return "", fmt.Errorf("place report: %w", err)
+		}
+	}
+}
+
+func holdsReport(dir string) (bool, error) {
+	_, err := os.Stat(filepath.Join(dir, HTMLFile))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	default:
+		return false, fmt.Errorf("place report: %w", err)
+	}
 }
 
 // WriteFiles writes the report's three files to dir. Each file is written to a temporary name
@@ -216,34 +253,51 @@ func ShouldSend(rc config.Report, haveMailer bool) bool {
 	return *rc.Send
 }
 
-// Deliver writes the report for p to dir and, when send is set, records it in the ledger as
-// pending and e-mails it. A period already recorded is not e-mailed again (a pending one is
-// ResendPending's to send). A failed send leaves the report on disk and recorded as failed, so
-// the next run sends it.
+// Deliver builds the report for p, writes it to dir (or to a rebuild folder: see place) and,
+// when send is set, records it in the ledger as pending and e-mails it. A folder once written is
+// never written again, so what was mailed stays on disk as it was. A period already recorded is
+// not e-mailed again (a pending one is ResendPending's to send); its rebuild is written and
+// kept. A failed send leaves the report on disk and recorded as failed, so the next run sends it.
 //
 // The one accepted risk: if the process dies after the mail server accepted the message and
 // before the ledger recorded it as sent, the next run sends it a second time.
 func Deliver(ctx context.Context, deps Deps, p Period, dir string, send bool) (Paths, error) {
 	deps = deps.withDefaults()
-	paths, err := Write(ctx, deps, p, dir)
+	r, err := Build(ctx, deps.Store, deps.Cases, p, BuildOptions{Location: deps.Location, Now: deps.Now})
 	if err != nil {
 		return Paths{}, err
 	}
-	if !send {
-		return paths, nil
+	var prior ledger.ReportDelivery
+	var recorded bool
+	if deps.Deliveries != nil {
+		if prior, recorded, err = deps.Deliveries.ReportFor(ctx, p.Creditor, p.ledger()); err != nil {
+			return Paths{}, err
+		}
+	}
+	target, err := r.place(dir, prior, recorded)
+	if err != nil {
+		return Paths{}, err
+	}
+	paths, err := r.WriteFiles(target, deps.CSV)
+	if err != nil || !send {
+		return paths, err
 	}
 	if deps.Mailer == nil {
 		return paths, errors.New("report written but not sent: smtp.host is not configured")
 	}
-	id, err := deps.Deliveries.RecordReport(ctx, p.Creditor, p.ledger(), dir)
-	if errors.Is(err, ledger.ErrDuplicate) {
-		deps.Logger.Info("report period already recorded; not e-mailed again", "since", p.Since, "until", p.Until, "creditor", p.Creditor)
+	var id ledger.ReportID
+	if !recorded {
+		id, err = deps.Deliveries.RecordReport(ctx, p.Creditor, p.ledger(), target)
+	}
+	if recorded || errors.Is(err, ledger.ErrDuplicate) {
+		deps.Logger.Info("report period already recorded; rebuild written, not e-mailed", "since", p.Since, "until", p.Until,
+			"creditor", p.Creditor, "rebuild", target, "of", prior.Path)
 		return paths, nil
 	}
 	if err != nil {
 		return paths, err
 	}
-	return paths, sendRecorded(ctx, deps, id, p, dir)
+	return paths, sendRecorded(ctx, deps, id, p, target)
 }
 
 // ResendPending e-mails every report recorded pending or failed, from its files on disk.

@@ -128,6 +128,7 @@ type item struct {
 	// amiliAmount, when set, is registered at Amili instead of amount (an amount mismatch).
 	amiliAmount domain.Amount
 	contentTag  string // changes the content hash (a conflict)
+	vat         []domain.VATPart
 }
 
 func (it item) mapping() domain.Item {
@@ -137,7 +138,7 @@ func (it item) mapping() domain.Item {
 		cur = "SEK"
 	}
 	return domain.Item{InvoiceNumber: it.number, Amount: it.amount, Currency: cur, CustomerName: it.customer,
-		PDF: it.number + ".pdf", ContentHash: hex.EncodeToString(h[:])}
+		PDF: it.number + ".pdf", ContentHash: hex.EncodeToString(h[:]), VAT: it.vat}
 }
 
 func (f *fixture) claim(file ledger.FileID, line int, it item) ledger.Claim {
@@ -279,7 +280,7 @@ func goldenScenario(t testing.TB) *fixture {
 	cred := f.sb.Creditor
 	a := f.file("in/invoices-20261121.csv")
 	reg := []item{
-		{number: "INV-1001", customer: "Åsa Öberg", amount: 125000},
+		{number: "INV-1001", customer: "Åsa Öberg", amount: 125000, vat: []domain.VATPart{{Rate: "25%", Net: 100000, VAT: 25000}}},
 		{number: "INV-1002", customer: "Bertil Ek AB", amount: 9950},
 		{number: "INV-1003", customer: "Cecilia Lind", amount: 100},
 		{number: "INV-1004", customer: "Dag Ström", amount: 1234567},
@@ -292,8 +293,10 @@ func goldenScenario(t testing.TB) *fixture {
 	// Amili's side moves on: INV-1003 is paid in full (closed), INV-1004 in part.
 	f.pay(cred, cases[2], 100)
 	f.pay(cred, cases[3], 34567)
-	f.register(a, 6, item{creditor: cred, number: "INV-1005", customer: "Erik Nyström", amount: 50000}, pdfMissing)
-	f.register(a, 7, item{creditor: cred, number: "INV-1006", customer: `=HYPERLINK("http://x","y")`, amount: 7700}, pdfUpload)
+	f.register(a, 6, item{creditor: cred, number: "INV-1005", customer: "Erik Nyström", amount: 50000,
+		vat: []domain.VATPart{{Rate: "12%", Net: 20000, VAT: 2400}, {Rate: "6%", Net: 25100, VAT: 1506}, {Rate: "0%", Net: 994}}}, pdfMissing)
+	f.register(a, 7, item{creditor: cred, number: "INV-1006", customer: `=HYPERLINK("http://x","y")`, amount: 7700,
+		vat: []domain.VATPart{{Rate: "0%", Net: 7700}}}, pdfUpload)
 	f.register(a, 8, item{creditor: cred, number: "INV-1007", customer: "Fia Holm", amount: 30000, amiliAmount: 31000}, pdfUpload)
 	f.register(a, 9, item{creditor: cred, number: "INV-1008", customer: "Gustav Berg", amount: 45000}, pdfLedgerOnly)
 	f.registerFake(a, 10, item{creditor: cred, number: "INV-1009", customer: "Hanna Sjö", amount: 2000}, "ffffffffffffffffffffffff")

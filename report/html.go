@@ -19,9 +19,16 @@ var htmlTemplate string
 
 var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"money": func(a domain.Amount) string { return groupThousands(a.String()) },
-	"when":  func(t time.Time) string { return t.Format("2006-01-02 15:04") },
-	"join":  strings.Join,
-	"neq0":  func(a domain.Amount) bool { return a != 0 },
+	"maybe": func(a *domain.Amount) string {
+		if a == nil {
+			return Unknown
+		}
+		return groupThousands(a.String())
+	},
+	"when":     func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+	"join":     strings.Join,
+	"neq0":     func(a domain.Amount) bool { return a != 0 },
+	"creditor": func(string) string { return "" }, // replaced per report in WriteHTML
 }).Parse(htmlTemplate))
 
 // WriteHTML writes the report as one HTML page for mail clients: tables with inline styles, no
@@ -30,21 +37,31 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 func (r *Report) WriteHTML(w io.Writer, chartSrc string) error {
 	data := struct {
 		*Report
-		ChartSrc template.URL
-		Since    string
-		Until    string
-		Creditor string
-	}{r, template.URL(chartSrc), r.Period.Since.In(r.Location).Format("2006-01-02 15:04"),
-		r.Period.Until.In(r.Location).Format("2006-01-02 15:04 MST"), creditorLabel(r.Period.Creditor)}
-	if err := tmpl.Execute(w, data); err != nil {
+		ChartSrc                template.URL
+		ChartWidth, ChartHeight int
+		Since                   string
+		Until                   string
+		Creditor                string
+	}{r, template.URL(chartSrc), ChartWidth, ChartHeight, r.Period.Since.In(r.Location).Format("2006-01-02 15:04"),
+		r.Period.Until.In(r.Location).Format("2006-01-02 15:04 MST"), r.creditorLabel(r.Period.Creditor)}
+	t, err := tmpl.Clone()
+	if err != nil {
+		return fmt.Errorf("write html: %w", err)
+	}
+	t.Funcs(template.FuncMap{"creditor": r.creditorLabel})
+	if err := t.Execute(w, data); err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}
 	return nil
 }
 
-func creditorLabel(c string) string {
+// creditorLabel names a creditor by its name and id, or by its id alone when Amili gave no name.
+func (r *Report) creditorLabel(c string) string {
 	if c == "" {
 		return "all creditors"
+	}
+	if n := r.CreditorName(c); n != "" {
+		return n + " (" + c + ")"
 	}
 	return c
 }

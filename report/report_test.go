@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
+	"image/color"
 	"image/png"
 	"math/rand/v2"
 	"os"
@@ -165,16 +167,16 @@ func TestMismatchFlags(t *testing.T) {
 	}
 }
 
-// hideOne is a Store that loses one submission: a registration that never reaches the
-// registered side.
+// hideOne is a Store that loses the claims of one submission: a registration whose money never
+// reached the file side.
 type hideOne struct {
 	Store
 	id ledger.SubmissionID
 }
 
-func (h hideOne) Submissions(ctx context.Context, f ledger.SubmissionFilter) ([]ledger.Submission, error) {
-	subs, err := h.Store.Submissions(ctx, f)
-	return slices.DeleteFunc(subs, func(s ledger.Submission) bool { return s.ID == h.id }), err
+func (h hideOne) ClaimRecords(ctx context.Context, until time.Time) ([]ledger.ClaimRecord, error) {
+	cs, err := h.Store.ClaimRecords(ctx, until)
+	return slices.DeleteFunc(cs, func(c ledger.ClaimRecord) bool { return c.Submission == h.id && c.Outcome == "new" }), err
 }
 
 func TestBalanceRandomAmounts(t *testing.T) {
@@ -242,8 +244,8 @@ func TestBalanceRandomAmounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Totals[0].Balance(); got != lastAmount {
-		t.Errorf("with one registration lost, balance %s, want %s", got, lastAmount)
+	if got := r.Totals[0].Balance(); got != -lastAmount {
+		t.Errorf("with one registration's claim lost, balance %s, want %s", got, -lastAmount)
 	}
 	if r.Balanced() {
 		t.Error("Balanced() is true with a registration lost")
@@ -287,19 +289,29 @@ func TestChartIsPNG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.Bounds().Dx() != chartW || img.Bounds().Dy() != chartH {
-		t.Errorf("chart is %v, want %dx%d", img.Bounds(), chartW, chartH)
+	if img.Bounds().Dx() != ChartWidth || img.Bounds().Dy() != ChartHeight {
+		t.Errorf("chart is %v, want %dx%d", img.Bounds(), ChartWidth, ChartHeight)
 	}
-	// The day's bar must be drawn in the count colour.
-	found := false
-	for x := marginL; x < chartW && !found; x++ {
-		r, g, bl, _ := img.At(x, top1+panelH-1).RGBA()
-		found = r>>8 == uint32(colCount.R) && g>>8 == uint32(colCount.G) && bl>>8 == uint32(colCount.B)
+	// Each series must be drawn in its colour.
+	for name, col := range map[string]color.RGBA{"registered": colRegistered, "rejected": colRejected, "pending": colPending} {
+		if n := countColour(img, col); n < 20 {
+			t.Errorf("%s: %d pixels of its colour, want a bar", name, n)
+		}
 	}
-	if !found {
-		t.Error("no registration bar in the chart")
+	if len(r.Days) != 1 || r.Days[0].Count != 9 {
+		t.Errorf("days: %+v, want one day with 9 registrations in SEK", r.Days)
 	}
-	if len(r.Days) != 1 || r.Days[0].Count != 10 {
-		t.Errorf("days: %+v, want one day with 10 registrations", r.Days)
+}
+
+func countColour(img image.Image, c color.RGBA) int {
+	n := 0
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if r>>8 == uint32(c.R) && g>>8 == uint32(c.G) && b>>8 == uint32(c.B) {
+				n++
+			}
+		}
 	}
+	return n
 }

@@ -237,10 +237,10 @@ func (c *caseRec) toAmili() amili.Case {
 			PayoutReference: c.Debt.PayoutReference,
 		},
 		Status: c.Status, State: c.State,
-		TotalRemainingCapitalAmount:     c.RemCapital,
-		TotalRemainingCostsAmount:       c.RemCosts,
-		TotalRemainingInterestAmount:    c.RemInterest,
-		TotalRemainingTransactionAmount: c.RemCapital + c.RemCosts + c.RemInterest,
+		TotalRemainingCapitalAmount:     ptr(c.RemCapital),
+		TotalRemainingCostsAmount:       ptr(c.RemCosts),
+		TotalRemainingInterestAmount:    ptr(c.RemInterest),
+		TotalRemainingTransactionAmount: ptr(c.RemCapital + c.RemCosts + c.RemInterest),
 	}
 	if c.Closed != nil {
 		out.Closed = &amili.Closed{CloseDate: fmtDate(c.Closed.Date), Reason: c.Closed.Reason}
@@ -251,3 +251,5 @@ func (c *caseRec) toAmili() amili.Case {
 	}
 	return out
 }
+
+func ptr[T any](v T) *T { return &v }

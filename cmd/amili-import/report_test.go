@@ -74,12 +74,16 @@ smtp:
 	}
 	var regs int
 	balance := ""
-	for _, r := range recs {
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, r := range recs[1:] {
 		switch {
-		case r[0] == "registration":
+		case r[col["record"]] == "registration":
 			regs++
-		case r[0] == "total" && r[8] == "balance":
-			balance = r[6]
+		case r[col["record"]] == "total" && r[col["state"]] == "balance":
+			balance = r[col["amount"]]
 		}
 	}
 	if regs == 0 || balance != "0,00" {
