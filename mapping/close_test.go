@@ -6,10 +6,9 @@ import (
 	"time"
 )
 
-// TestCloseEndsDecoding holds that a Reader left before the end of its file stops gocsv's
+// TestCloseEndsDecoding holds that a Reader left before the end of its file stops its decoding
 // goroutine, whether it is closed or only dropped.
 func TestCloseEndsDecoding(t *testing.T) {
-	base := runtime.NumGoroutine()
 	open := func() *Reader {
 		rd, err := NewReader(newInvoiceGen(1_000_000), "big.csv", Options{Account: "a", Creditor: "c"})
 		if err != nil {
@@ -20,28 +19,35 @@ func TestCloseEndsDecoding(t *testing.T) {
 		}
 		return rd
 	}
-	waitFor := func(what string, collect bool) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d goroutines, %d before", what, runtime.NumGoroutine(), base)
-			}
+	ended := func(src *rowSource, collect bool) bool {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 			if collect {
 				runtime.GC()
 			}
-			time.Sleep(10 * time.Millisecond)
+			select {
+			case <-src.exited:
+				return true
+			case <-time.After(20 * time.Millisecond):
+			}
 		}
+		return false
 	}
+
 	rd := open()
-	if runtime.NumGoroutine() <= base {
-		t.Fatal("no decoding goroutine while the file is read")
+	select {
+	case <-rd.src.exited:
+		t.Fatal("the decoding goroutine ended with most of the file unread")
+	default:
 	}
 	rd.Close()
 	rd.Close() // a second Close is harmless
-	waitFor("after Close", false)
+	if !ended(rd.src, false) {
+		t.Fatal("the decoding goroutine still runs 10s after Close")
+	}
 	runtime.KeepAlive(rd)
 
-	open() // dropped without Close
-	waitFor("after the Reader was dropped", true)
+	src := open().src // the Reader is dropped without Close
+	if !ended(src, true) {
+		t.Fatal("the decoding goroutine of a dropped Reader still runs 10s later")
+	}
 }

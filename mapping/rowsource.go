@@ -35,6 +35,7 @@ type rowSource struct {
 	full, free chan *batch
 	done       chan struct{}
 	stopOnce   sync.Once
+	exited     chan struct{} // closed when the goroutine has returned
 }
 
 // batch is a run of consecutive rows: what gocsv reads (the canonical header, then the rows),
@@ -113,7 +114,7 @@ func (s *rowSource) translate(col *[numFields]int, l *Layout) {
 func (s *rowSource) start() {
 	s.full = make(chan *batch, batchesInFlight)
 	s.free = make(chan *batch, batchesInFlight)
-	s.done = make(chan struct{})
+	s.done, s.exited = make(chan struct{}), make(chan struct{})
 	for range batchesInFlight {
 		b := &batch{in: make([][]string, 1, batchRows+1), rows: make([]row, 0, batchRows)}
 		b.in[0] = s.head
@@ -127,6 +128,7 @@ func (s *rowSource) stop() { s.stopOnce.Do(func() { close(s.done) }) }
 
 // run reads batches until the end of the file, an error, or stop.
 func (s *rowSource) run() {
+	defer close(s.exited)
 	for {
 		var b *batch
 		select {
