@@ -38,31 +38,9 @@ var (
 // date errors are returned as errors; a wrong check digit only sets badCheck, so the caller
 // applies the IDPolicy.
 func parseIDNumber(s string) (idNumber, error) {
-	s = strings.TrimSpace(s)
-	var d [12]byte
-	n, sep, sepAt := 0, byte(0), -1
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if n == 12 {
-				return idNumber{}, errIDShape
-			}
-			d[n] = c
-			n++
-		case (c == '-' || c == '+') && sep == 0:
-			sep, sepAt = c, n
-		case c == ' ' && sep == 0:
-			sepAt = n
-		default:
-			return idNumber{}, errIDShape
-		}
-	}
-	if n != 10 && n != 12 {
-		return idNumber{}, errIDShape
-	}
-	if sepAt >= 0 && sepAt != n-4 {
-		return idNumber{}, errIDShape
+	d, n, sep, err := idDigits(strings.TrimSpace(s))
+	if err != nil {
+		return idNumber{}, err
 	}
 	ten := d[n-10 : n]
 	var id idNumber
@@ -77,27 +55,14 @@ func parseIDNumber(s string) (idNumber, error) {
 		id.normalized = string(ten[:6]) + "-" + string(ten[6:])
 		return id, nil
 	}
-	if n == 12 && string(d[:2]) == "16" {
+	if n == 12 && string(d[:2]) == "16" || n == 12 && sep == '+' {
 		return idNumber{}, errIDShape
 	}
 	day := int(ten[4]-'0')*10 + int(ten[5]-'0')
 	if day > 60 {
 		day -= 60 // samordningsnummer
 	}
-	var year int
-	if n == 12 {
-		year = atoi(d[:4])
-		if sep == '+' {
-			return idNumber{}, errIDShape
-		}
-	} else {
-		yy := atoi(ten[:2])
-		cur := now().Year()
-		year = cur - (cur-yy)%100 // the latest year ≤ now ending in yy
-		if sep == '+' {
-			year -= 100
-		}
-	}
+	year := birthYear(d[:n], sep)
 	if month < 1 || day < 1 || day > daysIn(year, month) {
 		return idNumber{}, errIDDate
 	}
@@ -108,6 +73,46 @@ func parseIDNumber(s string) (idNumber, error) {
 	full = append(full, ten[6:]...)
 	id.normalized = string(full)
 	return id, nil
+}
+
+// idDigits reads the 10 or 12 digits of an identity number, with at most one separator ("-",
+// "+" or a blank), which must stand before the last four.
+func idDigits(s string) (d [12]byte, n int, sep byte, err error) {
+	sepAt := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9' && n < 12:
+			d[n] = c
+			n++
+		case (c == '-' || c == '+') && sep == 0:
+			sep, sepAt = c, n
+		case c == ' ' && sep == 0:
+			sepAt = n
+		default:
+			return d, 0, 0, errIDShape
+		}
+	}
+	if n != 10 && n != 12 || sepAt >= 0 && sepAt != n-4 {
+		return d, 0, 0, errIDShape
+	}
+	return d, n, sep, nil
+}
+
+// birthYear is the year of a personnummer's digits: written out in the 12-digit form, else
+// the latest year not after this one that ends in the two digits, a century earlier after "+"
+// (aged 100 or more).
+func birthYear(d []byte, sep byte) int {
+	if len(d) == 12 {
+		return atoi(d[:4])
+	}
+	yy := atoi(d[:2])
+	cur := now().Year()
+	year := cur - (cur-yy)%100
+	if sep == '+' {
+		year -= 100
+	}
+	return year
 }
 
 // luhnValid checks the last digit of ten digits with the mod-10 algorithm, weights 2-1 from
@@ -216,6 +221,13 @@ func normalizeMobile(s string) (string, error) {
 		b[1] = '+'
 		b = b[1:]
 	}
+	return mobileE164(b)
+}
+
+// mobileE164 writes the digits of a phone number (with a leading + when international) as
+// E.164: +46 and the nine digits of a Swedish mobile number, or an international number as
+// it is.
+func mobileE164(b []byte) (string, error) {
 	switch {
 	case len(b) > 3 && string(b[:3]) == "+46":
 		rest := b[3:]
@@ -225,16 +237,14 @@ func normalizeMobile(s string) (string, error) {
 		if len(rest) != 9 || rest[0] != '7' {
 			return "", errors.New("is not a Swedish mobile number (+46 7x xxx xx xx)")
 		}
-		out := append(append(make([]byte, 0, 12), "+46"...), rest...)
-		return string(out), nil
+		return "+46" + string(rest), nil
 	case len(b) > 0 && b[0] == '+':
 		if len(b)-1 < 8 || len(b)-1 > 15 {
 			return "", errors.New("is not an international phone number (+ and 8 to 15 digits)")
 		}
 		return string(b), nil
 	case len(b) == 10 && b[0] == '0' && b[1] == '7':
-		out := append(append(make([]byte, 0, 12), "+46"...), b[1:]...)
-		return string(out), nil
+		return "+46" + string(b[1:]), nil
 	}
 	return "", errors.New("is not a mobile number (07x xxx xx xx or +46 7x xxx xx xx)")
 }

@@ -100,18 +100,69 @@ func LoadLayout(path string) (*Layout, error) {
 	return ParseLayout(data, path)
 }
 
-// layoutKeys are the mapping file's keys, in the order the documentation lists them.
-var layoutKeys = []string{"kind", "encoding", "delimiter", "decimal_separator", "thousands_separators",
-	"date_formats", "true_values", "false_values", "columns", "constants", "ignore",
-	"ignore_unknown_columns", "customer_types", "pdf_template"}
+// layoutKeys are the mapping file's keys, in the order the documentation lists them, each with
+// what reads its value into a Layout.
+var layoutKeys = []struct {
+	name string
+	set  func(l *Layout, v *yaml.Node) error
+}{
+	{"kind", setKind},
+	{"encoding", func(l *Layout, v *yaml.Node) error { return v.Decode(&l.Encoding) }},
+	{"delimiter", setDelimiter},
+	{"decimal_separator", setDecimalSeparator},
+	{"thousands_separators", func(l *Layout, v *yaml.Node) error { return decodeStrings(v, &l.Thousands) }},
+	{"date_formats", func(l *Layout, v *yaml.Node) error { return decodeStrings(v, &l.DateFormats) }},
+	{"true_values", func(l *Layout, v *yaml.Node) error { return decodeStrings(v, &l.TrueValues) }},
+	{"false_values", func(l *Layout, v *yaml.Node) error { return decodeStrings(v, &l.FalseValues) }},
+	{"columns", setColumns},
+	{"constants", setConstants},
+	{"ignore", func(l *Layout, v *yaml.Node) error { return decodeStrings(v, &l.Ignore) }},
+	{"ignore_unknown_columns", func(l *Layout, v *yaml.Node) error { return v.Decode(&l.IgnoreUnknown) }},
+	{"customer_types", func(l *Layout, v *yaml.Node) error { return v.Decode(&l.CustomerTypes) }},
+	{"pdf_template", func(l *Layout, v *yaml.Node) error { return v.Decode(&l.PDFTemplate) }},
+}
+
+// lineError is a problem on a line of its own inside a key's value (a field of columns:).
+type lineError struct {
+	line int
+	msg  string
+}
+
+func (e *lineError) Error() string { return e.msg }
 
 // ParseLayout parses a YAML mapping file's content; name is used in error messages. Unknown
 // keys, unknown field names and malformed values are errors naming the key and its line.
 func ParseLayout(data []byte, name string) (*Layout, error) {
+	root, err := layoutRoot(data, name)
+	if err != nil {
+		return nil, err
+	}
 	l := &Layout{Name: name}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if seen[k.Value] {
+			return nil, fmt.Errorf("%s:%d: key %q: given twice", name, k.Line, k.Value)
+		}
+		seen[k.Value] = true
+		if err := setLayoutKey(l, k, v); err != nil {
+			var le *lineError
+			if errors.As(err, &le) {
+				return nil, fmt.Errorf("%s:%d: %s", name, le.line, le.msg)
+			}
+			return nil, fmt.Errorf("%s:%d: key %q: %s", name, k.Line, k.Value, cleanYAMLError(err))
+		}
+	}
+	if err := l.compile(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return l, nil
+}
+
+// layoutRoot decodes the file and returns its top-level mapping.
+func layoutRoot(data []byte, name string) (*yaml.Node, error) {
 	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(doc.Content) == 0 {
@@ -121,110 +172,100 @@ func ParseLayout(data []byte, name string) (*Layout, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s:%d: mapping file must be a YAML mapping of keys", name, root.Line)
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		errf := func(format string, a ...any) error {
-			return fmt.Errorf("%s:%d: key %q: %s", name, k.Line, k.Value, fmt.Sprintf(format, a...))
+	return root, nil
+}
+
+// setLayoutKey reads the value v of key k into l.
+func setLayoutKey(l *Layout, k, v *yaml.Node) error {
+	names := make([]string, len(layoutKeys))
+	for i, lk := range layoutKeys {
+		if lk.name == k.Value {
+			return lk.set(l, v)
 		}
-		if seen[k.Value] {
-			return nil, errf("given twice")
-		}
-		seen[k.Value] = true
-		var err error
-		switch k.Value {
-		case "kind":
-			var s string
-			if err = v.Decode(&s); err == nil {
-				l.Kind = domain.Kind(strings.ToLower(strings.TrimSpace(s)))
-				if l.Kind != domain.KindInvoice && l.Kind != domain.KindCase && l.Kind != "" {
-					return nil, errf("must be invoice or case, not %q", s)
-				}
-			}
-		case "encoding":
-			err = v.Decode(&l.Encoding)
-		case "delimiter":
-			var s string
-			if err = v.Decode(&s); err == nil {
-				switch s {
-				case ",", ";", "\t":
-					l.Delimiter = rune(s[0])
-				case "tab", `\t`:
-					l.Delimiter = '\t'
-				case "":
-				default:
-					return nil, errf(`must be ",", ";" or "tab", not %q`, s)
-				}
-			}
-		case "decimal_separator":
-			var s string
-			if err = v.Decode(&s); err == nil {
-				switch s {
-				case ",":
-					l.DecimalComma = true
-				case ".", "":
-				default:
-					return nil, errf(`must be "." or ",", not %q`, s)
-				}
-			}
-		case "thousands_separators":
-			err = decodeStrings(v, &l.Thousands)
-		case "date_formats":
-			err = decodeStrings(v, &l.DateFormats)
-		case "true_values":
-			err = decodeStrings(v, &l.TrueValues)
-		case "false_values":
-			err = decodeStrings(v, &l.FalseValues)
-		case "columns":
-			l.Columns = map[string][]string{}
-			if v.Kind != yaml.MappingNode {
-				return nil, errf("must map field names to header names")
-			}
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				fk, fv := v.Content[j], v.Content[j+1]
-				if _, ok := fieldByName(fk.Value); !ok {
-					return nil, fmt.Errorf("%s:%d: columns: unknown field %q (the fields are listed in samples/README.md)", name, fk.Line, fk.Value)
-				}
-				var hs []string
-				if err := decodeStrings(fv, &hs); err != nil {
-					return nil, fmt.Errorf("%s:%d: columns: %s: %w", name, fv.Line, fk.Value, err)
-				}
-				l.Columns[fk.Value] = hs
-			}
-		case "constants":
-			l.Constants = map[string]string{}
-			if v.Kind != yaml.MappingNode {
-				return nil, errf("must map field names to values")
-			}
-			for j := 0; j+1 < len(v.Content); j += 2 {
-				fk, fv := v.Content[j], v.Content[j+1]
-				if _, ok := fieldByName(fk.Value); !ok {
-					return nil, fmt.Errorf("%s:%d: constants: unknown field %q", name, fk.Line, fk.Value)
-				}
-				if fv.Kind != yaml.ScalarNode {
-					return nil, fmt.Errorf("%s:%d: constants: %s must be a single value", name, fv.Line, fk.Value)
-				}
-				l.Constants[fk.Value] = fv.Value
-			}
-		case "ignore":
-			err = decodeStrings(v, &l.Ignore)
-		case "ignore_unknown_columns":
-			err = v.Decode(&l.IgnoreUnknown)
-		case "customer_types":
-			err = v.Decode(&l.CustomerTypes)
-		case "pdf_template":
-			err = v.Decode(&l.PDFTemplate)
-		default:
-			return nil, fmt.Errorf("%s:%d: unknown key %q (known keys: %s)", name, k.Line, k.Value, strings.Join(layoutKeys, ", "))
-		}
-		if err != nil {
-			return nil, errf("%v", cleanYAMLError(err))
-		}
+		names[i] = lk.name
 	}
-	if err := l.compile(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	return &lineError{k.Line, fmt.Sprintf("unknown key %q (known keys: %s)", k.Value, strings.Join(names, ", "))}
+}
+
+func setKind(l *Layout, v *yaml.Node) error {
+	var s string
+	if err := v.Decode(&s); err != nil {
+		return err
 	}
-	return l, nil
+	l.Kind = domain.Kind(strings.ToLower(strings.TrimSpace(s)))
+	if l.Kind != domain.KindInvoice && l.Kind != domain.KindCase && l.Kind != "" {
+		return fmt.Errorf("must be invoice or case, not %q", s)
+	}
+	return nil
+}
+
+func setDelimiter(l *Layout, v *yaml.Node) error {
+	var s string
+	if err := v.Decode(&s); err != nil {
+		return err
+	}
+	switch s {
+	case ",", ";", "\t":
+		l.Delimiter = rune(s[0])
+	case "tab", `\t`:
+		l.Delimiter = '\t'
+	case "":
+	default:
+		return fmt.Errorf(`must be ",", ";" or "tab", not %q`, s)
+	}
+	return nil
+}
+
+func setDecimalSeparator(l *Layout, v *yaml.Node) error {
+	var s string
+	if err := v.Decode(&s); err != nil {
+		return err
+	}
+	switch s {
+	case ",":
+		l.DecimalComma = true
+	case ".", "":
+	default:
+		return fmt.Errorf(`must be "." or ",", not %q`, s)
+	}
+	return nil
+}
+
+func setColumns(l *Layout, v *yaml.Node) error {
+	l.Columns = map[string][]string{}
+	if v.Kind != yaml.MappingNode {
+		return errors.New("must map field names to header names")
+	}
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		fk, fv := v.Content[j], v.Content[j+1]
+		if _, ok := fieldByName(fk.Value); !ok {
+			return &lineError{fk.Line, fmt.Sprintf("columns: unknown field %q (the fields are listed in samples/README.md)", fk.Value)}
+		}
+		var hs []string
+		if err := decodeStrings(fv, &hs); err != nil {
+			return &lineError{fv.Line, fmt.Sprintf("columns: %s: %v", fk.Value, err)}
+		}
+		l.Columns[fk.Value] = hs
+	}
+	return nil
+}
+
+func setConstants(l *Layout, v *yaml.Node) error {
+	l.Constants = map[string]string{}
+	if v.Kind != yaml.MappingNode {
+		return errors.New("must map field names to values")
+	}
+	for j := 0; j+1 < len(v.Content); j += 2 {
+		fk, fv := v.Content[j], v.Content[j+1]
+		if _, ok := fieldByName(fk.Value); !ok {
+			return &lineError{fk.Line, fmt.Sprintf("constants: unknown field %q", fk.Value)}
+		}
+		if fv.Kind != yaml.ScalarNode {
+			return &lineError{fv.Line, fmt.Sprintf("constants: %s must be a single value", fk.Value)}
+		}
+		l.Constants[fk.Value] = fv.Value
+	}
+	return nil
 }
 
 // decodeStrings accepts a single string or a list of strings.
@@ -251,6 +292,21 @@ func cleanYAMLError(err error) string {
 
 // compile fills in defaults and builds the lookup tables.
 func (l *Layout) compile() error {
+	for _, step := range []func() error{l.compileEncoding, l.compileNumbers, l.compileDates, l.compileBooleans,
+		l.compileCustomerTypes, l.compileTemplate, l.compileHeaders} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	l.ignore = lowerSet(l.Ignore)
+	for name, v := range l.Constants {
+		f, _ := fieldByName(name)
+		l.constant[f], l.hasConst[f] = strings.TrimSpace(v), true
+	}
+	return nil
+}
+
+func (l *Layout) compileEncoding() error {
 	switch strings.ToLower(strings.ReplaceAll(l.Encoding, "_", "-")) {
 	case "", "utf-8", "utf8":
 		l.Encoding = "utf-8"
@@ -261,6 +317,10 @@ func (l *Layout) compile() error {
 	default:
 		return fmt.Errorf("encoding %q is not one of utf-8, windows-1252, iso-8859-1", l.Encoding)
 	}
+	return nil
+}
+
+func (l *Layout) compileNumbers() error {
 	if l.Thousands == nil {
 		l.Thousands = slices.Clone(defaultThousands)
 		if l.DecimalComma {
@@ -272,19 +332,27 @@ func (l *Layout) compile() error {
 			return fmt.Errorf("thousands separator %q cannot be used with decimal separator %q", t, l.decimalSep())
 		}
 	}
+	return nil
+}
+
+func (l *Layout) compileDates() error {
 	if l.DateFormats == nil {
 		l.DateFormats = defaultDateFormats
-	} else {
-		formats := make([]string, len(l.DateFormats))
-		for i, f := range l.DateFormats {
-			g, err := goDateLayout(f)
-			if err != nil {
-				return err
-			}
-			formats[i] = g
-		}
-		l.DateFormats = formats
+		return nil
 	}
+	formats := make([]string, len(l.DateFormats))
+	for i, f := range l.DateFormats {
+		g, err := goDateLayout(f)
+		if err != nil {
+			return err
+		}
+		formats[i] = g
+	}
+	l.DateFormats = formats
+	return nil
+}
+
+func (l *Layout) compileBooleans() error {
 	if l.TrueValues == nil {
 		l.TrueValues = defaultTrue
 	}
@@ -297,6 +365,10 @@ func (l *Layout) compile() error {
 			return fmt.Errorf("%q is both a true and a false value", v)
 		}
 	}
+	return nil
+}
+
+func (l *Layout) compileCustomerTypes() error {
 	if l.CustomerTypes == nil {
 		l.CustomerTypes = defaultCustomerTypes
 	}
@@ -309,15 +381,22 @@ func (l *Layout) compile() error {
 		}
 		l.custTypes[strings.ToLower(strings.TrimSpace(k))] = v
 	}
-	l.ignore = lowerSet(l.Ignore)
+	return nil
+}
+
+func (l *Layout) compileTemplate() error {
 	if l.PDFTemplate == "" {
 		l.PDFTemplate = DefaultPDFTemplate
 	}
-	if l.PDFTemplate != "none" {
-		if err := checkTemplate(l.PDFTemplate); err != nil {
-			return err
-		}
+	if l.PDFTemplate == "none" {
+		return nil
 	}
+	return checkTemplate(l.PDFTemplate)
+}
+
+// compileHeaders maps each canonical name, and each header the layout's columns give, to its
+// field.
+func (l *Layout) compileHeaders() error {
 	l.headers = map[string]field{}
 	for f := field(0); f < numFields; f++ {
 		l.headers[fieldDefs[f].name] = f
@@ -336,10 +415,6 @@ func (l *Layout) compile() error {
 			}
 			l.headers[key] = f
 		}
-	}
-	for name, v := range l.Constants {
-		f, _ := fieldByName(name)
-		l.constant[f], l.hasConst[f] = strings.TrimSpace(v), true
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -136,45 +137,8 @@ func (r *Reader) readHeader() error {
 		return err
 	}
 	r.header, r.line = header, line
-	for f := range r.col {
-		r.col[f] = -1
-	}
-	l := r.layout
-	byName := map[string]int{}
-	var unknown []string
-	for i, h := range r.header {
-		key := strings.ToLower(h)
-		if j, ok := byName[key]; ok {
-			return r.fileError(1, h, fmt.Sprintf("header %q appears twice (columns %d and %d)", h, j+1, i+1))
-		}
-		byName[key] = i
-		if l.ignore[key] {
-			continue
-		}
-		f, ok := l.headers[key]
-		if !ok {
-			if !l.IgnoreUnknown {
-				if h == "" {
-					h = fmt.Sprintf("(column %d has no header)", i+1)
-				}
-				unknown = append(unknown, h)
-			}
-			continue
-		}
-		if j := r.col[f]; j >= 0 {
-			return r.fileError(1, h, fmt.Sprintf("columns %q and %q both map to %s", r.header[j], h, f))
-		}
-		r.col[f] = i
-	}
-	mapped := false
-	for f := range r.col {
-		mapped = mapped || r.col[f] >= 0
-	}
-	if !mapped {
-		return r.fileError(1, "", fmt.Sprintf("unknown layout: no column of the header (%s) is a known field; use the canonical headers of samples/README.md or a mapping file", quoteList(r.header)))
-	}
-	if len(unknown) > 0 {
-		return r.fileError(1, unknown[0], fmt.Sprintf("unknown column(s) %s: rename them to a field listed in samples/README.md, map them under columns:, or list them under ignore: in the mapping file", quoteList(unknown)))
+	if err := r.mapColumns(); err != nil {
+		return err
 	}
 	if err := r.decideKind(); err != nil {
 		return err
@@ -189,15 +153,55 @@ func (r *Reader) readHeader() error {
 			r.groupCols = append(r.groupCols, f)
 		}
 	}
+	return r.checkRequired()
+}
+
+// mapColumns finds each column's field through the layout, refusing a header given twice,
+// two columns of one field, and columns the layout does not know.
+func (r *Reader) mapColumns() error {
+	for f := range r.col {
+		r.col[f] = -1
+	}
+	l := r.layout
+	byName := map[string]int{}
+	var unknown []string
+	mapped := false
+	for i, h := range r.header {
+		key := strings.ToLower(h)
+		if j, ok := byName[key]; ok {
+			return r.fileError(1, h, fmt.Sprintf("header %q appears twice (columns %d and %d)", h, j+1, i+1))
+		}
+		byName[key] = i
+		if l.ignore[key] {
+			continue
+		}
+		f, ok := l.headers[key]
+		switch {
+		case !ok && !l.IgnoreUnknown && h == "":
+			unknown = append(unknown, fmt.Sprintf("(column %d has no header)", i+1))
+		case !ok && !l.IgnoreUnknown:
+			unknown = append(unknown, h)
+		case !ok:
+		case r.col[f] >= 0:
+			return r.fileError(1, h, fmt.Sprintf("columns %q and %q both map to %s", r.header[r.col[f]], h, f))
+		default:
+			r.col[f], mapped = i, true
+		}
+	}
+	if !mapped {
+		return r.fileError(1, "", fmt.Sprintf("unknown layout: no column of the header (%s) is a known field; use the canonical headers of samples/README.md or a mapping file", quoteList(r.header)))
+	}
+	if len(unknown) > 0 {
+		return r.fileError(1, unknown[0], fmt.Sprintf("unknown column(s) %s: rename them to a field listed in samples/README.md, map them under columns:, or list them under ignore: in the mapping file", quoteList(unknown)))
+	}
+	return nil
+}
+
+// checkRequired refuses a file without a column (or constant) for a field its kind requires.
+func (r *Reader) checkRequired() error {
 	var missing []string
 	for _, req := range requiredColumns(r.kind) {
-		ok := false
-		for _, f := range req {
-			if r.has(f) {
-				ok = true
-			}
-		}
-		if !ok {
+		if !slices.ContainsFunc(req, r.has) {
 			missing = append(missing, req[0].String())
 		}
 	}

@@ -200,29 +200,44 @@ func (r *Reader) customer(g *group) *domain.Customer {
 		c = new(domain.Customer)
 	}
 	*c = domain.Customer{Name: r.text(g, fCustName, true), CustomerNumber: r.value(fCustNumber)}
-	var n int
+	n := r.customerType(g, c)
+	raw := r.value(fCustIDNumber)
+	switch {
+	case raw == "" && r.kind == domain.KindCase && !c.IsForeign:
+		r.rowErr(g, fCustIDNumber, "", required+" for a Swedish customer in a case file")
+	case raw != "" && c.IsForeign:
+		c.IDNumber = raw
+	case raw != "":
+		if r.idNumber(g, c, raw, n) && n == 0 {
+			n = 1
+		}
+	}
+	if n == 0 && raw == "" {
+		r.rowErr(g, fCustIsPerson, "", "customer type unknown: give customer.is_person, customer.is_company or customer.is_foreign, or an id_number")
+	}
+	r.contact(g, c)
+	return c
+}
+
+// customerType reads whether the customer is a person, a company or foreign, from the
+// booleans and the customer.type column, and returns how many of the three are set.
+func (r *Reader) customerType(g *group, c *domain.Customer) int {
 	for _, fc := range []struct {
-		f field
-		c *boolCell
-	}{{fCustIsPerson, &r.row.CustIsPerson}, {fCustIsCompany, &r.row.CustIsCompany}, {fCustIsForeign, &r.row.CustIsForeign}} {
-		f := fc.f
-		v := r.value(f)
+		f   field
+		c   *boolCell
+		dst *bool
+	}{{fCustIsPerson, &r.row.CustIsPerson, &c.IsPerson}, {fCustIsCompany, &r.row.CustIsCompany, &c.IsCompany},
+		{fCustIsForeign, &r.row.CustIsForeign, &c.IsForeign}} {
+		v := r.value(fc.f)
 		if v == "" {
 			continue
 		}
 		b, ok := fc.c.boolean(r.layout)
 		if !ok {
-			r.rowErr(g, f, v, "not a boolean ("+strings.Join(r.layout.TrueValues, ", ")+" or "+strings.Join(r.layout.FalseValues, ", ")+")")
+			r.rowErr(g, fc.f, v, "not a boolean ("+strings.Join(r.layout.TrueValues, ", ")+" or "+strings.Join(r.layout.FalseValues, ", ")+")")
 			continue
 		}
-		switch f {
-		case fCustIsPerson:
-			c.IsPerson = b
-		case fCustIsCompany:
-			c.IsCompany = b
-		case fCustIsForeign:
-			c.IsForeign = b
-		}
+		*fc.dst = b
 	}
 	if v := r.value(fCustType); v != "" {
 		switch r.layout.custTypes[strings.ToLower(v)] {
@@ -236,6 +251,7 @@ func (r *Reader) customer(g *group) *domain.Customer {
 			r.rowErr(g, fCustType, v, "not a customer type ("+custTypeList(r.layout)+")")
 		}
 	}
+	n := 0
 	for _, b := range []bool{c.IsPerson, c.IsCompany, c.IsForeign} {
 		if b {
 			n++
@@ -244,38 +260,37 @@ func (r *Reader) customer(g *group) *domain.Customer {
 	if n > 1 {
 		r.rowErr(g, fCustIsPerson, "", "customer is marked as more than one of person, company and foreign")
 	}
-	raw := r.value(fCustIDNumber)
-	switch {
-	case raw == "" && r.kind == domain.KindCase && !c.IsForeign:
-		r.rowErr(g, fCustIDNumber, "", required+" for a Swedish customer in a case file")
-	case raw != "" && c.IsForeign:
-		c.IDNumber = raw
-	case raw != "":
-		idc := (&r.row.CustIDNumber)
-		id, err := idc.id, idc.err
-		if err != nil {
-			r.rowErr(g, fCustIDNumber, raw, "identity number "+err.Error())
-			break
-		}
-		c.IDNumber = id.normalized
-		if id.badCheck {
-			if r.opts.IDNumbers == IDWarn {
-				r.rowWarn(g, fCustIDNumber, raw, "identity number: "+errIDCheck.Error()+"; kept under the warn policy")
-			} else {
-				r.rowErr(g, fCustIDNumber, raw, "identity number: "+errIDCheck.Error())
-			}
-		}
-		if c.IsPerson && id.org {
-			r.rowErr(g, fCustIDNumber, raw, "is an organisationsnummer but the customer is marked as a person")
-		}
-		if n == 0 {
-			c.IsCompany, c.IsPerson = id.org, !id.org
-			n = 1
+	return n
+}
+
+// idNumber checks a Swedish customer's identity number raw, whose customer has n of person,
+// company and foreign set; with none, the number decides between person and company. It
+// reports whether the number could be read.
+func (r *Reader) idNumber(g *group, c *domain.Customer, raw string, n int) bool {
+	id, err := r.row.CustIDNumber.id, r.row.CustIDNumber.err
+	if err != nil {
+		r.rowErr(g, fCustIDNumber, raw, "identity number "+err.Error())
+		return false
+	}
+	c.IDNumber = id.normalized
+	if id.badCheck {
+		if r.opts.IDNumbers == IDWarn {
+			r.rowWarn(g, fCustIDNumber, raw, "identity number: "+errIDCheck.Error()+"; kept under the warn policy")
+		} else {
+			r.rowErr(g, fCustIDNumber, raw, "identity number: "+errIDCheck.Error())
 		}
 	}
-	if n == 0 && raw == "" {
-		r.rowErr(g, fCustIsPerson, "", "customer type unknown: give customer.is_person, customer.is_company or customer.is_foreign, or an id_number")
+	if c.IsPerson && id.org {
+		r.rowErr(g, fCustIDNumber, raw, "is an organisationsnummer but the customer is marked as a person")
 	}
+	if n == 0 {
+		c.IsCompany, c.IsPerson = id.org, !id.org
+	}
+	return true
+}
+
+// contact reads the customer's address, e-mail and mobile number.
+func (r *Reader) contact(g *group, c *domain.Customer) {
 	a := domain.Address{AddressLine1: r.value(fCustAddress1), AddressLine2: r.value(fCustAddress2),
 		ZipCode: r.value(fCustZip), City: r.value(fCustCity), Country: r.value(fCustCountry)}
 	if a != (domain.Address{}) {
@@ -299,7 +314,6 @@ func (r *Reader) customer(g *group) *domain.Customer {
 		}
 		c.MobileNumber = m
 	}
-	return c
 }
 
 func custTypeList(l *Layout) string {

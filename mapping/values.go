@@ -34,62 +34,97 @@ func (l *Layout) parseNumber(s string, scale int, max int64) (int64, error) {
 	case '+':
 		s = s[1:]
 	}
+	d, err := l.splitDigits(s)
+	if err != nil {
+		return 0, err
+	}
+	v, err := d.scaled(scale, max)
+	if neg {
+		v = -v
+	}
+	return v, err
+}
+
+// digits are the digits of a number's whole part and of its fraction.
+type digits struct {
+	whole, frac   [24]byte
+	nWhole, nFrac int
+	// lateNonZero: a digit of the fraction past what frac holds is not zero.
+	lateNonZero bool
+}
+
+// splitDigits reads the digits of s, checking that thousands separators split the whole part
+// into groups of three ("1 234 567") and that nothing else is in it.
+func (l *Layout) splitDigits(s string) (digits, error) {
+	var d digits
 	dec := byte('.')
 	if l.DecimalComma {
 		dec = ','
 	}
-	var whole, frac []byte
-	var wbuf, fbuf [24]byte
-	whole, frac = wbuf[:0], fbuf[:0]
-	// Thousands separators must split the whole part into groups of three: "1 234 567".
 	seenDec, seenSep, group := false, false, 0
 	badGroups := func() bool { return seenSep && group != 3 }
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case c >= '0' && c <= '9':
-			if seenDec {
-				frac = append(frac, c)
-			} else {
-				if len(whole) >= 18 {
-					return 0, errors.New("is too large")
-				}
-				whole = append(whole, c)
-				group++
+		case c >= '0' && c <= '9' && seenDec:
+			if d.nFrac < len(d.frac) {
+				d.frac[d.nFrac] = c
+			} else if c != '0' {
+				d.lateNonZero = true
 			}
+			d.nFrac++
+			i++
+			continue
+		case c >= '0' && c <= '9':
+			if d.nWhole >= 18 {
+				return d, errors.New("is too large")
+			}
+			d.whole[d.nWhole] = c
+			d.nWhole++
+			group++
 			i++
 			continue
 		case c == dec && !seenDec:
 			if badGroups() {
-				return 0, errBadGroups
+				return d, errBadGroups
 			}
 			seenDec = true
 			i++
 			continue
 		}
 		// A thousands separator is only allowed between digits of the whole part.
-		sep := ""
-		for _, t := range l.Thousands {
-			if strings.HasPrefix(s[i:], t) {
-				sep = t
-				break
-			}
-		}
+		sep := l.thousandsAt(s[i:])
 		if sep == "" || seenDec || group == 0 {
-			return 0, errors.New("is not a number")
+			return d, errors.New("is not a number")
 		}
 		if badGroups() || group > 3 {
-			return 0, errBadGroups
+			return d, errBadGroups
 		}
 		seenSep, group = true, 0
 		i += len(sep)
 	}
 	if !seenDec && badGroups() {
-		return 0, errBadGroups
+		return d, errBadGroups
 	}
-	if len(whole) == 0 && len(frac) == 0 {
-		return 0, errors.New("is not a number")
+	if d.nWhole == 0 && d.nFrac == 0 {
+		return d, errors.New("is not a number")
 	}
+	return d, nil
+}
+
+// thousandsAt returns the thousands separator s starts with, or "".
+func (l *Layout) thousandsAt(s string) string {
+	for _, t := range l.Thousands {
+		if strings.HasPrefix(s, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+// scaled returns the number times 10^scale; decimals past scale must be zeros.
+func (d *digits) scaled(scale int, max int64) (int64, error) {
+	frac := d.frac[:min(d.nFrac, len(d.frac))]
 	if len(frac) > scale {
 		for _, c := range frac[scale:] {
 			if c != '0' {
@@ -98,8 +133,11 @@ func (l *Layout) parseNumber(s string, scale int, max int64) (int64, error) {
 		}
 		frac = frac[:scale]
 	}
+	if d.lateNonZero {
+		return 0, domain.ErrTooPrecise
+	}
 	var v int64
-	for _, c := range whole {
+	for _, c := range d.whole[:d.nWhole] {
 		v = v*10 + int64(c-'0')
 		if v > max {
 			return 0, errors.New("is too large")
@@ -113,9 +151,6 @@ func (l *Layout) parseNumber(s string, scale int, max int64) (int64, error) {
 	}
 	if v > max {
 		return 0, errors.New("is too large")
-	}
-	if neg {
-		v = -v
 	}
 	return v, nil
 }
