@@ -66,54 +66,17 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 // ErrTooPrecise is returned for amounts with fractions of an öre.
 var ErrTooPrecise = errors.New("more than two decimals")
 
-// ParseDecimalAmount parses a plain decimal ("1234.5", "-3", "0.07", "1e3" is refused) into öre.
-// It never goes through float64.
+// maxDecimalAmount bounds what ParseDecimalAmount reads: 10^15 in the currency's unit.
+const maxDecimalAmount = 100_000_000_000_000_000
+
+// ParseDecimalAmount parses a plain decimal ("1234.5", "-3", "0.07"; "1e3" is refused) into
+// öre. It never goes through float64.
 func ParseDecimalAmount(s string) (Amount, error) {
-	if s == "" {
-		return 0, errors.New("empty amount")
-	}
-	neg := false
-	switch s[0] {
-	case '-':
-		neg, s = true, s[1:]
-	case '+':
-		s = s[1:]
-	}
-	whole, frac, hasDot := strings.Cut(s, ".")
-	if whole == "" && (!hasDot || frac == "") {
-		return 0, fmt.Errorf("%q is not a number", s)
-	}
-	if len(frac) > 2 {
-		// Trailing zeros past the öre are harmless: "12.500".
-		if strings.TrimRight(frac[2:], "0") != "" {
-			return 0, ErrTooPrecise
-		}
-		frac = frac[:2]
-	}
-	for _, r := range whole + frac {
-		if r < '0' || r > '9' {
-			return 0, fmt.Errorf("%q is not a number", s)
-		}
-	}
-	if whole == "" {
-		whole = "0"
-	}
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	if len(whole) > 15 {
-		return 0, errors.New("amount too large")
-	}
-	w, err := strconv.ParseInt(whole, 10, 64)
+	v, err := ParseDecimal(s, DecimalFormat{}, 2, maxDecimalAmount)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", s)
+		return 0, fmt.Errorf("amount %q %w", s, err)
 	}
-	f, _ := strconv.ParseInt(frac, 10, 64)
-	v := Amount(w*100 + f)
-	if neg {
-		v = -v
-	}
-	return v, nil
+	return Amount(v), nil
 }
 
 // Quantity is a number of units in thousandths, so that 1.5 hours is exact.
