@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amili-import/amili-import/internal/fakeclock"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -26,7 +27,7 @@ import (
 // latest token elsewhere.
 type authServer struct {
 	t      *testing.T
-	clk    *fakeClock
+	clk    *fakeclock.Clock
 	pub    crypto.PublicKey // JWT flow: verify with this
 	alg    string
 	code   string

@@ -1,55 +1,20 @@
 package amili
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
-// fakeClock is the client's clock in tests: Sleep records the duration asked for and moves
+// newFakeClock is the client's clock in tests: Sleep records the duration asked for and moves
 // time forward instead of waiting.
-type fakeClock struct {
-	mu     sync.Mutex
-	t      time.Time
-	sleeps []time.Duration
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.sleeps = append(c.sleeps, d)
-	c.t = c.t.Add(d)
-	return nil
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) Sleeps() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 }
 
 // server starts an httptest server on 127.0.0.1 that is closed when the test ends.
@@ -62,7 +27,7 @@ func server(t *testing.T, h http.HandlerFunc) *httptest.Server {
 
 // testClient makes a client with a pre-issued token, a fake clock and a generous rate limit;
 // mod adjusts the config first.
-func testClient(t *testing.T, url string, mod ...func(*Config)) (*Client, *fakeClock) {
+func testClient(t *testing.T, url string, mod ...func(*Config)) (*Client, *fakeclock.Clock) {
 	t.Helper()
 	clk := newFakeClock()
 	cfg := Config{

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 // maxInWindow returns the largest number of times within any window of length w.
@@ -28,7 +30,7 @@ func maxInWindow(times []time.Time, w time.Duration) int {
 // clock never put more than burst + rate·window requests into any window, and the first burst
 // goes out without waiting.
 func TestLimiterFakeClock(t *testing.T) {
-	var clk *fakeClock
+	var clk *fakeclock.Clock
 	var mu sync.Mutex
 	var times []time.Time
 	srv := server(t, func(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 // TestRetryAfterHonoured: the client sleeps exactly what Retry-After asks, in seconds or as an
@@ -34,7 +36,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var n atomic.Int32
-			var clk *fakeClock
+			var clk *fakeclock.Clock
 			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
 				if n.Add(1) == 1 {
 					for k, v := range tt.header(clk.Now()) {
@@ -71,7 +73,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 // TestLowRemainingPauses: a 200 saying no requests remain makes the next request wait for
 // the reset, counted as rate-limit wait.
 func TestLowRemainingPauses(t *testing.T) {
-	var clk *fakeClock
+	var clk *fakeclock.Clock
 	var calls []CallInfo
 	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-RateLimit-Remaining", "1")

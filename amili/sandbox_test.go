@@ -14,42 +14,19 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 // clock is a fake clock shared by the sandbox and the client: Sleep moves it on at once.
-type clock struct {
-	mu     sync.Mutex
-	t      time.Time
-	slept  time.Duration
-	sleeps int
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)) }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	c.slept += d
-	c.sleeps++
-	return nil
-}
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)} }
-
-func sandboxClient(t *testing.T, s *amilitest.Server, clk *clock, auth amili.AuthConfig) *amili.Client {
+func sandboxClient(t *testing.T, s *amilitest.Server, clk *fakeclock.Clock, auth amili.AuthConfig) *amili.Client {
 	t.Helper()
 	c, err := amili.New(amili.Config{BaseURL: s.URL, Auth: auth, Now: clk.Now, Sleep: clk.Sleep, RateLimit: 1e6, Burst: 1000})
 	if err != nil {
@@ -386,11 +363,11 @@ func TestSandboxStorm429(t *testing.T) {
 	if st := c.Stats(); st.TooManyRequests != n429 {
 		t.Errorf("client counted %d 429s, sandbox sent %d", st.TooManyRequests, n429)
 	}
-	if c.Stats().RateLimitWait != clk.slept {
-		t.Errorf("Stats().RateLimitWait = %v, want the %v slept", c.Stats().RateLimitWait, clk.slept)
+	if c.Stats().RateLimitWait != clk.Slept() {
+		t.Errorf("Stats().RateLimitWait = %v, want the %v slept", c.Stats().RateLimitWait, clk.Slept())
 	}
-	if clk.slept != time.Duration(n429)*time.Second {
-		t.Errorf("slept %v, want %d × Retry-After 1s", clk.slept, n429)
+	if clk.Slept() != time.Duration(n429)*time.Second {
+		t.Errorf("slept %v, want %d × Retry-After 1s", clk.Slept(), n429)
 	}
 }
 

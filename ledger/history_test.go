@@ -19,8 +19,8 @@ func TestClaimRecordsAndTransitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(time.Hour)
-	cut := clk.now()
+	clk.Advance(time.Hour)
+	cut := clk.Now()
 	if _, err := l.MarkSending(ctx, c.Submission.ID, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -10,14 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 func TestLeases(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "l.db")
-	clk := &clock{t: t0}
+	clk := fakeclock.New(t0)
 	open2 := func() *Ledger {
-		l, err := Open(ctx, path, Options{Now: clk.now})
+		l, err := Open(ctx, path, Options{Now: clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,18 +47,18 @@ func TestLeases(t *testing.T) {
 		}
 	})
 	t.Run("Renew", func(t *testing.T) {
-		clk.advance(50 * time.Second)
+		clk.Advance(50 * time.Second)
 		if err := la.Renew(ctx); err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(50 * time.Second) // past the first expiry, within the renewed one
+		clk.Advance(50 * time.Second) // past the first expiry, within the renewed one
 		var held *LeaseHeldError
 		if _, err := b.AcquireLease(ctx, "job:main", ownerB, time.Minute); !errors.As(err, &held) {
 			t.Errorf("renewed lease taken: %v", err)
 		}
 	})
 	t.Run("ExpiredTakeover", func(t *testing.T) {
-		clk.advance(2 * time.Minute)
+		clk.Advance(2 * time.Minute)
 		lb, err := b.AcquireLease(ctx, "job:main", ownerB, time.Minute)
 		if err != nil {
 			t.Fatalf("expired lease not taken over: %v", err)

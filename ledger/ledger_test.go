@@ -12,14 +12,10 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 // clock is a settable test clock.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
-func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
@@ -31,10 +27,10 @@ func MustOpen(tb testing.TB) *Ledger {
 }
 
 // mustOpenClock is MustOpen with the ledger's clock exposed.
-func mustOpenClock(tb testing.TB) (*Ledger, *clock) {
+func mustOpenClock(tb testing.TB) (*Ledger, *fakeclock.Clock) {
 	tb.Helper()
-	c := &clock{t: t0}
-	l, err := Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"), Options{Now: c.now})
+	c := fakeclock.New(t0)
+	l, err := Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"), Options{Now: c.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestLapsedOwnerIsTakenOverAndFenced(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := c.Submission.ID
-	clk.advance(2 * ownerTTL) // a was stopped: its heartbeat lapsed
+	clk.Advance(2 * ownerTTL) // a was stopped: its heartbeat lapsed
 	if err := a.Beat(ctx); !errors.Is(err, ErrOwnerLost) {
 		t.Errorf("Beat after the lapse: %v, want ErrOwnerLost", err)
 	}
@@ -163,7 +163,7 @@ func TestNotFoundWithinTheGraceStaysInDoubt(t *testing.T) {
 	o := mustJoin(t, l, 0)
 	id := mustSending(t, l, o, "N-1")
 	const grace = 10 * time.Minute
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	nf, err := l.ResolveNotFound(ctx, id, o.ID, grace)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestNotFoundWithinTheGraceStaysInDoubt(t *testing.T) {
 	if s, _ := l.Submission(ctx, id); s.State != StateSending {
 		t.Errorf("state %s, want sending", s.State)
 	}
-	clk.advance(grace)
+	clk.Advance(grace)
 	if nf, err = l.ResolveNotFound(ctx, id, o.ID, grace); err != nil || !nf.Resend {
 		t.Errorf("after the grace: %+v %v, want resend", nf, err)
 	}
@@ -198,7 +198,7 @@ func TestAcceptedIsNeverReturnedToClaimed(t *testing.T) {
 	if err := l.MarkAccepted(ctx, id, "decode response: _case is a number"); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(30 * time.Minute) // far past a one-minute grace, inside the owner's heartbeat
+	clk.Advance(30 * time.Minute) // far past a one-minute grace, inside the owner's heartbeat
 	nf, err := l.ResolveNotFound(ctx, id, o.ID, time.Minute)
 	if err != nil || nf.Resend || !nf.Accepted {
 		t.Errorf("accepted, 30 minutes later: %+v %v, want accepted, no resend", nf, err)

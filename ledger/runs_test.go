@@ -30,7 +30,7 @@ func TestBeginFilePrior(t *testing.T) {
 	}
 	b, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/b.csv", Size: 10, SHA256: "bbb"})
 	l.FinishFile(ctx, b, FileFailed, domain.Counts{}, "missing column")
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	done, _, _ := l.BeginFile(ctx, run, FileRecord{Path: "in/c.csv", Size: 10, SHA256: "ccc"})
 	if err := l.FinishFile(ctx, done, FileDone, domain.Counts{Rows: 5, Registered: 5}, ""); err != nil {
 		t.Fatal(err)
@@ -58,14 +58,14 @@ func TestRunsAndLastSuccessful(t *testing.T) {
 		t.Fatalf("no runs yet: ok %v err %v", ok, err)
 	}
 	r1, _ := l.StartRun(ctx, "job")
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	l.FinishRun(ctx, r1, RunOutcomeOK, domain.Counts{Rows: 1})
-	okAt := clk.now()
-	clk.advance(time.Hour)
+	okAt := clk.Now()
+	clk.Advance(time.Hour)
 	r2, _ := l.StartRun(ctx, "job")
 	l.FinishRun(ctx, r2, "some_failed", domain.Counts{Rows: 1, Failed: 1})
 	r3, _ := l.StartRun(ctx, "other")
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	l.FinishRun(ctx, r3, RunOutcomeOK, domain.Counts{})
 	at, ok, err := l.LastSuccessfulRun(ctx, "job")
 	if err != nil || !ok || !at.Equal(okAt) {
@@ -88,7 +88,7 @@ func TestRowErrors(t *testing.T) {
 	if err := l.RecordRowErrors(ctx, f, errs); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	got, err := l.RowErrors(ctx, Period{Since: t0, Until: t0.Add(time.Minute)})
 	if err != nil || len(got) != 2 {
 		t.Fatalf("RowErrors: %d %v", len(got), err)
@@ -106,14 +106,14 @@ func TestSubmissionQueries(t *testing.T) {
 	l, clk := mustOpenClock(t)
 	r1, _ := l.StartRun(ctx, "job")
 	a, _ := l.Claim(ctx, invoiceReq(r1, 0, "Q1", "h", 100))
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	r2, _ := l.StartRun(ctx, "job")
 	b, _ := l.Claim(ctx, caseReq(r2, 0, "h", "Q2", "Q3"))
 	other := invoiceReq(r2, 0, "Q4", "h", 5)
 	other.Creditor = "cred-2"
 	c, _ := l.Claim(ctx, other)
 	l.MarkSending(ctx, c.Submission.ID, "")
-	clk.advance(time.Hour)
+	clk.Advance(time.Hour)
 	l.Claim(ctx, invoiceReq(r2, 0, "Q1", "h", 100)) // r2 resumes Q1
 
 	ids := func(ss []Submission) []SubmissionID {
@@ -257,9 +257,9 @@ func TestTotalsEqualInputs(t *testing.T) {
 		}
 		wantFile["done"] += sum(r.Items)
 	}
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 
-	totals, err := l.Totals(ctx, Period{Since: t0, Until: clk.now()}, "")
+	totals, err := l.Totals(ctx, Period{Since: t0, Until: clk.Now()}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

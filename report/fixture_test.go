@@ -11,13 +11,13 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/amili-import/amili-import/amili"
 	"github.com/amili-import/amili-import/amili/amilitest"
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/fakeclock"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -38,30 +38,11 @@ var (
 	periodUntil = time.Date(2026, 11, 22, 0, 0, 0, 0, stockholm)
 )
 
-// stepClock is a deterministic clock that moves only when the fixture says, so the times in
-// goldens do not depend on how often the ledger reads it.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *stepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a ledger in a temp dir and a sandbox, filled through their public APIs.
 type fixture struct {
 	t      testing.TB
 	ctx    context.Context
-	clock  *stepClock
+	clock  *fakeclock.Clock
 	led    *ledger.Ledger
 	sb     *amilitest.Server
 	client *amili.Client
@@ -72,13 +53,13 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	clock := &stepClock{t: time.Date(2026, 11, 21, 7, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 21, 7, 0, 0, 0, time.UTC))
 	led, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), ledger.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { led.Close() })
-	sbClock := &stepClock{t: time.Date(2026, 11, 21, 7, 0, 0, 0, time.UTC)}
+	sbClock := fakeclock.New(time.Date(2026, 11, 21, 7, 0, 0, 0, time.UTC))
 	sb := amilitest.NewServer(amilitest.Options{Tokens: []string{"test-token"}, Now: sbClock.Now})
 	t.Cleanup(sb.Close)
 	client, err := amili.New(amili.Config{BaseURL: sb.URL, Auth: amili.AuthConfig{Token: "test-token"},

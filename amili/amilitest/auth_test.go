@@ -35,10 +35,10 @@ func TestAuth(t *testing.T) {
 		APICodes:       map[string]crypto.PublicKey{"code-ec": &ec.PublicKey, "code-ec521": &ec521.PublicKey, "code-rsa": &rsaKey.PublicKey},
 		SimpleAPICodes: []string{"simple-code"},
 		TokenTTL:       10 * time.Minute,
-		Now:            clock.now,
+		Now:            clock.Now,
 	})
 	defer s.Close()
-	exp := clock.now().Add(10 * time.Minute)
+	exp := clock.Now().Add(10 * time.Minute)
 
 	authJWT := func(jwtText string) (int, map[string]any) {
 		code, m, _ := do(t, "GET", s.URL+"/authenticates/api-code", jwtText, "")
@@ -58,7 +58,7 @@ func TestAuth(t *testing.T) {
 		"RS256":        {signJWT(t, jwt.SigningMethodRS256, rsaKey, "code-rsa", exp), 200},
 		"RS512":        {signJWT(t, jwt.SigningMethodRS512, rsaKey, "code-rsa", exp), 200},
 		"WrongKey":     {signJWT(t, jwt.SigningMethodES256, other, "code-ec", exp), 401},
-		"Expired":      {signJWT(t, jwt.SigningMethodES256, ec, "code-ec", clock.now().Add(-time.Second)), 401},
+		"Expired":      {signJWT(t, jwt.SigningMethodES256, ec, "code-ec", clock.Now().Add(-time.Second)), 401},
 		"NoExp":        {mustSign(t, jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"api_code": "code-ec"}), ec), 401},
 		"UnknownCode":  {signJWT(t, jwt.SigningMethodES256, ec, "nobody", exp), 401},
 		"HS256Refused": {mustSign(t, jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"api_code": "code-ec", "exp": exp.Unix()}), []byte("secret")), 401},
@@ -108,7 +108,7 @@ func TestAuth(t *testing.T) {
 		code, m, _ = do(t, "POST", s.URL+"/authenticates/api-code", "", `{"api_code":"wrong"}`)
 		assertAPIError(t, code, m, http.StatusUnauthorized, "")
 		// Issued tokens expire with TokenTTL.
-		clock.advance(10*time.Minute + time.Second)
+		clock.Advance(10*time.Minute + time.Second)
 		if c := casesWith(tok); c != 401 {
 			t.Errorf("expired issued token: %d, want 401", c)
 		}
@@ -129,7 +129,7 @@ func mustSign(t testing.TB, tok *jwt.Token, key any) string {
 
 func TestRateLimit(t *testing.T) {
 	clock := newClock()
-	s := NewServer(Options{Tokens: []string{"k1", "k2"}, RateLimit: 60, Burst: 3, Now: clock.now})
+	s := NewServer(Options{Tokens: []string{"k1", "k2"}, RateLimit: 60, Burst: 3, Now: clock.Now})
 	defer s.Close()
 	for i := 0; i < 3; i++ {
 		code, _, h := do(t, "GET", s.URL+"/cases", "k1", "")
@@ -146,7 +146,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("429 headers: Retry-After %q remaining %q limit %q", h.Get("Retry-After"), h.Get("X-RateLimit-Remaining"), h.Get("X-RateLimit-Limit"))
 	}
 	reset, _ := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
-	if want := clock.now().Add(3 * time.Second).Unix(); reset != want {
+	if want := clock.Now().Add(3 * time.Second).Unix(); reset != want {
 		t.Errorf("X-RateLimit-Reset = %d, want %d (bucket full again)", reset, want)
 	}
 	// Another key has its own bucket.
@@ -154,7 +154,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("second key: %d", code)
 	}
 	// One token per second at 60/min.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	if code, _, _ := do(t, "GET", s.URL+"/cases", "k1", ""); code != 200 {
 		t.Errorf("after a second: %d", code)
 	}
@@ -166,7 +166,7 @@ func TestRateLimit(t *testing.T) {
 // The default burst is Amili's 10.
 func TestRateLimitDefaultBurst(t *testing.T) {
 	clock := newClock()
-	s := NewServer(Options{RateLimit: 100, Now: clock.now})
+	s := NewServer(Options{RateLimit: 100, Now: clock.Now})
 	defer s.Close()
 	for i := 0; i < 10; i++ {
 		if code, _, _ := do(t, "GET", s.URL+"/cases", "", ""); code != 200 {

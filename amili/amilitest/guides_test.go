@@ -228,7 +228,7 @@ func assertAPIError(t testing.TB, code int, m map[string]any, wantCode int, fiel
 
 func TestDatesAndIDs(t *testing.T) {
 	clock := newClock()
-	s := NewServer(Options{Now: clock.now})
+	s := NewServer(Options{Now: clock.Now})
 	defer s.Close()
 	reg := post(t, s, "/invoice--registrations", testdata(t, "invoice.json"), http.StatusCreated)
 	if reg["_created"] != "Tue, 07 Oct 2025 07:41:01 GMT" {

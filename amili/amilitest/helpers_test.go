@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 var (
@@ -181,24 +181,7 @@ func sameShape(t testing.TB, path string, want, got any, skip map[string]bool) {
 	}
 }
 
-// fixedClock is a settable clock for Options.Now, safe to read from handlers.
-type fixedClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fixedClock { return &fixedClock{t: time.Date(2025, 10, 7, 7, 41, 1, 0, time.UTC)} }
-
-func (c *fixedClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fixedClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock for Options.Now, safe to read from handlers.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2025, 10, 7, 7, 41, 1, 0, time.UTC)) }
 
 func jsonBody(v any) string { b, _ := json.Marshal(v); return string(b) }

@@ -6,16 +6,18 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/fakeclock"
 )
 
 // registerN registers invoices Q-001..Q-n, one clock minute apart, and returns their case ids.
-func registerN(t testing.TB, s *Server, clock *fixedClock, n int) []string {
+func registerN(t testing.TB, s *Server, clock *fakeclock.Clock, n int) []string {
 	t.Helper()
 	var ids []string
 	for i := 1; i <= n; i++ {
 		body := with(t, testdata(t, "invoice.json"), "invoice_number", fmt.Sprintf("Q-%03d", i))
 		ids = append(ids, post(t, s, "/invoice--registrations", body, http.StatusCreated)["_case"].(string))
-		clock.advance(time.Minute)
+		clock.Advance(time.Minute)
 	}
 	return ids
 }
@@ -33,7 +35,7 @@ func listIDs(t testing.TB, s *Server, query url.Values) ([]string, map[string]an
 
 func TestListCases(t *testing.T) {
 	clock := newClock()
-	s := NewServer(Options{Now: clock.now})
+	s := NewServer(Options{Now: clock.Now})
 	defer s.Close()
 	ids := registerN(t, s, clock, 30)
 	other := s.AddCreditor(true)

@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/amili-import/amili-import/internal/fakeclock"
 	"github.com/amili-import/amili-import/source"
 )
 
@@ -37,29 +37,6 @@ func Rebase(opts source.Options, remoteRoot string) source.Options {
 	return opts
 }
 
-// Clock is a settable clock for Options.Now.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewClock starts at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // base is the suite's reference time; whole seconds because SFTP carries seconds only.
 var base = time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
 
@@ -68,13 +45,13 @@ type env struct {
 	t     *testing.T
 	src   source.Source
 	root  string
-	clock *Clock
+	clock *fakeclock.Clock
 	ctx   context.Context
 }
 
 func newEnv(t *testing.T, f Factory, opts source.Options) *env {
 	t.Helper()
-	clock := NewClock(base)
+	clock := fakeclock.New(base)
 	if opts.Dir == "" {
 		opts.Dir = "in"
 	}
