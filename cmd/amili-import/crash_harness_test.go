@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/internal/syncbuf"
 )
 
 var (
@@ -72,7 +73,7 @@ func buildBinary(t *testing.T) string {
 type sandboxProc struct {
 	URL, Account, Creditor string
 	cmd                    *exec.Cmd
-	stderr                 *syncBuf
+	stderr                 *syncbuf.Buffer
 }
 
 // startSandbox starts the sandbox verb with --inspect and the given flags and reads its
@@ -85,7 +86,7 @@ func startSandbox(t *testing.T, bin string, flags ...string) *sandboxProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &sandboxProc{cmd: cmd, stderr: &syncBuf{}}
+	p := &sandboxProc{cmd: cmd, stderr: &syncbuf.Buffer{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -261,7 +262,7 @@ type procRun struct {
 func runProcess(t *testing.T, bin string, killAfter time.Duration, args ...string) procRun {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	var out, errb syncBuf
+	var out, errb syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -16,12 +16,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/amili-import/amili-import/internal/syncbuf"
 )
 
 // bgProc is a process of the binary started in the background.
 type bgProc struct {
 	cmd       *exec.Cmd
-	out, errb syncBuf
+	out, errb syncbuf.Buffer
 	done      chan struct{}
 }
 

@@ -2,7 +2,6 @@ package sftptest
 
 import (
 	"bufio"
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -17,9 +16,9 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/amili-import/amili-import/internal/syncbuf"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -45,7 +44,7 @@ type SSHD struct {
 	config string // sshd_config, for Restart
 	cmd    *exec.Cmd
 	exited chan struct{}
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 }
 
 // Addr is host:port.
@@ -83,7 +82,7 @@ func startSSHD(dir string) (*SSHD, error) {
 		// sshd insists on its privilege separation directory when run as root.
 		_ = os.MkdirAll("/run/sshd", 0o755)
 	}
-	d := &SSHD{Host: "127.0.0.1", User: u.Username, Dir: filepath.Join(dir, "data"), stderr: &syncBuffer{}}
+	d := &SSHD{Host: "127.0.0.1", User: u.Username, Dir: filepath.Join(dir, "data"), stderr: &syncbuf.Buffer{}}
 	if err := os.MkdirAll(d.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -240,22 +239,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the process writer and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
