@@ -46,27 +46,59 @@ func (s *Server) handleCancellation(w http.ResponseWriter, r *http.Request) {
 	s.creditorTx(w, r, cancellationKind)
 }
 
+// txRequest is a creditor transaction's fields as the request gave them.
+type txRequest struct {
+	account, creditor string
+	caseID, number    string // a valid request sets exactly one
+	currency          string
+	amount            domain.Amount
+	bankDate          time.Time
+}
+
 func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
 	_, m, ok := readObject(w, r)
 	if !ok {
 		return
 	}
 	f := newFields(m)
-	account := f.str("account", false)
-	creditor := f.str("creditor", true)
-	caseID, number := f.str("case", false), f.str("invoice_number", false)
-	if (caseID == "") == (number == "") {
+	tx := decodeTx(f, k)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	c := st.txCase(f, k, tx)
+	if len(f.errs) > 0 {
+		validationFailed(w, f.errs)
+		return
+	}
+	now := s.now().UTC()
+	id := st.newID()
+	result := applyTx(c, k, tx, now, id)
+	st.touch(c)
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(id), "_id": id,
+		"_status": "OK", k.statusField: result,
+	})
+}
+
+// decodeTx reads the fields of a transaction of kind k, recording in f what is missing or
+// malformed.
+func decodeTx(f *fields, k txKind) txRequest {
+	var tx txRequest
+	tx.account = f.str("account", false)
+	tx.creditor = f.str("creditor", true)
+	tx.caseID, tx.number = f.str("case", false), f.str("invoice_number", false)
+	if (tx.caseID == "") == (tx.number == "") {
 		f.fail("case", "give exactly one of case and invoice_number")
 	}
-	currency := f.currency("currency", k.currency)
-	var amount domain.Amount
+	tx.currency = f.currency("currency", k.currency)
 	if k.amount {
-		amount = f.amount("amount", true)
-		if f.has("amount") && amount <= 0 {
+		tx.amount = f.amount("amount", true)
+		if f.has("amount") && tx.amount <= 0 {
 			f.fail("amount", "must be greater than 0")
 		}
 	}
-	bankDate := f.date("bank_transaction_date", k.bankDate)
+	tx.bankDate = f.date("bank_transaction_date", k.bankDate)
 	f.date("client_registration_date", false)
 	if o := f.str("origin", false); o != "" && o != "creditor_system" {
 		f.fail("origin", fmt.Sprintf("unallowed value %s", o))
@@ -74,47 +106,50 @@ func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
 	for _, key := range []string{"creditor_payment_reference", "credit_invoice", "creditor_reference"} {
 		f.str(key, false)
 	}
+	return tx
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.st
-	if account != "" {
-		if _, ok := st.accounts[account]; !ok {
-			f.fail("account", fmt.Sprintf("value '%s' must exist in resource 'accounts', field '_id'", account))
+// txCase checks the transaction's account and creditor exist and, when the request is valid so
+// far, finds its case and checks the transaction may apply to it; what is wrong is recorded in
+// f. The caller holds s.mu.
+func (st *store) txCase(f *fields, k txKind, tx txRequest) *caseRec {
+	if tx.account != "" {
+		if _, ok := st.accounts[tx.account]; !ok {
+			f.fail("account", fmt.Sprintf("value '%s' must exist in resource 'accounts', field '_id'", tx.account))
 		}
 	}
-	if creditor != "" && st.creditors[creditor] == nil {
-		f.fail("creditor", fmt.Sprintf("value '%s' must exist in resource 'creditors', field '_id'", creditor))
-	}
-	var c *caseRec
-	if len(f.errs) == 0 {
-		c = st.findCase(creditor, caseID, number)
-		switch {
-		case c == nil && caseID != "":
-			f.fail("case", fmt.Sprintf("value '%s' must exist in resource 'cases' for this creditor", caseID))
-		case c == nil:
-			f.fail("invoice_number", fmt.Sprintf("no case with invoice number '%s' for this creditor", number))
-		case currency != "" && currency != c.Currency:
-			f.fail("currency", fmt.Sprintf("the case is in %s", c.Currency))
-		case k.amount && c.Closed != nil:
-			f.fail("case", "the case is closed")
-		}
+	if tx.creditor != "" && st.creditors[tx.creditor] == nil {
+		f.fail("creditor", fmt.Sprintf("value '%s' must exist in resource 'creditors', field '_id'", tx.creditor))
 	}
 	if len(f.errs) > 0 {
-		validationFailed(w, f.errs)
-		return
+		return nil
 	}
-	now := s.now().UTC()
-	id := st.newID()
+	c := st.findCase(tx.creditor, tx.caseID, tx.number)
+	switch {
+	case c == nil && tx.caseID != "":
+		f.fail("case", fmt.Sprintf("value '%s' must exist in resource 'cases' for this creditor", tx.caseID))
+	case c == nil:
+		f.fail("invoice_number", fmt.Sprintf("no case with invoice number '%s' for this creditor", tx.number))
+	case tx.currency != "" && tx.currency != c.Currency:
+		f.fail("currency", fmt.Sprintf("the case is in %s", c.Currency))
+	case k.amount && c.Closed != nil:
+		f.fail("case", "the case is closed")
+	}
+	return c
+}
+
+// applyTx changes c by the transaction as case-flow.txt shows and returns the result for the
+// kind's status field: "completed", or "warning" for cancelling a case already closed.
+func applyTx(c *caseRec, k txKind, tx txRequest, now time.Time, id string) string {
 	result := "completed"
 	switch k {
 	case paymentKind:
-		c.reduceCapital(amount, bankDate, now, "creditor_payment.payment_settled", "creditor_payment", id)
+		c.reduceCapital(tx.amount, tx.bankDate, now, "creditor_payment.payment_settled", "creditor_payment", id)
 		if c.RemCapital == 0 {
 			c.close(now, ReasonFullyPaid)
 		}
 	case creditingKind:
-		c.reduceCapital(amount, now.Truncate(24*time.Hour), now, "creditor_crediting.crediting_settled", "", "")
+		c.reduceCapital(tx.amount, now.Truncate(24*time.Hour), now, "creditor_crediting.crediting_settled", "", "")
 		if c.RemCapital == 0 {
 			c.close(now, ReasonCredited)
 		}
@@ -125,9 +160,5 @@ func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
 			c.close(now, ReasonCancelled)
 		}
 	}
-	st.touch(c)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(id), "_id": id,
-		"_status": "OK", k.statusField: result,
-	})
+	return result
 }

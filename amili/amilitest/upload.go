@@ -46,76 +46,96 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "expected multipart/form-data: "+err.Error(), nil)
 		return
 	}
-	var (
-		up             Upload
-		gotFile        bool
-		domain, dotted string
-	)
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "read multipart body: "+err.Error(), nil)
-			return
-		}
-		switch part.FormName() {
-		case "file":
-			if gotFile {
-				writeError(w, http.StatusBadRequest, "more than one file", nil)
-				return
-			}
-			gotFile = true
-			up, err = readFilePart(part)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "read file: "+err.Error(), nil)
-				return
-			}
-		case "domain":
-			domain, err = readSmall(part)
-		case "dotted_path":
-			dotted, err = readSmall(part)
-		default:
-			_, err = io.Copy(io.Discard, part)
-		}
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "read multipart body: "+err.Error(), nil)
-			return
-		}
+	form, err := readUploadForm(mr)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error(), nil)
+		return
 	}
-	details := map[string]string{}
-	if domain != "cases" {
-		details["domain"] = fmt.Sprintf("unallowed value %q; media is uploaded to domain \"cases\"", domain)
-	}
-	if dotted != "original_invoice" {
-		details["dotted_path"] = fmt.Sprintf("unallowed value %q; expected \"original_invoice\"", dotted)
-	}
-	switch {
-	case !gotFile:
-		details["file"] = "required field"
-	case up.Size == 0:
-		details["file"] = "the file is empty"
-	case !allowedTypes[up.ContentType]:
-		details["file"] = fmt.Sprintf("file type %s is not allowed; send PDF, JPEG, PNG, GIF or BMP", up.ContentType)
-	}
-	if len(details) > 0 {
+	if details := form.problems(); len(details) > 0 {
 		writeError(w, http.StatusBadRequest, "Bad upload", details)
 		return
 	}
 
+	mediaID := s.storeUpload(id, form.up)
+	writeJSON(w, http.StatusCreated, map[string]string{
+		"_status": "OK",
+		"url":     fmt.Sprintf("%s/media/cases/%s-%s?Expires=%d", s.URL, id, mediaID, s.now().Add(3600e9).Unix()),
+	})
+}
+
+// uploadForm is what a media upload's multipart body held.
+type uploadForm struct {
+	up             Upload // the file part, when gotFile
+	gotFile        bool
+	domain, dotted string
+}
+
+// readUploadForm reads the multipart body part by part: the file part streamed through
+// readFilePart, unknown parts discarded. Its error is the 400's message.
+func readUploadForm(mr *multipart.Reader) (uploadForm, error) {
+	var form uploadForm
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return form, nil
+		}
+		if err != nil {
+			return form, fmt.Errorf("read multipart body: %w", err)
+		}
+		switch part.FormName() {
+		case "file":
+			if form.gotFile {
+				return form, errors.New("more than one file")
+			}
+			form.gotFile = true
+			form.up, err = readFilePart(part)
+			if err != nil {
+				return form, fmt.Errorf("read file: %w", err)
+			}
+		case "domain":
+			form.domain, err = readSmall(part)
+		case "dotted_path":
+			form.dotted, err = readSmall(part)
+		default:
+			_, err = io.Copy(io.Discard, part)
+		}
+		if err != nil {
+			return form, fmt.Errorf("read multipart body: %w", err)
+		}
+	}
+}
+
+// problems are the form's validation errors by field, as Amili words them; empty when it is fine.
+func (form uploadForm) problems() map[string]string {
+	details := map[string]string{}
+	if form.domain != "cases" {
+		details["domain"] = fmt.Sprintf("unallowed value %q; media is uploaded to domain \"cases\"", form.domain)
+	}
+	if form.dotted != "original_invoice" {
+		details["dotted_path"] = fmt.Sprintf("unallowed value %q; expected \"original_invoice\"", form.dotted)
+	}
+	switch {
+	case !form.gotFile:
+		details["file"] = "required field"
+	case form.up.Size == 0:
+		details["file"] = "the file is empty"
+	case !allowedTypes[form.up.ContentType]:
+		details["file"] = fmt.Sprintf("file type %s is not allowed; send PDF, JPEG, PNG, GIF or BMP", form.up.ContentType)
+	}
+	return details
+}
+
+// storeUpload records up as case id's original invoice and returns the new media id.
+func (s *Server) storeUpload(id string, up Upload) string {
 	up.CaseID = id
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	c := s.st.cases[id]
 	mediaID := (s.st.newID() + s.st.newID())[:32]
 	c.OriginalInvoice = &amili.Media{ID: mediaID, Filename: up.Filename, ContentType: up.ContentType, Size: up.Size}
 	s.st.touch(c)
 	s.st.uploads[id] = append(s.st.uploads[id], up)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]string{
-		"_status": "OK",
-		"url":     fmt.Sprintf("%s/media/cases/%s-%s?Expires=%d", s.URL, id, mediaID, s.now().Add(3600e9).Unix()),
-	})
+	return mediaID
 }
 
 // readFilePart hashes and counts the file as it streams by, sniffing its type from the start.

@@ -24,23 +24,8 @@ func init() {
 	commands["bench"] = command{summary: "measure end-to-end throughput, calls and memory against the targets", run: runBench}
 }
 
-func runBench(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var names []string
-	for _, s := range bench.Scenarios() {
-		names = append(names, s.Name)
-	}
-	scenarios := fs.String("scenarios", strings.Join(names, ","), "comma-separated scenarios to run")
-	n := fs.Int("n", 0, "items per scenario (0 = each scenario's default)")
-	jsonOnly := fs.Bool("json", false, "print only the JSON lines, no table")
-	one := fs.String("one", "", "run the importer's side of one scenario and print its JSON lines (the parent runs it in a child process, with --world)")
-	world := fs.String("world", "", "with --one: a JSON file saying how to reach the parent's sandbox and SFTP server")
-	inProcess := fs.Bool("in-process", false, "run every scenario in this process instead of one child process each (peak RSS is then the whole run's)")
-	dir := fs.String("dir", defaultBenchDir(), "where scenarios write their files and ledgers")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the scenarios run in this process to this file")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: amili-import bench [--scenarios list] [--n N] [--json]
+// benchUsage is the bench verb's help, printed before its flags; %s is the scenarios' names.
+const benchUsage = `Usage: amili-import bench [--scenarios list] [--n N] [--json]
 
 Generates each scenario's workload, serves it from an in-process SFTP server, imports it with
 the real importer into an in-process Amili sandbox over HTTP on 127.0.0.1, and prints one
@@ -53,63 +38,130 @@ own. Exits 1 when a scenario misses its target.
 Scenarios: %s
 
 Flags:
-`, strings.Join(names, ", "))
-		fs.PrintDefaults()
+`
+
+// benchFlags are the bench verb's flags.
+type benchFlags struct {
+	names      []string // every scenario's name, for the defaults and messages
+	scenarios  string
+	n          int
+	jsonOnly   bool
+	one        string
+	world      string
+	inProcess  bool
+	dir        string
+	cpuprofile string
+}
+
+func runBench(ctx context.Context, e *env, args []string) error {
+	var f benchFlags
+	if err := f.parse(e.stderr, args); err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	opts := bench.Options{Dir: *dir, DryRun: benchDryRun}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
+	opts := bench.Options{Dir: f.dir, DryRun: benchDryRun}
+	if f.cpuprofile != "" {
+		stop, err := startCPUProfile(f.cpuprofile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
-	if *one != "" {
-		res, err := runOne(ctx, *one, *n, *world, opts)
+	if f.one != "" {
+		res, err := runOne(ctx, f.one, f.n, f.world, opts)
 		if err != nil {
 			return err
 		}
 		return bench.WriteJSON(e.stdout, res)
 	}
 
+	results, err := f.runScenarios(ctx, e.stderr, opts)
+	if err != nil {
+		return err
+	}
+	return writeBenchResults(e.stdout, results, f.jsonOnly)
+}
+
+// parse reads args into f, printing usage to stderr; errUsage when they are wrong.
+func (f *benchFlags) parse(stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range bench.Scenarios() {
+		f.names = append(f.names, s.Name)
+	}
+	fs.StringVar(&f.scenarios, "scenarios", strings.Join(f.names, ","), "comma-separated scenarios to run")
+	fs.IntVar(&f.n, "n", 0, "items per scenario (0 = each scenario's default)")
+	fs.BoolVar(&f.jsonOnly, "json", false, "print only the JSON lines, no table")
+	fs.StringVar(&f.one, "one", "", "run the importer's side of one scenario and print its JSON lines (the parent runs it in a child process, with --world)")
+	fs.StringVar(&f.world, "world", "", "with --one: a JSON file saying how to reach the parent's sandbox and SFTP server")
+	fs.BoolVar(&f.inProcess, "in-process", false, "run every scenario in this process instead of one child process each (peak RSS is then the whole run's)")
+	fs.StringVar(&f.dir, "dir", defaultBenchDir(), "where scenarios write their files and ledgers")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of the scenarios run in this process to this file")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), benchUsage, strings.Join(f.names, ", "))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	return nil
+}
+
+// startCPUProfile profiles this process's CPU into the file at path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// runScenarios runs the --scenarios in order, each in a child process or, with --in-process,
+// in this one, and returns their results.
+func (f *benchFlags) runScenarios(ctx context.Context, stderr io.Writer, opts bench.Options) ([]bench.Result, error) {
 	var results []bench.Result
-	for _, name := range strings.Split(*scenarios, ",") {
+	for _, name := range strings.Split(f.scenarios, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
 		}
 		if _, ok := bench.Find(name); !ok {
-			return fmt.Errorf("unknown scenario %q (have %s)", name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("unknown scenario %q (have %s)", name, strings.Join(f.names, ", "))
 		}
 		var res []bench.Result
 		var err error
-		if *inProcess {
-			res, err = runScenario(ctx, name, *n, opts)
+		if f.inProcess {
+			res, err = runScenario(ctx, name, f.n, opts)
 		} else {
-			res, err = runChild(ctx, name, *n, *dir)
+			res, err = runChild(ctx, name, f.n, f.dir)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if !*jsonOnly {
-			fmt.Fprintf(e.stderr, "bench: %s done\n", name)
+		if !f.jsonOnly {
+			fmt.Fprintf(stderr, "bench: %s done\n", name)
 		}
 		results = append(results, res...)
 	}
-	if !*jsonOnly {
-		if err := bench.WriteTable(e.stdout, results); err != nil {
+	return results, nil
+}
+
+// writeBenchResults prints the table (unless jsonOnly) and the JSON lines; exit 1 when a
+// scenario missed its target.
+func writeBenchResults(w io.Writer, results []bench.Result, jsonOnly bool) error {
+	if !jsonOnly {
+		if err := bench.WriteTable(w, results); err != nil {
 			return err
 		}
-		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(w)
 	}
-	if err := bench.WriteJSON(e.stdout, results); err != nil {
+	if err := bench.WriteJSON(w, results); err != nil {
 		return err
 	}
 	var failed []string

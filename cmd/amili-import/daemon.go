@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,13 +18,8 @@ func init() {
 	commands["daemon"] = command{summary: "run every job and report on its schedule until stopped", run: runDaemon}
 }
 
-func runDaemon(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var opts common
-	opts.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import daemon [flags]
+// daemonUsage is the daemon verb's help, printed before its flags.
+const daemonUsage = `Usage: amili-import daemon [flags]
 
 Runs every enabled job and report on its schedule (in time_zone) until stopped. A job never
 overlaps itself, nor a "run" of it or another daemon (lease in the ledger). At start, a job
@@ -38,14 +34,17 @@ With daemon.listen set, serves /healthz, /readyz and /metrics.
 Exit status: 0 stopped cleanly, 1 stopped with runs cut short (the next start resumes them),
 2 could not start.
 
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		if err == nil {
-			fs.Usage()
-		}
-		return errUsage
+Flags:`
+
+// daemonFlags are the daemon verb's flags: only the common ones.
+type daemonFlags struct {
+	common
+}
+
+func runDaemon(ctx context.Context, e *env, args []string) error {
+	var opts daemonFlags
+	if err := opts.parse(e.stderr, args); err != nil {
+		return err
 	}
 	// Signals first, so that one arriving during start-up is not lost.
 	sigs := make(chan os.Signal, 4)
@@ -65,9 +64,47 @@ Flags:`)
 		return err
 	}
 	defer w.Close()
-	svc, err := daemon.New(cfg, daemon.Options{
-		Path: opts.config,
-		Load: func() (*config.Config, error) { return config.Load(opts.config, e.getenv) },
+	svc, err := newService(e, opts.config, cfg, w, log, m)
+	if err != nil {
+		return err
+	}
+	if cfg.Daemon.Listen != "" {
+		stop, err := svc.Serve(cfg.Daemon.Listen)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if err := svc.Run(ctx, sigs); err != nil {
+		return someRowsFailed(err)
+	}
+	return nil
+}
+
+// parse reads args into f, printing usage to stderr; errUsage when they are wrong.
+func (f *daemonFlags) parse(stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), daemonUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		if err == nil {
+			fs.Usage()
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// newService is the daemon service over cfg (read from path, reloaded from there on SIGHUP):
+// the first config's jobs run on w; a reloaded config's get a new API client on w's ledger.
+func newService(e *env, path string, cfg *config.Config, w *wired, log logger, m *metrics.Metrics) (*daemon.Service, error) {
+	return daemon.New(cfg, daemon.Options{
+		Path: path,
+		Load: func() (*config.Config, error) { return config.Load(path, e.getenv) },
 		NewRunner: func(c *config.Config) (daemon.Runner, error) {
 			if c == cfg {
 				return newRunner(c, w, m, e), nil
@@ -85,18 +122,4 @@ Flags:`)
 		StartAttrs: []any{"config", cfg.Path, "time_zone", cfg.TimeZone, "pid", os.Getpid(),
 			"drain_timeout", drainTimeout(cfg).String(), "lease_ttl", leaseTTL(cfg).String()},
 	})
-	if err != nil {
-		return err
-	}
-	if cfg.Daemon.Listen != "" {
-		stop, err := svc.Serve(cfg.Daemon.Listen)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	if err := svc.Run(ctx, sigs); err != nil {
-		return someRowsFailed(err)
-	}
-	return nil
 }

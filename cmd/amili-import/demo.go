@@ -39,30 +39,49 @@ var demoJobs = []demoJob{
 	{name: "erp-invoices", pattern: "erp-invoices.csv", mapping: "erp-mapping.yaml"},
 }
 
-func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	reportDir := fs.String("report-dir", "demo-out/report", "where the reconciliation report of the demo's runs is written")
-	out := fs.String("out", "", "keep the demo's SFTP directory and ledger here (default: a temporary directory, removed)")
-	samples := fs.String("samples", "samples", "the samples directory")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import demo [--out DIR] [--samples DIR]
+// demoUsage is the demo verb's help, printed before its flags.
+const demoUsage = `Usage: amili-import demo [--out DIR] [--samples DIR]
 
 Runs the whole product with no config and no network: an in-process Amili sandbox, an
 in-process SFTP server holding a copy of the samples, and a fresh ledger. It imports every
 sample, prints the summary, then drops the same files again and imports once more to show that
 nothing is sent twice.
 
-Flags:`)
+Flags:`
+
+// demoFlags are the demo verb's flags.
+type demoFlags struct {
+	reportDir string
+	out       string
+	samples   string
+}
+
+// parse reads args into f, printing usage to stderr; errUsage when they are wrong.
+func (f *demoFlags) parse(stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.reportDir, "report-dir", "demo-out/report", "where the reconciliation report of the demo's runs is written")
+	fs.StringVar(&f.out, "out", "", "keep the demo's SFTP directory and ledger here (default: a temporary directory, removed)")
+	fs.StringVar(&f.samples, "samples", "samples", "the samples directory")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), demoUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if fi, err := os.Stat(*samples); err != nil || !fi.IsDir() {
-		return fmt.Errorf("samples directory %q not found (run from the repository root or pass --samples)", *samples)
+	return nil
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	var f demoFlags
+	if err := f.parse(e.stderr, args); err != nil {
+		return err
 	}
-	dir := *out
+	if fi, err := os.Stat(f.samples); err != nil || !fi.IsDir() {
+		return fmt.Errorf("samples directory %q not found (run from the repository root or pass --samples)", f.samples)
+	}
+	dir := f.out
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "amili-import-demo-")
 		if err != nil {
@@ -80,16 +99,12 @@ Flags:`)
 	defer sandbox.Close()
 	root := filepath.Join(dir, "sftp")
 	inbox := filepath.Join(root, "inbox")
-	if err := dropSamples(*samples, inbox); err != nil {
+	if err := dropSamples(f.samples, inbox); err != nil {
 		return err
 	}
-	key, err := sftptest.NewClientKey("")
+	sftpSrv, conn, err := startDemoSFTP(root)
 	if err != nil {
 		return err
-	}
-	sftpSrv, err := sftptest.Start(root, sftptest.WithAuthorizedKey(key.Public), sftptest.WithUser("demo"))
-	if err != nil {
-		return fmt.Errorf("start SFTP server: %w", err)
 	}
 	defer sftpSrv.Close()
 	// The sandbox is in-process, so the client may go faster than Amili's 100 calls a minute.
@@ -109,25 +124,48 @@ Flags:`)
 	fmt.Fprintf(e.stdout, "Amili sandbox at %s, SFTP server at %s (host key %s), ledger %s\n\n",
 		sandbox.URL, sftpSrv.Addr(), sftpSrv.Fingerprint(), filepath.Join(dir, "ledger.db"))
 	deps := importer.Deps{Ledger: lg, Client: client, Logger: log, APICalls: func() int64 { return totalCalls(client.Stats()) }}
-	conn := source.SFTPConfig{Host: sftpSrv.Host(), Port: sftpSrv.Port(), User: "demo", PrivateKey: key.PEM, HostKey: sftpSrv.HostKeyLine()}
 
 	start := time.Now().Add(-time.Second)
+	if err := demoPasses(ctx, e.stdout, f.samples, inbox, sandbox, conn, deps); err != nil {
+		return err
+	}
+	return demoReport(ctx, e.stdout, lg, client, report.Period{Since: start, Until: time.Now().Add(time.Second)}, f.reportDir)
+}
+
+// startDemoSFTP serves root over SFTP to the user "demo" with a fresh key, and returns the
+// server and the settings to connect to it.
+func startDemoSFTP(root string) (*sftptest.Server, source.SFTPConfig, error) {
+	key, err := sftptest.NewClientKey("")
+	if err != nil {
+		return nil, source.SFTPConfig{}, err
+	}
+	srv, err := sftptest.Start(root, sftptest.WithAuthorizedKey(key.Public), sftptest.WithUser("demo"))
+	if err != nil {
+		return nil, source.SFTPConfig{}, fmt.Errorf("start SFTP server: %w", err)
+	}
+	conn := source.SFTPConfig{Host: srv.Host(), Port: srv.Port(), User: "demo", PrivateKey: key.PEM, HostKey: srv.HostKeyLine()}
+	return srv, conn, nil
+}
+
+// demoPasses runs every demo job twice, dropping the samples into the inbox again before the
+// second pass, and prints what the sandbox holds after each.
+func demoPasses(ctx context.Context, w io.Writer, samples, inbox string, sandbox *amilitest.Server, conn source.SFTPConfig, deps importer.Deps) error {
 	for pass := 1; pass <= 2; pass++ {
 		if pass == 2 {
-			fmt.Fprintln(e.stdout, "The same exports are dropped on the SFTP server again; importing once more:")
-			if err := dropSamples(*samples, inbox); err != nil {
+			fmt.Fprintln(w, "The same exports are dropped on the SFTP server again; importing once more:")
+			if err := dropSamples(samples, inbox); err != nil {
 				return err
 			}
 		}
 		for _, dj := range demoJobs {
-			if err := demoRun(ctx, e.stdout, dj, *samples, sandbox, conn, deps); err != nil {
+			if err := demoRun(ctx, w, dj, samples, sandbox, conn, deps); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(e.stdout, "After run %d the sandbox holds %d registrations, %d cases, %d PDFs.\n\n",
+		fmt.Fprintf(w, "After run %d the sandbox holds %d registrations, %d cases, %d PDFs.\n\n",
 			pass, len(sandbox.Registrations()), len(sandbox.Cases()), countUploads(sandbox))
 	}
-	return demoReport(ctx, e.stdout, lg, client, report.Period{Since: start, Until: time.Now().Add(time.Second)}, *reportDir)
+	return nil
 }
 
 // demoReport writes the reconciliation report of the demo's runs and prints where it is, with

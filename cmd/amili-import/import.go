@@ -49,13 +49,8 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.concurrency, "concurrency", 0, "registrations in flight (default jobs[].concurrency, 4)")
 }
 
-func runImport(ctx context.Context, e *env, args []string) error {
-	var f importFlags
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import import [flags] FILE...
+// importUsage is the import verb's help, printed before its flags.
+const importUsage = `Usage: amili-import import [flags] FILE...
 
 Imports CSV files now: each valid row is registered at Amili exactly once and its PDF attached
 to its case; the ledger remembers everything, so running it again sends nothing twice. FILE is
@@ -64,24 +59,16 @@ block). Files are left where they are.
 
 Exit status: 0 all rows done, 1 some rows rejected or not done, 2 could not start.
 
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
-	}
-	if f.format != "json" && f.format != "table" {
-		return fmt.Errorf("--format %q: want json or table", f.format)
-	}
-	if f.summary != "text" && f.summary != "json" {
-		return fmt.Errorf("--summary %q: want text or json", f.summary)
+Flags:`
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	var f importFlags
+	files, err := f.parse(e.stderr, args)
+	if err != nil {
+		return err
 	}
 	if f.dryRun {
-		return dryRun(e, &f, fs.Args())
+		return dryRun(e, &f, files)
 	}
 
 	cfg, logger, err := f.load(e)
@@ -95,8 +82,42 @@ Flags:`)
 	if job.Mapping.Account == "" {
 		return errors.New("amili.account is not set")
 	}
-	// Every file is checked before anything is sent: a typo must not leave half an import.
-	for _, arg := range fs.Args() {
+	if err := checkFiles(files); err != nil {
+		return err
+	}
+	return importFiles(ctx, e, cfg, logger, job, files, f.summary)
+}
+
+// parse reads args into f, printing usage to stderr, and returns the files to import;
+// errUsage when the flags are wrong or no file is given.
+func (f *importFlags) parse(stderr io.Writer, args []string) ([]string, error) {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), importUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, errUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return nil, errUsage
+	}
+	if f.format != "json" && f.format != "table" {
+		return nil, fmt.Errorf("--format %q: want json or table", f.format)
+	}
+	if f.summary != "text" && f.summary != "json" {
+		return nil, fmt.Errorf("--summary %q: want text or json", f.summary)
+	}
+	return fs.Args(), nil
+}
+
+// checkFiles checks every file before anything is sent: a typo must not leave half an import.
+// An sftp:// URL must parse; a local path must be a regular file.
+func checkFiles(files []string) error {
+	for _, arg := range files {
 		if isSFTPURL(arg) {
 			if _, err := source.ParseURL(arg); err != nil {
 				return err
@@ -109,8 +130,13 @@ Flags:`)
 			return fmt.Errorf("%s: not a regular file", arg)
 		}
 	}
+	return nil
+}
 
-	w, err := wire(ctx, cfg, logger, nil)
+// importFiles imports the files one after the other under the job's lease, stopping at the
+// first that cannot be read or imported, and writes the summary in the given format.
+func importFiles(ctx context.Context, e *env, cfg *config.Config, log logger, job importer.Job, files []string, summary string) error {
+	w, err := wire(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}
@@ -126,28 +152,31 @@ Flags:`)
 	if err != nil {
 		return exitFor(importer.Summary{}, err)
 	}
-	var runErr error
-	for _, arg := range fs.Args() {
-		src, name, err := oneShotSource(ctx, cfg, arg, logger)
-		if err != nil {
-			runErr = fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
-			break
-		}
-		err = imp.ImportFile(ctx, src, name)
-		src.Close()
-		if err != nil {
-			runErr = err
-			break
-		}
-	}
+	runErr := importEach(ctx, imp, cfg, files, log)
 	sum, err := imp.Close(ctx)
 	if runErr == nil {
 		runErr = err
 	}
-	if err := writeSummary(e.stdout, sum, f.summary); err != nil {
+	if err := writeSummary(e.stdout, sum, summary); err != nil {
 		return err
 	}
 	return exitFor(sum, runErr)
+}
+
+// importEach feeds each file to imp through a one-shot source and returns the first error.
+func importEach(ctx context.Context, imp *importer.Importer, cfg *config.Config, files []string, log logger) error {
+	for _, arg := range files {
+		src, name, err := oneShotSource(ctx, cfg, arg, log)
+		if err != nil {
+			return fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
+		}
+		err = imp.ImportFile(ctx, src, name)
+		src.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exitFor maps a run's end to the exit codes: 2 when it could not go on, 1 when rows are not

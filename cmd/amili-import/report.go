@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -29,20 +30,8 @@ type reportFlags struct {
 	ledger   string
 }
 
-func runReport(ctx context.Context, e *env, args []string) error {
-	var f reportFlags
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	f.common.register(fs)
-	fs.StringVar(&f.name, "report", "", "take creditor, out_dir and CSV format from this configured report (default: the one for --creditor, else the first)")
-	fs.StringVar(&f.since, "since", "", "start of the period: 2006-01-02 (midnight in time_zone) or RFC 3339 (default: the end of the last recorded report, or the start of yesterday)")
-	fs.StringVar(&f.until, "until", "", "end of the period, exclusive; same forms (default: the start of today, or now when that is empty)")
-	fs.StringVar(&f.creditor, "creditor", "", "Amili creditor id (default reports[].creditor; empty: all creditors)")
-	fs.StringVar(&f.out, "out", "", "folder for report.html, report.csv and chart.png (default <reports[].out_dir>/<period>)")
-	fs.BoolVar(&f.send, "send", false, "e-mail the report through smtp, after resending reports still pending; a period already recorded is not sent again")
-	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import report [flags]
+// reportUsage is the report verb's help, printed before its flags.
+const reportUsage = `Usage: amili-import report [flags]
 
 Writes the reconciliation report for a period to a folder and prints its path: report.html
 (the e-mail body), report.csv (every line, for a spreadsheet) and chart.png. It covers the files
@@ -53,15 +42,12 @@ and Amili's current view of the cases. With --send it is e-mailed and recorded i
 Exit status: 0 written (and sent), 1 written but not sent (kept and recorded for the next run),
 2 could not be built.
 
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+Flags:`
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	var f reportFlags
+	if err := f.parse(e.stderr, args); err != nil {
+		return err
 	}
 	cfg, log, err := f.load(e)
 	if err != nil {
@@ -88,7 +74,39 @@ Flags:`)
 	}
 	deps.CSV = report.CSVOptionsFor(rc)
 	deps.Name = rc.Name
+	return f.deliver(ctx, e.stdout, deps, rc)
+}
 
+// parse reads args into f, printing usage to stderr; errUsage when they are wrong.
+func (f *reportFlags) parse(stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.common.register(fs)
+	fs.StringVar(&f.name, "report", "", "take creditor, out_dir and CSV format from this configured report (default: the one for --creditor, else the first)")
+	fs.StringVar(&f.since, "since", "", "start of the period: 2006-01-02 (midnight in time_zone) or RFC 3339 (default: the end of the last recorded report, or the start of yesterday)")
+	fs.StringVar(&f.until, "until", "", "end of the period, exclusive; same forms (default: the start of today, or now when that is empty)")
+	fs.StringVar(&f.creditor, "creditor", "", "Amili creditor id (default reports[].creditor; empty: all creditors)")
+	fs.StringVar(&f.out, "out", "", "folder for report.html, report.csv and chart.png (default <reports[].out_dir>/<period>)")
+	fs.BoolVar(&f.send, "send", false, "e-mail the report through smtp, after resending reports still pending; a period already recorded is not sent again")
+	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), reportUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+// deliver writes the report of rc for the period asked for, or the one due, and prints its
+// folder; with --send it first resends the reports still pending, then e-mails this one.
+// Exit 1 when it was written but not sent.
+func (f *reportFlags) deliver(ctx context.Context, w io.Writer, deps report.Deps, rc config.Report) error {
 	now := time.Now()
 	p, err := reportPeriod(ctx, deps, rc.Creditor, f.since, f.until, now)
 	if err != nil {
@@ -104,7 +122,7 @@ Flags:`)
 	}
 	paths, err := report.Deliver(ctx, deps, p, dir, f.send)
 	if paths.Dir != "" {
-		fmt.Fprintln(e.stdout, paths.Dir)
+		fmt.Fprintln(w, paths.Dir)
 	}
 	if err != nil && paths.Dir == "" {
 		return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -44,10 +45,61 @@ type sandboxFlags struct {
 	inspect          bool
 }
 
+// sandboxUsage is the sandbox verb's help, printed before its flags.
+const sandboxUsage = `Usage: amili-import sandbox [flags]
+
+Serves an in-memory Amili API that validates registrations as Amili documents them,
+keeps cases, uploads and payments in memory, and can inject faults. Point an
+import's amili.base_url at the printed URL. Stop it with Ctrl-C; state is lost.
+
+Flags:`
+
 func runSandbox(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	var f sandboxFlags
+	if err := f.parse(e.stderr, args); err != nil {
+		return err
+	}
+	generated := f.ensureAPIKey()
+	keys, err := f.publicKeys()
+	if err != nil {
+		return err
+	}
+	srv, err := f.start(e.stderr, keys)
+	if err != nil {
+		return fmt.Errorf("start sandbox: %w", err)
+	}
+	defer srv.Close()
+
+	w := e.stdout
+	f.printBanner(w, srv, generated, len(keys) > 0)
+
+	<-ctx.Done()
+	fmt.Fprintln(w, "sandbox stopped")
+	return nil
+}
+
+// parse reads args into f, printing usage and problems to stderr; errUsage when they are wrong.
+func (f *sandboxFlags) parse(stderr io.Writer, args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, sandboxUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	return f.validate()
+}
+
+// register adds the sandbox's flags to fs.
+func (f *sandboxFlags) register(fs *flag.FlagSet) {
 	f.jwtKeys = map[string]string{}
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen `host:port` (port 0 picks a free one)")
 	fs.StringVar(&f.apiKey, "api-key", "", "static access `token` accepted in X-API-Key (empty: generate one and print it)")
@@ -79,24 +131,10 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	fs.Int64Var(&f.seed, "seed", 1, "seed for the fault fractions")
 	fs.BoolVar(&f.verbose, "v", false, "log every request to stderr")
 	fs.BoolVar(&f.inspect, "inspect", false, "serve GET "+amilitest.InspectPath+": what the sandbox received and holds, issued tokens included (for tests)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "Usage: amili-import sandbox [flags]")
-		fmt.Fprintln(e.stderr)
-		fmt.Fprintln(e.stderr, "Serves an in-memory Amili API that validates registrations as Amili documents them,")
-		fmt.Fprintln(e.stderr, "keeps cases, uploads and payments in memory, and can inject faults. Point an")
-		fmt.Fprintln(e.stderr, "import's amili.base_url at the printed URL. Stop it with Ctrl-C; state is lost.")
-		fmt.Fprintln(e.stderr)
-		fmt.Fprintln(e.stderr, "Flags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return errUsage
-	}
+}
+
+// validate checks the fault fractions and the rate limit.
+func (f *sandboxFlags) validate() error {
 	for name, v := range map[string]float64{"server-error-rate": f.serverErrorRate, "commit-then-fail": f.commitThenFail,
 		"commit-then-drop": f.commitThenDrop, "storm-429": f.storm429, "commit-late": f.commitLate, "bad-body": f.badBody} {
 		if v < 0 || v > 1 {
@@ -106,25 +144,40 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	if f.rateLimit < 0 || f.burst < 1 {
 		return errors.New("--rate-limit must be >= 0 and --burst >= 1")
 	}
-	generated := false
-	if f.apiKey == "" {
-		var b [16]byte
-		rand.Read(b[:])
-		f.apiKey, generated = hex.EncodeToString(b[:]), true
+	return nil
+}
+
+// ensureAPIKey generates a random API key when none was given, and reports whether it did.
+func (f *sandboxFlags) ensureAPIKey() bool {
+	if f.apiKey != "" {
+		return false
 	}
+	var b [16]byte
+	rand.Read(b[:])
+	f.apiKey = hex.EncodeToString(b[:])
+	return true
+}
+
+// publicKeys reads the --jwt-key files, by api code.
+func (f *sandboxFlags) publicKeys() (map[string]crypto.PublicKey, error) {
 	keys := map[string]crypto.PublicKey{}
 	for code, file := range f.jwtKeys {
 		k, err := readPublicKey(file)
 		if err != nil {
-			return fmt.Errorf("--jwt-key %s: %w", code, err)
+			return nil, fmt.Errorf("--jwt-key %s: %w", code, err)
 		}
 		keys[code] = k
 	}
+	return keys, nil
+}
+
+// start serves the sandbox on f.addr with f's settings; with -v it logs every request to stderr.
+func (f *sandboxFlags) start(stderr io.Writer, keys map[string]crypto.PublicKey) (*amilitest.Server, error) {
 	var logger *slog.Logger
 	if f.verbose {
-		logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := amilitest.NewServerOn(f.addr, amilitest.Options{
+	return amilitest.NewServerOn(f.addr, amilitest.Options{
 		Tokens: []string{f.apiKey}, APICodes: keys, SimpleAPICodes: f.apiCodes, TokenTTL: f.tokenTTL,
 		RateLimit: f.rateLimit, Burst: f.burst, Latency: f.latency, Logger: logger, Inspect: f.inspect,
 		Faults: amilitest.Faults{
@@ -133,12 +186,10 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 			CommitLate: f.commitLate, CommitDelay: f.commitDelay, BadBody: f.badBody, ListLag: f.listLag,
 		},
 	})
-	if err != nil {
-		return fmt.Errorf("start sandbox: %w", err)
-	}
-	defer srv.Close()
+}
 
-	w := e.stdout
+// printBanner prints where the sandbox listens, its ids and how to authenticate.
+func (f *sandboxFlags) printBanner(w io.Writer, srv *amilitest.Server, generated, jwt bool) {
 	fmt.Fprintf(w, "Amili sandbox listening on %s\n", srv.URL)
 	fmt.Fprintf(w, "  account:            %s\n", srv.Account)
 	fmt.Fprintf(w, "  creditor (active):  %s\n", srv.Creditor)
@@ -150,7 +201,7 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 	if len(f.apiCodes) > 0 {
 		fmt.Fprintln(w, "or POST /authenticates/api-code {\"api_code\": \"<code>\"} for a token")
 	}
-	if len(keys) > 0 {
+	if jwt {
 		fmt.Fprintln(w, "or GET /authenticates/api-code with a signed JWT in X-API-Key for a token")
 	}
 	if f.rateLimit > 0 {
@@ -160,10 +211,6 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "Inspection: GET %s%s\n", srv.URL, amilitest.InspectPath)
 	}
 	fmt.Fprintln(w, "Press Ctrl-C to stop.")
-
-	<-ctx.Done()
-	fmt.Fprintln(w, "sandbox stopped")
-	return nil
 }
 
 // readPublicKey reads a PEM public key (PKIX "PUBLIC KEY" or "RSA PUBLIC KEY").

@@ -113,9 +113,21 @@ func (e *env) wantList(want ...string) {
 	}
 }
 
+// old is a modification time well past any min_age the suite sets.
+var old = base.Add(-2 * time.Hour)
+
 // Run runs the suite against sources made by f.
 func Run(t *testing.T, f Factory) {
-	old := base.Add(-2 * time.Hour)
+	runListing(t, f)
+	runStability(t, f)
+	runOpen(t, f)
+	runDisposal(t, f)
+	runDescribe(t, f)
+}
+
+// runListing is what List takes and in what order: the patterns, the names always ignored,
+// oldest first.
+func runListing(t *testing.T, f Factory) {
 	t.Run("ListPatterns", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{})
 		e.write("in/a.csv", "a", old)
@@ -147,6 +159,11 @@ func Run(t *testing.T, f Factory) {
 		e.write("in/oldest.csv", "4", base.Add(-3*time.Hour))
 		e.wantList("oldest.csv", "a.csv", "b.csv", "newest.csv")
 	})
+}
+
+// runStability is when List takes a file: once it has stopped changing for min_age, or once
+// its done-marker is there.
+func runStability(t *testing.T, f Factory) {
 	t.Run("GrowingFileNotTakenUntilStable", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{MinAge: time.Minute})
 		e.write("in/grow.csv", "1", base)
@@ -190,6 +207,10 @@ func Run(t *testing.T, f Factory) {
 			t.Error("done-marker left in the inbox")
 		}
 	})
+}
+
+// runOpen is reading: a file streams unchanged, a PDF opens only inside the PDF directory.
+func runOpen(t *testing.T, f Factory) {
 	t.Run("OpenStreamsContent", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{})
 		want := make([]byte, 3<<20+123)
@@ -240,6 +261,11 @@ func Run(t *testing.T, f Factory) {
 			}
 		}
 	})
+}
+
+// runDisposal is what happens to a file after its import: archived, quarantined with its
+// reason, or left in place.
+func runDisposal(t *testing.T, f Factory) {
 	t.Run("ArchiveIntoDateDirNeverOverwrites", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{})
 		// 23:30 UTC on 1 March is 00:30 on 2 March in the configured zone.
@@ -306,6 +332,10 @@ func Run(t *testing.T, f Factory) {
 			t.Error("archive directory created with after=leave")
 		}
 	})
+}
+
+// runDescribe is how the source names itself in logs and the ledger.
+func runDescribe(t *testing.T, f Factory) {
 	t.Run("Describe", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{})
 		if d := e.src.Describe(); !strings.HasSuffix(d, "/in") {
