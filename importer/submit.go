@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 
 	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
@@ -35,36 +33,17 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 		sem:   make(chan struct{}, 2*f.imp.job.Concurrency),
 	}
 	defer p.wg.Wait()
-	// Windows are submitted, in order, by one goroutine while the next window is read: the
-	// ledger's work for one overlaps with the parsing of the next.
-	windows := make(chan []*domain.Registration, 1)
-	var stop atomic.Bool
-	var fwg sync.WaitGroup
-	fwg.Add(1)
-	go func() {
-		defer fwg.Done()
-		for w := range windows {
-			if stop.Load() {
-				continue
-			}
-			if !p.flush(w) {
-				stop.Store(true)
-			}
-		}
-	}()
-	defer fwg.Wait()
-	defer close(windows)
+	// Windows are flushed in order as they fill; the Reader decodes the next rows ahead in a
+	// goroutine of its own meanwhile.
 	var window []*domain.Registration
 	for {
-		if ctx.Err() != nil || f.imp.stopped() != nil || stop.Load() {
+		if ctx.Err() != nil || f.imp.stopped() != nil {
 			f.leaveUnfinished()
 			return nil
 		}
 		reg, _, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			if len(window) > 0 {
-				windows <- window
-			}
+			p.flush(window)
 			return nil
 		}
 		if err != nil {
@@ -75,7 +54,10 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 		}
 		window = append(window, reg)
 		if len(window) >= claimBatchSize {
-			windows <- window
+			if !p.flush(window) {
+				f.leaveUnfinished()
+				return nil
+			}
 			window = nil
 		}
 	}
