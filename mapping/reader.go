@@ -290,6 +290,13 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 		r.row, r.meta = &r.batch.rows[r.pos], &r.batch.metas[r.pos]
 		r.pos++
 		r.rec, r.line = r.meta.rec, r.meta.line
+		if !r.meta.broken {
+			if fe := r.src.checkEncoding(r.rec, r.meta.fieldLine); fe != nil {
+				r.fileErr = fe
+				r.src.stop()
+				return nil, nil, fe
+			}
+		}
 		r.rows++
 		if r.meta.broken {
 			// A stray quote inside an unquoted field spoils only its own line.

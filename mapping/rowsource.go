@@ -174,10 +174,8 @@ func (s *rowSource) fill(b *batch) {
 		}
 		m := s.meta(rec)
 		s.last = m.line
-		if fe := s.checkEncoding(rec, m.fieldLine); fe != nil {
-			b.err = fe
-			return
-		}
+		// Bytes that do not decode are checked by the Reader as it takes the row: that work
+		// is better spent beside this goroutine's than in it.
 		if !blankRow(rec) {
 			b.add(s, m, rec)
 		}
