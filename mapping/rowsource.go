@@ -66,7 +66,7 @@ const bareQuoteRule = "row cannot be read: a quote (\") may only appear inside a
 // batchRows is how many rows gocsv decodes at a time: enough that its per-call work (mapping
 // the header to the row's tags) and the handing over between goroutines do not count, few
 // enough that the batches in flight stay under a megabyte.
-const batchRows = 256
+const batchRows = 128
 
 // batchesInFlight is how many batches exist: one being validated while the next is read and
 // decoded, so that reading and validation run side by side on two cores.
