@@ -259,7 +259,7 @@ func (r *Reader) checkSeen(g *group, n numberAt, sum [32]byte) {
 	}
 	h := maphash.String(r.seed, n.number)
 	content := uint64(binary.BigEndian.Uint32(sum[:4]))
-	prev, ok := r.seen.lookupOrAdd(h, content<<32|uint64(uint32(n.line)))
+	prev, ok := r.seen.LookupOrAdd(h, content<<32|uint64(uint32(n.line)))
 	if !ok {
 		return
 	}

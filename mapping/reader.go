@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/seenset"
 )
 
 // Options say how to read one file.
@@ -72,7 +73,7 @@ type Reader struct {
 	// seen maps a 64-bit hash of each invoice number met so far to (content hash<<32 | line),
 	// in about 20 bytes per number outside the Go heap; freed at the end of the file, or by a
 	// cleanup when the Reader is dropped before.
-	seen *seenIndex
+	seen *seenset.Set
 }
 
 // NewReader reads and checks the header of a CSV file. Problems with the file as a whole (no
@@ -89,8 +90,8 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	if opts.IDNumbers != IDStrict && opts.IDNumbers != IDWarn {
 		return nil, &FileError{File: file, Rule: fmt.Sprintf("identity-number policy %q is not strict or warn", opts.IDNumbers)}
 	}
-	rd := &Reader{file: file, opts: opts, layout: l, seed: maphash.MakeSeed(), seen: &seenIndex{}}
-	runtime.AddCleanup(rd, (*seenIndex).free, rd.seen)
+	rd := &Reader{file: file, opts: opts, layout: l, seed: maphash.MakeSeed(), seen: &seenset.Set{}}
+	runtime.AddCleanup(rd, (*seenset.Set).Free, rd.seen)
 	src, isUTF8 := decoded(r, l.Encoding)
 	br := bufio.NewReaderSize(src, 64<<10)
 	delim := l.Delimiter
@@ -313,7 +314,7 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 		r.cur.rows = 0
 		return r.finish(g)
 	}
-	r.seen.free() // the file is done: no number can appear again
+	r.seen.Free() // the file is done: no number can appear again
 	return nil, nil, io.EOF
 }
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package mapping
+package seenset
 
 import (
 	"syscall"

@@ -1,4 +1,4 @@
-package mapping
+package seenset
 
 import (
 	"math/rand/v2"
@@ -10,8 +10,8 @@ import (
 // and no key that was never added is reported.
 func TestSeenIndexMatchesMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var idx seenIndex
-	defer idx.free()
+	var idx Set
+	defer idx.Free()
 	want := map[uint64]uint64{}
 	keys := make([]uint64, 0, 200_000)
 	for i := range 200_000 {
@@ -21,7 +21,7 @@ func TestSeenIndexMatchesMap(t *testing.T) {
 		}
 		keys = append(keys, k)
 		v := uint64(i) + 7
-		got, ok := idx.lookupOrAdd(k, v)
+		got, ok := idx.LookupOrAdd(k, v)
 		norm := k
 		if norm == 0 {
 			norm = 1
@@ -34,12 +34,12 @@ func TestSeenIndexMatchesMap(t *testing.T) {
 			want[norm] = v
 		}
 	}
-	if idx.len() != len(want) {
-		t.Fatalf("len = %d, want %d", idx.len(), len(want))
+	if idx.Len() != len(want) {
+		t.Fatalf("len = %d, want %d", idx.Len(), len(want))
 	}
 	for _, k := range keys {
 		norm := max(k, 1)
-		if got, ok := idx.lookupOrAdd(k, 0); !ok || got != want[norm] {
+		if got, ok := idx.LookupOrAdd(k, 0); !ok || got != want[norm] {
 			t.Fatalf("second lookup of %d: got (%d, %v), want (%d, true)", k, got, ok, want[norm])
 		}
 	}
@@ -48,35 +48,35 @@ func TestSeenIndexMatchesMap(t *testing.T) {
 		if _, dup := want[max(k, 1)]; dup {
 			continue
 		}
-		if _, ok := idx.lookupOrAdd(k, 1); ok {
+		if _, ok := idx.LookupOrAdd(k, 1); ok {
 			t.Fatalf("key %d never added but reported as seen", k)
 		}
 		want[max(k, 1)] = 1
 	}
-	idx.free()
-	if idx.len() != 0 {
-		t.Fatalf("len after free = %d, want 0", idx.len())
+	idx.Free()
+	if idx.Len() != 0 {
+		t.Fatalf("len after free = %d, want 0", idx.Len())
 	}
-	if _, ok := idx.lookupOrAdd(keys[0], 3); ok {
+	if _, ok := idx.LookupOrAdd(keys[0], 3); ok {
 		t.Fatalf("key %d reported as seen after free", keys[0])
 	}
-	if got, ok := idx.lookupOrAdd(keys[0], 4); !ok || got != 3 {
+	if got, ok := idx.LookupOrAdd(keys[0], 4); !ok || got != 3 {
 		t.Fatalf("after free and re-add: got (%d, %v), want (3, true)", got, ok)
 	}
 }
 
 // TestSeenIndexSize checks that the index stays near 16 bytes per entry over the load range.
 func TestSeenIndexSize(t *testing.T) {
-	var idx seenIndex
-	defer idx.free()
+	var idx Set
+	defer idx.Free()
 	for i := range 1_000_000 {
-		idx.lookupOrAdd(uint64(i)*0x9e3779b97f4a7c15+1, 0)
+		idx.LookupOrAdd(uint64(i)*0x9e3779b97f4a7c15+1, 0)
 	}
 	slots := 0
 	for i := range idx.shards {
 		slots += len(idx.shards[i].slots)
 	}
-	perEntry := float64(slots*16) / float64(idx.len())
+	perEntry := float64(slots*16) / float64(idx.Len())
 	if perEntry > 26 {
 		t.Fatalf("%.1f bytes per entry, want at most 26", perEntry)
 	}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package mapping
+package seenset
 
 // allocEntries returns n zeroed entries from the Go heap (no mmap here), reporting false.
 func allocEntries(n int) ([]seenEntry, bool) { return make([]seenEntry, n), false }

@@ -1,23 +1,27 @@
-package mapping
+// Package seenset is an open-addressing set of 64-bit keys with a value each, kept outside
+// the Go heap where the system allows, for sets of millions of keys that the garbage
+// collector should neither scan nor double.
+package seenset
 
 import "math/bits"
 
-// seenIndex remembers every invoice number met in a file, as a 64-bit hash, with the content
-// hash and line of its first appearance, for the within-file duplicate check.
+// Set remembers 64-bit keys, each with a 64-bit value recorded when it was first added: the
+// mapping package keeps a hash of every invoice number met in a file, with the content hash and
+// line of its first appearance, for the within-file duplicate check.
 //
 // It is an open-addressing hash table of 16-byte entries, about 20 bytes per number: a file
 // of a million invoice numbers costs about 20 MB (the built-in map took about 37 MB). On
 // Unix the entries live outside the Go heap (anonymous mmap), so the garbage collector
 // neither scans them nor lets the heap grow by as much again before collecting: a large file
 // costs its index and no more. The table is split into seenShards shards that grow one at a
-// time by a quarter, so growing never copies more than a small shard. free returns the
+// time by a quarter, so growing never copies more than a small shard. Free returns the
 // memory; the Reader frees it at the end of the file, or when it is collected.
 //
 // Keys are hashes, not the numbers themselves: two different invoice numbers of one file
 // whose 64-bit hashes collide would be reported as a duplicate. With n distinct numbers the
 // chance is about n²/2^65 (3e-8 for a million); the hash seed is random per Reader, so a
 // rerun of the same file does not repeat such a collision.
-type seenIndex struct {
+type Set struct {
 	shards [seenShards]seenShard
 }
 
@@ -45,9 +49,9 @@ const (
 	seenMaxLoad  = 13 // 0.8125
 )
 
-// lookupOrAdd returns the value recorded for key and true, or records val for key and returns
+// LookupOrAdd returns the value recorded for key and true, or records val for key and returns
 // false.
-func (s *seenIndex) lookupOrAdd(key, val uint64) (uint64, bool) {
+func (s *Set) LookupOrAdd(key, val uint64) (uint64, bool) {
 	if key == 0 {
 		key = 1 // 0 marks empty slots
 	}
@@ -72,8 +76,8 @@ func (s *seenIndex) lookupOrAdd(key, val uint64) (uint64, bool) {
 	}
 }
 
-// len is the number of keys recorded.
-func (s *seenIndex) len() int {
+// Len is the number of keys recorded.
+func (s *Set) Len() int {
 	n := 0
 	for i := range s.shards {
 		n += s.shards[i].n
@@ -111,8 +115,8 @@ func (sh *seenShard) grow() {
 	}
 }
 
-// free releases the index's memory and empties it; it may be used again afterwards.
-func (s *seenIndex) free() {
+// Free releases the set's memory and empties it; it may be used again afterwards.
+func (s *Set) Free() {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		if sh.mapped {
