@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/contenthash"
 )
 
 // group is one registration being assembled from consecutive rows.
@@ -216,7 +217,7 @@ func (r *Reader) finishInvoice(g *group) *domain.Registration {
 		g.errs = append(g.errs, domain.RowError{File: r.file, Line: g.line, Column: r.column(fTotalExclVAT), InvoiceNumber: inv.InvoiceNumber,
 			Value: g.total.String(), Rule: "the invoice's total including VAT must be positive"})
 	}
-	sum := hashJSON(&r.jbuf, inv)
+	sum := contenthash.Invoice(&r.jbuf, inv)
 	r.checkSeen(g, g.numbers[0], sum)
 	// The registration and its single item are allocated together.
 	one := &struct {
@@ -233,22 +234,13 @@ func (r *Reader) finishCase(g *group) *domain.Registration {
 	c := g.cas
 	reg := &domain.Registration{Kind: r.kind, Case: c, File: r.file, Line: g.line, Items: make([]domain.Item, len(c.Debts))}
 	for i := range c.Debts {
-		sum := hashJSON(&r.jbuf, &caseItem{Debt: &c.Debts[i], Customer: c.Customer, FirstAction: c.FirstAction,
+		sum := contenthash.Case(&r.jbuf, &contenthash.CaseItem{Debt: &c.Debts[i], Customer: c.Customer, FirstAction: c.FirstAction,
 			Currency: c.Currency, Creditor: c.Creditor})
 		reg.Items[i] = domain.Item{InvoiceNumber: c.Debts[i].InvoiceNumber, Amount: c.Debts[i].CapitalToClaim,
 			Currency: c.Currency, CustomerName: c.Customer.Name, PDF: g.pdfs[i], ContentHash: hex.EncodeToString(sum[:])}
 		r.checkSeen(g, g.numbers[i], sum)
 	}
 	return reg
-}
-
-// caseItem is what a debt's content hash covers.
-type caseItem struct {
-	Debt        *domain.Debt     `json:"debt"`
-	Customer    *domain.Customer `json:"customer"`
-	FirstAction string           `json:"first_action"`
-	Currency    string           `json:"currency"`
-	Creditor    string           `json:"creditor"`
 }
 
 // checkSeen reports an invoice number met earlier in the file. A zero sum means the content is

@@ -1,39 +1,11 @@
-package mapping
+package contenthash
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"testing"
 
 	"github.com/amili-import/amili-import/domain"
 )
-
-// checkHashes recomputes every item's content hash with encoding/json: the hand-written
-// encoder must produce exactly the bytes json.Marshal does.
-func checkHashes(t testing.TB, reg *domain.Registration) {
-	t.Helper()
-	hash := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := sha256.Sum256(b)
-		return hex.EncodeToString(s[:])
-	}
-	for i, it := range reg.Items {
-		var want string
-		if reg.Invoice != nil {
-			want = hash(reg.Invoice)
-		} else {
-			c := reg.Case
-			want = hash(caseItem{Debt: &c.Debts[i], Customer: c.Customer, FirstAction: c.FirstAction, Currency: c.Currency, Creditor: c.Creditor})
-		}
-		if it.ContentHash != want {
-			t.Fatalf("item %q: content hash %s differs from the hash of json.Marshal %s", it.InvoiceNumber, it.ContentHash, want)
-		}
-	}
-}
 
 func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
 	strs := []string{"", "plain", `quote " backslash \ slash /`, "<b>&amp;</b>", "tab\tnl\ncr\rbs\bff\f\x01\x1f\x7f",
@@ -49,7 +21,7 @@ func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
 		if got := appendInvoiceJSON(nil, inv); string(got) != string(want) {
 			t.Errorf("invoice JSON differs\n got %s\nwant %s", got, want)
 		}
-		ci := &caseItem{Debt: &domain.Debt{InvoiceNumber: s, DebtDescription: s, InvoiceDate: d, CapitalToClaim: 1, InvoiceDueDaysAfterInvoiceDate: 31,
+		ci := &CaseItem{Debt: &domain.Debt{InvoiceNumber: s, DebtDescription: s, InvoiceDate: d, CapitalToClaim: 1, InvoiceDueDaysAfterInvoiceDate: 31,
 			FeesIncludedInCapitalToClaim: &domain.InvoiceFee{InvoiceFee: 2900},
 			FeesAlreadyClaimed:           &domain.FeesClaimed{Reminder: &domain.ReminderFee{Amount: 6000, FeeRegistrationDate: &d}}},
 			Customer: &domain.Customer{Name: s, IDNumber: "19121212-1212", IsCompany: true}, FirstAction: "reminder", Currency: "SEK", Creditor: s}
@@ -63,7 +35,7 @@ func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
 	if got := appendInvoiceJSON(nil, empty); string(got) != string(want) {
 		t.Errorf("empty invoice JSON differs\n got %s\nwant %s", got, want)
 	}
-	bare := &caseItem{Debt: &domain.Debt{}}
+	bare := &CaseItem{Debt: &domain.Debt{}}
 	want, _ = json.Marshal(bare)
 	if got := appendCaseItemJSON(nil, bare); string(got) != string(want) {
 		t.Errorf("bare case JSON differs\n got %s\nwant %s", got, want)
