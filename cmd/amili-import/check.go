@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -12,6 +11,14 @@ import (
 	"github.com/amili-import/amili-import/internal/logging"
 	"github.com/amili-import/amili-import/ledger"
 )
+
+const checkUsage = `Usage: amili-import check [--config F]
+
+Checks everything a run needs before it needs it: the config is valid, Amili accepts the
+credentials, every configured creditor is active, every SFTP source is reachable with its host
+key verified, and the ledger opens. Prints one line per check; exits 2 when any fails.
+
+Flags:`
 
 func init() {
 	commands["check"] = command{summary: "check the config, credentials, creditors, sources and ledger", run: runCheck}
@@ -34,19 +41,8 @@ func (c *checker) result(what string, err error) bool {
 }
 
 func runCheck(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlagSet("check", checkUsage, e.stderr)
 	cfgPath := fs.String("config", config.DefaultPath, "config file")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import check [--config F]
-
-Checks everything a run needs before it needs it: the config is valid, Amili accepts the
-credentials, every configured creditor is active, every SFTP source is reachable with its host
-key verified, and the ledger opens. Prints one line per check; exits 2 when any fails.
-
-Flags:`)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

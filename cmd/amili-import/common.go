@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"io"
 
 	"github.com/amili-import/amili-import/config"
 )
@@ -34,4 +36,16 @@ func (c *common) load(e *env) (*config.Config, logger, error) {
 		log.Warn("config: " + w)
 	}
 	return cfg, log, nil
+}
+
+// newFlagSet is a verb's flag set: its errors and its usage (the text, then the flags) go to
+// stderr.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
 }

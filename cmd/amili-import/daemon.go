@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -83,13 +81,8 @@ func runDaemon(ctx context.Context, e *env, args []string) error {
 
 // parse reads args into f, printing usage to stderr; errUsage when they are wrong.
 func (f *daemonFlags) parse(stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("daemon", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("daemon", daemonUsage, stderr)
 	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), daemonUsage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		if err == nil {
 			fs.Usage()

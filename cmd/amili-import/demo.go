@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -58,15 +57,10 @@ type demoFlags struct {
 
 // parse reads args into f, printing usage to stderr; errUsage when they are wrong.
 func (f *demoFlags) parse(stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", demoUsage, stderr)
 	fs.StringVar(&f.reportDir, "report-dir", "demo-out/report", "where the reconciliation report of the demo's runs is written")
 	fs.StringVar(&f.out, "out", "", "keep the demo's SFTP directory and ledger here (default: a temporary directory, removed)")
 	fs.StringVar(&f.samples, "samples", "samples", "the samples directory")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), demoUsage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

@@ -91,13 +91,8 @@ func runImport(ctx context.Context, e *env, args []string) error {
 // parse reads args into f, printing usage to stderr, and returns the files to import;
 // errUsage when the flags are wrong or no file is given.
 func (f *importFlags) parse(stderr io.Writer, args []string) ([]string, error) {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("import", importUsage, stderr)
 	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), importUsage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage
 	}

@@ -48,8 +48,7 @@ type ledgerFlags struct {
 
 func runLedger(ctx context.Context, e *env, args []string) error {
 	var f ledgerFlags
-	fs := flag.NewFlagSet("ledger", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlagSet("ledger", ledgerUsage, e.stderr)
 	fs.StringVar(&f.config, "config", config.DefaultPath, "config file (its ledger.path and ledger.busy_timeout)")
 	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path from the config)")
 	fs.StringVar(&f.state, "state", "", "list: only these states, comma-separated")
@@ -57,10 +56,6 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.creditor, "creditor", "", "only this creditor")
 	fs.IntVar(&f.limit, "limit", 0, "list: only the newest N (0: all)")
 	fs.BoolVar(&f.json, "json", false, "print JSON for scripts instead of a table")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), ledgerUsage)
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return errUsage

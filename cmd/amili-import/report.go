@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -79,8 +78,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 
 // parse reads args into f, printing usage to stderr; errUsage when they are wrong.
 func (f *reportFlags) parse(stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("report", reportUsage, stderr)
 	f.common.register(fs)
 	fs.StringVar(&f.name, "report", "", "take creditor, out_dir and CSV format from this configured report (default: the one for --creditor, else the first)")
 	fs.StringVar(&f.since, "since", "", "start of the period: 2006-01-02 (midnight in time_zone) or RFC 3339 (default: the end of the last recorded report, or the start of yesterday)")
@@ -89,10 +87,6 @@ func (f *reportFlags) parse(stderr io.Writer, args []string) error {
 	fs.StringVar(&f.out, "out", "", "folder for report.html, report.csv and chart.png (default <reports[].out_dir>/<period>)")
 	fs.BoolVar(&f.send, "send", false, "e-mail the report through smtp, after resending reports still pending; a period already recorded is not sent again")
 	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), reportUsage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

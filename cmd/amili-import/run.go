@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -17,18 +16,7 @@ import (
 	"github.com/amili-import/amili-import/schedules"
 )
 
-func init() {
-	commands["run"] = command{summary: "run one configured job once, now, exactly as the daemon would", run: runRun}
-}
-
-func runRun(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var opts common
-	opts.register(fs)
-	summary := fs.String("summary", "text", "summary format: text or json")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import run [flags] JOB
+const runUsage = `Usage: amili-import run [flags] JOB
 
 Runs the configured job JOB once, now, through the daemon's code path: the same lease in the
 ledger (so it never runs alongside the daemon or another run of the same job), the same import
@@ -37,9 +25,17 @@ and the same logging. A job without a schedule can be run this way.
 Exit status: 0 all rows done, 1 some rows rejected or not done, 2 could not start (including:
 the job is running elsewhere; the message names the host, pid and since when).
 
-Flags:`)
-		fs.PrintDefaults()
-	}
+Flags:`
+
+func init() {
+	commands["run"] = command{summary: "run one configured job once, now, exactly as the daemon would", run: runRun}
+}
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet("run", runUsage, e.stderr)
+	var opts common
+	opts.register(fs)
+	summary := fs.String("summary", "text", "summary format: text or json")
 	// Flags may follow the job name too: "run invoices --config x.yaml".
 	var rest []string
 	for {

@@ -80,13 +80,8 @@ func runSandbox(ctx context.Context, e *env, args []string) error {
 
 // parse reads args into f, printing usage and problems to stderr; errUsage when they are wrong.
 func (f *sandboxFlags) parse(stderr io.Writer, args []string) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sandbox", sandboxUsage, stderr)
 	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, sandboxUsage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}

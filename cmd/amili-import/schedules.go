@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -12,26 +11,23 @@ import (
 	"github.com/amili-import/amili-import/schedules"
 )
 
-func init() {
-	commands["schedules"] = command{summary: "print when each job and report runs next", run: runSchedules}
-}
-
-func runSchedules(_ context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("schedules", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	cfgPath := fs.String("config", config.DefaultPath, "config file")
-	count := fs.Int("count", 3, "how many runs to show per job and report")
-	from := fs.String("from", "", "show runs after this time (RFC 3339, e.g. 2026-03-28T12:00:00+01:00; default now)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), `Usage: amili-import schedules [flags]
+const schedulesUsage = `Usage: amili-import schedules [flags]
 
 Prints each job's and report's schedule and its next runs in the configured time_zone, with the
 daylight-saving rule applied (a run in the spring-forward gap moves to the end of the gap; a
 run in the repeated autumn hour runs once).
 
-Flags:`)
-		fs.PrintDefaults()
-	}
+Flags:`
+
+func init() {
+	commands["schedules"] = command{summary: "print when each job and report runs next", run: runSchedules}
+}
+
+func runSchedules(_ context.Context, e *env, args []string) error {
+	fs := newFlagSet("schedules", schedulesUsage, e.stderr)
+	cfgPath := fs.String("config", config.DefaultPath, "config file")
+	count := fs.Int("count", 3, "how many runs to show per job and report")
+	from := fs.String("from", "", "show runs after this time (RFC 3339, e.g. 2026-03-28T12:00:00+01:00; default now)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		if err == nil {
 			fs.Usage()
