@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -164,13 +163,3 @@ func equalIDs(a, b []SubmissionID) bool {
 	}
 	return len(a) == len(b)
 }
-
-func sum(items []domain.Item) int64 {
-	var s int64
-	for _, it := range items {
-		s += int64(it.Amount)
-	}
-	return s
-}
-
-func formatNum(i, j int) string { return fmt.Sprintf("T%d-%d", i, j) }
