@@ -24,17 +24,26 @@ const (
 	AuthToken = "token"
 )
 
-// Defaults of Config, for the zero value of each field.
+// Defaults of Config, for the zero value of each field. The rate and the burst stay under
+// Amili's published limit (PublishedRateLimit requests a minute in bursts of PublishedBurst):
+// a client running exactly at the limit meets a 429 whenever its clock and the API's disagree
+// by a request.
 const (
 	DefaultTimeout      = 30 * time.Second
-	DefaultRateLimit    = 100
-	DefaultBurst        = 10
+	DefaultRateLimit    = 98
+	DefaultBurst        = 9
 	DefaultLowRemaining = 2
 	DefaultMaxAttempts  = 5
 	DefaultMaxRetryTime = 2 * time.Minute
 	DefaultBackoffBase  = 500 * time.Millisecond
 	DefaultBackoffMax   = 30 * time.Second
 	DefaultAPICodeField = "api_code"
+)
+
+// Amili's published rate limit per API key.
+const (
+	PublishedRateLimit = 100
+	PublishedBurst     = 10
 )
 
 // DefaultTokenFields are the JSON fields of an authentication response that may carry the
@@ -52,9 +61,9 @@ type Config struct {
 	Paths Paths
 	// Timeout bounds one HTTP attempt, from sending to reading the whole answer. Default 30s.
 	Timeout time.Duration
-	// RateLimit is the sustained request rate per minute for this API key. Default 100.
+	// RateLimit is the sustained request rate per minute for this API key. Default 98.
 	RateLimit float64
-	// Burst is how many requests may go out back to back. Default 10.
+	// Burst is how many requests may go out back to back. Default 9.
 	Burst int
 	// LowRemaining: when a response says X-RateLimit-Remaining is at most this, new requests
 	// wait until X-RateLimit-Reset. Default 2; negative disables the pause.

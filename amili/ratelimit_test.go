@@ -106,3 +106,19 @@ func TestLimiterRealClockConcurrent(t *testing.T) {
 		t.Error("Stats().RateLimitWait = 0, want the time callers waited")
 	}
 }
+
+// The default rate and burst leave headroom under Amili's published limit: at exactly the limit
+// every run of a few hundred invoices met a 429 on a real network.
+func TestDefaultRateStaysUnderThePublishedLimit(t *testing.T) {
+	if DefaultRateLimit > 0.98*PublishedRateLimit || DefaultBurst >= PublishedBurst {
+		t.Errorf("defaults %v/min, burst %d: want at most 98%% of %d/min and a burst under %d",
+			DefaultRateLimit, DefaultBurst, PublishedRateLimit, PublishedBurst)
+	}
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1", Auth: AuthConfig{Token: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.cfg.RateLimit; got != DefaultRateLimit {
+		t.Errorf("a client without a rate runs at %v/min, want %v", got, DefaultRateLimit)
+	}
+}

@@ -45,8 +45,8 @@ type Amili struct {
 	Creditor           string   `yaml:"creditor"` // default creditor of every job
 	Auth               Auth     `yaml:"auth"`
 	Timeout            Duration `yaml:"timeout"`               // per request, default 30s
-	RateLimitPerMinute int      `yaml:"rate_limit_per_minute"` // default 100
-	Burst              int      `yaml:"burst"`                 // default 10
+	RateLimitPerMinute int      `yaml:"rate_limit_per_minute"` // default 98
+	Burst              int      `yaml:"burst"`                 // default 9
 	MaxAttempts        int      `yaml:"max_attempts"`          // default 5
 	MaxRetryTime       Duration `yaml:"max_retry_time"`        // default 2m
 	// InDoubtGrace is how long after its last attempt a registration whose answer was lost
