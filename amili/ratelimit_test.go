@@ -26,9 +26,9 @@ func maxInWindow(times []time.Time, w time.Duration) int {
 	return best
 }
 
-// TestLimiterFakeClock: with the default 100/min and burst 10, 60 sequential calls on the fake
-// clock never put more than burst + rate·window requests into any window, and the first burst
-// goes out without waiting.
+// TestLimiterFakeClock: with the default rate and burst, 60 sequential calls on the fake clock
+// never put more than burst + rate·window requests into any window, and the first burst goes
+// out without waiting.
 func TestLimiterFakeClock(t *testing.T) {
 	var clk *fakeclock.Clock
 	var mu sync.Mutex
@@ -41,22 +41,25 @@ func TestLimiterFakeClock(t *testing.T) {
 	})
 	var c *Client
 	c, clk = testClient(t, srv.URL, func(cfg *Config) { cfg.RateLimit, cfg.Burst = 0, 0 }) // defaults
-	for range 60 {
+	const n = 60
+	for range n {
 		if _, err := c.GetCase(context.Background(), "c1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := maxInWindow(times, time.Minute); got > 10+100 {
-		t.Errorf("%d requests in one minute, want at most 110", got)
+	burst, rate := DefaultBurst, float64(DefaultRateLimit)
+	if got, max := maxInWindow(times, time.Minute), burst+int(rate); got > max {
+		t.Errorf("%d requests in one minute, want at most %d", got, max)
 	}
-	if got := maxInWindow(times, 6*time.Second); got > 10+10 {
-		t.Errorf("%d requests in 6s, want at most 20", got)
+	if got, max := maxInWindow(times, 6*time.Second), burst+int(rate/10); got > max {
+		t.Errorf("%d requests in 6s, want at most %d", got, max)
 	}
-	if !times[9].Equal(times[0]) {
-		t.Errorf("the first 10 requests were not sent at once: %v .. %v", times[0], times[9])
+	if !times[burst-1].Equal(times[0]) {
+		t.Errorf("the first %d requests were not sent at once: %v .. %v", burst, times[0], times[burst-1])
 	}
-	// 50 requests beyond the burst at 100/min need 30s of waiting.
-	if got, want := c.Stats().RateLimitWait, 30*time.Second; got < want-time.Second || got > want+time.Second {
+	// The requests beyond the burst wait for the rate: (60 − burst) / rate minutes.
+	want := time.Duration(float64(n-burst) / rate * float64(time.Minute))
+	if got := c.Stats().RateLimitWait; got < want-time.Second || got > want+time.Second {
 		t.Errorf("RateLimitWait = %v, want about %v", got, want)
 	}
 }
