@@ -101,7 +101,7 @@ func (f *benchFlags) parse(stderr io.Writer, args []string) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageError(err)
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet("check", checkUsage, e.stderr)
 	cfgPath := fs.String("config", config.DefaultPath, "config file")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageError(err)
 	}
 	c := &checker{w: e.stdout}
 	cfg, err := config.Load(*cfgPath, e.getenv)

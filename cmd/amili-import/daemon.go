@@ -87,7 +87,7 @@ func (f *daemonFlags) parse(stderr io.Writer, args []string) error {
 		if err == nil {
 			fs.Usage()
 		}
-		return errUsage
+		return usageError(err)
 	}
 	return nil
 }

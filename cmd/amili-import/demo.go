@@ -62,7 +62,7 @@ func (f *demoFlags) parse(stderr io.Writer, args []string) error {
 	fs.StringVar(&f.out, "out", "", "keep the demo's SFTP directory and ledger here (default: a temporary directory, removed)")
 	fs.StringVar(&f.samples, "samples", "samples", "the samples directory")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageError(err)
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func (f *importFlags) parse(stderr io.Writer, args []string) ([]string, error) {
 	fs := newFlagSet("import", importUsage, stderr)
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return nil, errUsage
+		return nil, usageError(err)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

@@ -58,7 +58,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "print JSON for scripts instead of a table")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return errUsage
+		return usageError(err)
 	}
 	if len(pos) == 0 {
 		fs.Usage()

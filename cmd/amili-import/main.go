@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -94,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK // -h: the usage was asked for and printed
+	}
 	if errors.Is(err, errUsage) {
 		return exitNoStart
 	}
@@ -103,6 +107,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // errUsage is returned by a command whose flags were wrong; its flag set has printed why.
 var errUsage = errors.New("usage")
+
+// usageError is what a command returns when its flags did not parse: flag.ErrHelp for -h
+// (exit 0), else errUsage.
+func usageError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return flag.ErrHelp
+	}
+	return errUsage
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: amili-import <command> [flags] [args]")

@@ -88,7 +88,7 @@ func (f *reportFlags) parse(stderr io.Writer, args []string) error {
 	fs.BoolVar(&f.send, "send", false, "e-mail the report through smtp, after resending reports still pending; a period already recorded is not sent again")
 	fs.StringVar(&f.ledger, "ledger", "", "ledger file (default ledger.path)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageError(err)
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

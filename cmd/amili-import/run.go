@@ -40,7 +40,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return errUsage
+			return usageError(err)
 		}
 		if fs.NArg() == 0 {
 			break

@@ -83,7 +83,7 @@ func (f *sandboxFlags) parse(stderr io.Writer, args []string) error {
 	fs := newFlagSet("sandbox", sandboxUsage, stderr)
 	f.register(fs)
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return usageError(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sandbox: unexpected argument %q\n", fs.Arg(0))

@@ -32,7 +32,7 @@ func runSchedules(_ context.Context, e *env, args []string) error {
 		if err == nil {
 			fs.Usage()
 		}
-		return errUsage
+		return usageError(err)
 	}
 	if *count < 1 {
 		return fmt.Errorf("--count %d: want at least 1", *count)
