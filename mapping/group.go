@@ -108,17 +108,18 @@ func (r *Reader) addRow() *group {
 	}
 	g.reset(key, r.meta.recLine)
 	r.cur = g
-	if r.poisonLine > 0 {
-		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.meta.recLine, InvoiceNumber: key,
-			Rule: fmt.Sprintf("the unreadable row at line %d may belong to this registration", r.poisonLine)})
-		r.poisonLine = 0
-	}
 	for _, f := range r.groupCols {
 		g.heads[f] = r.value(f)
 	}
+	// A case's key holds the customer's identity number: messages name the debt instead.
 	g.itemNumber = key
 	if r.kind == domain.KindCase {
 		g.itemNumber = r.value(fDebtInvoiceNumber)
+	}
+	if r.poisonLine > 0 {
+		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.meta.recLine, InvoiceNumber: g.itemNumber,
+			Rule: fmt.Sprintf("the unreadable row at line %d may belong to this registration", r.poisonLine)})
+		r.poisonLine = 0
 	}
 	if len(r.rec) != len(r.header) {
 		r.fieldCountErr(g)

@@ -237,3 +237,29 @@ func TestRowsCountsRecordsNotLines(t *testing.T) {
 		t.Errorf("Rows() = %d, want %d (physical lines %d)", got, want, r.Line())
 	}
 }
+
+// A case whose rows follow an unreadable line is refused, naming its debt: the group's key,
+// which holds the customer's identity number, never reaches a row error.
+func TestUnreadableRowBeforeACaseKeepsTheIDNumberOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cases.csv")
+	data := "first_action,currency,customer.name,customer.id_number,debts.invoice_number,debts.debt_description,debts.invoice_date,debts.capital_to_claim,debts.invoice_due_days_after_invoice_date\n" +
+		"reminder,SEK,Broken \"quote,19121212-1212,D0,Services,2025-07-07,10.00,30\n" +
+		"reminder,SEK,Tolvan Tolvansson,19121212-1212,D1,Services,2025-07-07,2000.00,30\n"
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := readAll(t, path, Options{Account: "a", Creditor: "c"})
+	if len(errs) == 0 {
+		t.Fatal("no row error for the unreadable line and the case after it")
+	}
+	named := false
+	for _, e := range errs {
+		if strings.Contains(e.Error(), "1212-1212") || strings.Contains(e.InvoiceNumber, "121212") {
+			t.Errorf("a row error holds the identity number: %+v", e)
+		}
+		named = named || e.InvoiceNumber == "D1"
+	}
+	if !named {
+		t.Errorf("no row error names debt D1: %+v", errs)
+	}
+}
