@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"errors"
+	"io"
 	"runtime"
 	"testing"
 	"time"
@@ -44,7 +46,23 @@ func TestCloseEndsDecoding(t *testing.T) {
 	if !ended(rd.src, false) {
 		t.Fatal("the decoding goroutine still runs 10s after Close")
 	}
-	runtime.KeepAlive(rd)
+	next := make(chan error, 1)
+	go func() { // the rows already decoded come, then an error: never a hang, never io.EOF
+		for {
+			if _, _, err := rd.Next(); err != nil {
+				next <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-next:
+		if errors.Is(err, io.EOF) {
+			t.Error("Next after Close ended with io.EOF, as if the file had been read to its end")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Next after Close blocked")
+	}
 
 	src := open().src // the Reader is dropped without Close
 	if !ended(src, true) {

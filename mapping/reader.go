@@ -332,7 +332,18 @@ func (r *Reader) nextBatch() bool {
 		}
 		r.src.free <- b
 	}
-	r.batch, r.pos = <-r.src.full, 0
+	select {
+	case r.batch = <-r.src.full:
+		r.pos = 0
+	case <-r.src.exited:
+		select { // the goroutine may have sent its last batch just before it returned
+		case r.batch = <-r.src.full:
+			r.pos = 0
+		default:
+			r.fileErr = r.fileError(r.line, "", "read: the file was closed")
+			return false
+		}
+	}
 	if len(r.batch.metas) == 0 && r.batch.err == nil {
 		r.done = true
 	}

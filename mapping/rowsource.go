@@ -140,6 +140,8 @@ func (s *rowSource) run() {
 		if n := len(b.metas); n > 0 {
 			b.rows = b.rows[:n]
 			if err := gocsv.UnmarshalDecoder(b, &b.rows); err != nil {
+				// gocsv stops at the error: no row of this batch can be trusted.
+				b.in, b.metas, b.rows = b.in[:1], b.metas[:0], b.rows[:0]
 				b.err = fmt.Errorf("decode rows: %w", err)
 			}
 		}
