@@ -66,12 +66,15 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 // ErrTooPrecise is returned for amounts with fractions of an öre.
 var ErrTooPrecise = errors.New("more than two decimals")
 
-// maxDecimalAmount bounds what ParseDecimalAmount reads: 10^15 in the currency's unit.
-const maxDecimalAmount = 100_000_000_000_000_000
+// maxDecimalAmount bounds what ParseDecimalAmount reads: under 10^15 in the currency's unit.
+const maxDecimalAmount = 100_000_000_000_000_000 - 1
 
-// ParseDecimalAmount parses a plain decimal ("1234.5", "-3", "0.07"; "1e3" is refused) into
-// öre. It never goes through float64.
+// ParseDecimalAmount parses a plain decimal ("1234.5", "-3", "0.07"; "1e3" and surrounding
+// blanks are refused) into öre. It never goes through float64.
 func ParseDecimalAmount(s string) (Amount, error) {
+	if strings.TrimSpace(s) != s {
+		return 0, fmt.Errorf("amount %q %w", s, ErrNotNumber)
+	}
 	v, err := ParseDecimal(s, DecimalFormat{}, 2, maxDecimalAmount)
 	if err != nil {
 		return 0, fmt.Errorf("amount %q %w", s, err)

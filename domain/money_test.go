@@ -28,3 +28,17 @@ func TestAmountAndQuantityFormat(t *testing.T) {
 		t.Errorf("json of a date = %s", b)
 	}
 }
+
+// Amili's JSON amounts are read strictly: no blanks around them, under 10^15 in the unit.
+func TestParseDecimalAmountIsStrict(t *testing.T) {
+	for _, in := range []string{" 12", "12 ", "1000000000000000", "1e3", "1.005", ""} {
+		if v, err := ParseDecimalAmount(in); err == nil {
+			t.Errorf("ParseDecimalAmount(%q) = %v, want an error", in, v)
+		}
+	}
+	for in, want := range map[string]Amount{"999999999999999.99": 99999999999999999, "0000000000000001": 100, "-0.07": -7, "12.500": 1250} {
+		if got, err := ParseDecimalAmount(in); err != nil || got != want {
+			t.Errorf("ParseDecimalAmount(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
