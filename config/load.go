@@ -293,7 +293,7 @@ func (c *Config) validateJobs(bad badFunc) {
 			}
 		}
 		if j.Concurrency < 0 || j.Concurrency > 64 {
-			bad(k+".concurrency", "must be between 1 and 64, not %d", j.Concurrency)
+			bad(k+".concurrency", "must be between 1 and 64 (left out: the importer's default), not %d", j.Concurrency)
 		}
 		if !oneOf(j.PDF, "", "required", "optional") {
 			bad(k+".pdf", "must be required or optional, not %q", j.PDF)

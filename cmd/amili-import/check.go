@@ -47,7 +47,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return usageError(err)
 	}
 	c := &checker{w: e.stdout}
-	cfg, err := config.Load(*cfgPath, e.getenv)
+	cfg, err := loadConfig(*cfgPath, e.getenv)
 	if !c.result("config "+*cfgPath, err) {
 		return fmt.Errorf("%d check failed", c.failed)
 	}

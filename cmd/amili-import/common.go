@@ -24,7 +24,7 @@ func (c *common) register(fs *flag.FlagSet) {
 // load reads the config, builds the logger from it (--log-level over log.level) and logs the
 // config's warnings: the one setup of every verb that runs with the config.
 func (c *common) load(e *env) (*config.Config, logger, error) {
-	cfg, err := config.Load(c.config, e.getenv)
+	cfg, err := loadConfig(c.config, e.getenv)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,4 +48,17 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// loadConfig reads the config file and checks what spans two packages' options, so that every
+// verb, and a daemon's reload, refuses such a config before anything runs.
+func loadConfig(path string, getenv func(string) string) (*config.Config, error) {
+	cfg, err := config.Load(path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := inDoubtGrace(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }

@@ -97,7 +97,7 @@ func (f *daemonFlags) parse(stderr io.Writer, args []string) error {
 func newService(e *env, path string, cfg *config.Config, w *wired, log logger, m *metrics.Metrics) (*daemon.Service, error) {
 	return daemon.New(cfg, daemon.Options{
 		Path: path,
-		Load: func() (*config.Config, error) { return config.Load(path, e.getenv) },
+		Load: func() (*config.Config, error) { return loadConfig(path, e.getenv) },
 		NewRunner: func(c *config.Config) (daemon.Runner, error) {
 			if c == cfg {
 				return newRunner(c, w, m, e), nil

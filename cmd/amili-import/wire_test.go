@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/amili-import/amili-import/config"
 	"github.com/amili-import/amili-import/importer"
@@ -79,5 +83,27 @@ func TestTranslatorDefaultsAndCrossChecks(t *testing.T) {
 	_, err = clientConfig(parse(t, "amili:\n  auth: {private_key_file: "+key+"}\n"), func(string) string { return "" }, logging.Discard())
 	if !errors.As(err, &ce) || ce.Key != "amili.auth.api_code_env" {
 		t.Errorf("jwt without an API code: got %v, want an error on amili.auth.api_code_env", err)
+	}
+}
+
+// A config whose in-doubt grace is under twice the client timeout is refused when it loads, by
+// the daemon as by a one-shot run: not at the first scheduled run.
+func TestGraceUnderTwiceTheTimeoutIsRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	src := "ledger: {path: " + filepath.Join(dir, "l.db") + "}\namili:\n  timeout: 10m\n  auth: {token_env: T}\n" +
+		"jobs:\n  - name: j\n    schedule: \"@every 1m\"\n    source: {dir: " + dir + "}\n"
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("T", "tok")
+	for _, args := range [][]string{{"daemon", "--config", cfg}, {"run", "--config", cfg, "j"}, {"check", "--config", cfg}} {
+		var out, errb bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second) // a daemon that starts stops here
+		code := run(ctx, args, &out, &errb)
+		cancel()
+		if code != exitNoStart || !strings.Contains(out.String()+errb.String(), "amili.in_doubt_grace") {
+			t.Errorf("%s: exit %d, %q; want exit %d naming amili.in_doubt_grace", args[0], code, out.String()+errb.String(), exitNoStart)
+		}
 	}
 }
