@@ -288,7 +288,10 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 			}
 			continue
 		}
-		r.row, r.meta = &r.batch.rows[r.pos], &r.batch.metas[r.pos]
+		r.row, r.meta = r.batch.rows[r.pos].Row, &r.batch.metas[r.pos]
+		if r.row == nil { // gocsv met no cell of it: every cell empty
+			r.row = new(row)
+		}
 		r.pos++
 		r.rec, r.line = r.meta.rec, r.meta.line
 		if !r.meta.broken {

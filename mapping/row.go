@@ -181,6 +181,22 @@ type cell interface {
 	text() string
 }
 
+// rowRef is the element gocsv decodes into: a pointer to the row. gocsv makes each element
+// twice (a zero value, and the one it fills and copies into the batch); with a pointer the
+// 840-byte row is allocated once, when its first cell arrives, and the copies are a word each.
+// gocsv reads the tags of the row it points to.
+type rowRef struct {
+	Row *row `csv:"row"`
+}
+
+// UnmarshalCSVWithFields implements gocsv's whole-row hook for the row rowRef points to.
+func (rr *rowRef) UnmarshalCSVWithFields(key, value string) error {
+	if rr.Row == nil {
+		rr.Row = new(row)
+	}
+	return rr.Row.UnmarshalCSVWithFields(key, value)
+}
+
 // text is a cell of plain text, trimmed.
 type text struct{ s string }
 

@@ -43,7 +43,7 @@ type rowSource struct {
 // A batch with no row and no error is the end of the file.
 type batch struct {
 	in    [][]string
-	rows  []row
+	rows  []rowRef
 	metas []rowMeta
 	err   error
 }
@@ -116,7 +116,7 @@ func (s *rowSource) start() {
 	s.free = make(chan *batch, batchesInFlight)
 	s.done, s.exited = make(chan struct{}), make(chan struct{})
 	for range batchesInFlight {
-		b := &batch{in: make([][]string, 1, batchRows+1), rows: make([]row, 0, batchRows)}
+		b := &batch{in: make([][]string, 1, batchRows+1), rows: make([]rowRef, 0, batchRows)}
 		b.in[0] = s.head
 		s.free <- b
 	}
