@@ -64,6 +64,9 @@ type book struct {
 	rows      []*fileRow
 	conflicts map[conflictKey]ledger.Conflict
 	rowErrors []ledger.RowErrorRecord // the first record of each, in file and line order
+	// creditors is the creditor each file content was imported for: that of its first claim,
+	// else of a conflict it raised.
+	creditors map[string]string
 }
 
 type conflictKey struct {
@@ -164,13 +167,14 @@ func (bk *book) content(id ledger.FileID) string {
 // file row's first claim.
 func (bk *book) arrange(claims []ledger.ClaimRecord, moves []ledger.Transition) {
 	ends := segmentEnds(moves)
+	positions := bk.positions()
 	byItem := map[itemKey][]*version{}
 	for _, c := range claims {
 		if c.Outcome != "new" || c.Submission == 0 {
 			continue
 		}
 		k := itemKey{c.Submission, c.InvoiceNumber}
-		v := &version{origin: c, pos: bk.position(c)}
+		v := &version{origin: c, pos: positions[k]}
 		if segs := ends[c.Submission]; len(byItem[k]) < len(segs) {
 			v.end = segs[len(byItem[k])]
 		}
@@ -188,6 +192,17 @@ func (bk *book) arrange(claims []ledger.ClaimRecord, moves []ledger.Transition) 
 		}
 		seen[k] = true
 		bk.rows = append(bk.rows, bk.row(c, byItem[itemKey{c.Submission, c.InvoiceNumber}]))
+	}
+	bk.creditors = map[string]string{}
+	for _, r := range bk.rows {
+		if content := bk.content(r.claim.File); bk.creditors[content] == "" {
+			bk.creditors[content] = r.claim.Creditor
+		}
+	}
+	for _, c := range bk.conflicts {
+		if content := bk.content(c.File); bk.creditors[content] == "" {
+			bk.creditors[content] = c.Creditor
+		}
 	}
 }
 
@@ -214,14 +229,18 @@ func (bk *book) row(c ledger.ClaimRecord, versions []*version) *fileRow {
 	return r
 }
 
-// position is the item's place in its submission (0 when the ledger no longer holds it).
-func (bk *book) position(c ledger.ClaimRecord) int {
-	for i, it := range bk.subs[c.Submission].Items {
-		if it.InvoiceNumber == c.InvoiceNumber {
-			return i
+// positions gives each invoice number of each submission its item's index, the first when a
+// number appears twice.
+func (bk *book) positions() map[itemKey]int {
+	pos := map[itemKey]int{}
+	for id, sub := range bk.subs {
+		for i, it := range sub.Items {
+			if _, ok := pos[itemKey{id, it.InvoiceNumber}]; !ok {
+				pos[itemKey{id, it.InvoiceNumber}] = i
+			}
 		}
 	}
-	return 0
+	return pos
 }
 
 // segmentEnds splits each submission's history into the lives of its contents (a corrected

@@ -281,19 +281,7 @@ func (b *builder) rowErrors() {
 
 // creditorOf is the creditor a file content was imported for: that of its first claim, else of
 // a conflict it raised; "" when nothing in the ledger says.
-func (b *builder) creditorOf(content string) string {
-	for _, row := range b.bk.rows {
-		if b.bk.content(row.claim.File) == content {
-			return row.claim.Creditor
-		}
-	}
-	for _, c := range b.bk.conflicts {
-		if b.bk.content(c.File) == content {
-			return c.Creditor
-		}
-	}
-	return ""
-}
+func (b *builder) creditorOf(content string) string { return b.bk.creditors[content] }
 
 // sortLines puts the lines in a stable order and the totals by creditor and currency.
 func (b *builder) sortLines() {
