@@ -52,7 +52,11 @@ func parseIDNumber(s string) (idNumber, error) {
 			return idNumber{}, errIDShape
 		}
 		id.org = true
-		id.normalized = string(ten[:6]) + "-" + string(ten[6:])
+		var norm [11]byte
+		copy(norm[:6], ten[:6])
+		norm[6] = '-'
+		copy(norm[7:], ten[6:])
+		id.normalized = reuse(norm[:], s)
 		return id, nil
 	}
 	if n == 12 && string(d[:2]) == "16" || n == 12 && sep == '+' {
@@ -71,8 +75,17 @@ func parseIDNumber(s string) (idNumber, error) {
 	full = append(full, ten[2:6]...)
 	full = append(full, '-')
 	full = append(full, ten[6:]...)
-	id.normalized = string(full)
+	id.normalized = reuse(full, s)
 	return id, nil
+}
+
+// reuse returns written as a string: s itself when s already reads so, which a number
+// written in its normal form does, so that parsing it allocates nothing.
+func reuse(written []byte, s string) string {
+	if t := strings.TrimSpace(s); string(written) == t {
+		return t
+	}
+	return string(written)
 }
 
 // idDigits reads the 10 or 12 digits of an identity number, with at most one separator ("-",

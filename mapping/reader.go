@@ -328,7 +328,7 @@ func (r *Reader) fieldLine(i int) int { return r.meta.fieldLine(i) }
 // the file it sets done. It returns false when the file ended with an error, now in fileErr.
 func (r *Reader) nextBatch() bool {
 	if b := r.batch; b != nil {
-		r.batch = nil
+		r.batch, r.row = nil, nil // its rows go back to the pool
 		if b.err != nil {
 			r.fileErr = r.asFileError(b.err)
 			return false

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -261,5 +262,58 @@ func TestUnreadableRowBeforeACaseKeepsTheIDNumberOut(t *testing.T) {
 	}
 	if !named {
 		t.Errorf("no row error names debt D1: %+v", errs)
+	}
+}
+
+// TestRowsDoNotCarryOverBetweenFiles reads a file with an e-mail column and then one without,
+// each longer than the batches in flight, so that the second file's rows are made from the
+// first's: none of them may keep an e-mail (or any other cell) of the first file.
+func TestRowsDoNotCarryOverBetweenFiles(t *testing.T) {
+	const n = 3 * batchesInFlight * batchRows
+	file := func(email bool) string {
+		var b strings.Builder
+		b.WriteString("invoice_number,invoice_date,invoice_due_date,currency,customer.name,customer.id_number,matrix.article_description,matrix.number_of_units,matrix.unit_price,matrix.unit_vat_percent")
+		if email {
+			b.WriteString(",customer.email")
+		}
+		b.WriteString("\n")
+		for i := range n {
+			fmt.Fprintf(&b, "INV-%d,2025-09-01,2025-10-01,SEK,Tolvan Tolvansson,19121212-1212,Work,1,100.00,25%%", i)
+			if email {
+				b.WriteString(",tolvan@example.se")
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	read := func(src string) []*domain.Registration {
+		r, err := NewReader(strings.NewReader(src), "f.csv", Options{Account: "a", Creditor: "c"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var regs []*domain.Registration
+		for {
+			reg, errs, err := r.Next()
+			if err == io.EOF {
+				return regs
+			}
+			if err != nil || len(errs) > 0 {
+				t.Fatalf("Next: %v %v", err, errs)
+			}
+			regs = append(regs, reg)
+		}
+	}
+	if regs := read(file(true)); len(regs) != n || regs[n-1].Invoice.Customer.Email != "tolvan@example.se" {
+		t.Fatalf("first file: %d registrations", len(regs))
+	}
+	regs := read(file(false))
+	if len(regs) != n {
+		t.Fatalf("second file: %d registrations, want %d", len(regs), n)
+	}
+	for _, reg := range regs {
+		if e := reg.Invoice.Customer.Email; e != "" {
+			t.Fatalf("%s has e-mail %q, which only the first file held", reg.Invoice.InvoiceNumber, e)
+		}
 	}
 }

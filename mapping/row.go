@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/amili-import/amili-import/domain"
 
@@ -183,16 +184,41 @@ type cell interface {
 
 // rowRef is the element gocsv decodes into: a pointer to the row. gocsv makes each element
 // twice (a zero value, and the one it fills and copies into the batch); with a pointer the
-// 840-byte row is allocated once, when its first cell arrives, and the copies are a word each.
+// 840-byte row is made once, when its first cell arrives, and the copies are a word each.
 // gocsv reads the tags of the row it points to.
 type rowRef struct {
 	Row *row `csv:"row"`
+	// next is the field after the last one set: rowSource hands gocsv the canonical headers
+	// in the order of fields, so the next header is almost always found at once.
+	next field
+}
+
+// rowPool holds the rows of batches that have been validated, cleared, for the next ones:
+// a row is as large as a line of the file, and making one per line is most of what the
+// garbage collector would otherwise do.
+var rowPool = sync.Pool{New: func() any { return new(row) }}
+
+// recycle clears the rows of refs and returns them to rowPool. Nothing may hold them after.
+func recycle(refs []rowRef) {
+	for i := range refs {
+		if p := refs[i].Row; p != nil {
+			*p = row{}
+			rowPool.Put(p)
+		}
+		refs[i] = rowRef{}
+	}
 }
 
 // UnmarshalCSVWithFields implements gocsv's whole-row hook for the row rowRef points to.
 func (rr *rowRef) UnmarshalCSVWithFields(key, value string) error {
 	if rr.Row == nil {
-		rr.Row = new(row)
+		rr.Row = rowPool.Get().(*row)
+	}
+	for f := rr.next; f < numFields; f++ {
+		if fieldDefs[f].name == key {
+			rr.next = f + 1
+			return cells[f](rr.Row).UnmarshalCSV(value)
+		}
 	}
 	return rr.Row.UnmarshalCSVWithFields(key, value)
 }

@@ -136,6 +136,7 @@ func (s *rowSource) run() {
 		case <-s.done:
 			return
 		}
+		recycle(b.rows) // the Reader is done with them
 		s.fill(b)
 		if n := len(b.metas); n > 0 {
 			b.rows = b.rows[:n]
