@@ -125,6 +125,7 @@ func (r *Reader) addRow() *group {
 		r.fieldCountErr(g)
 	}
 	r.longFieldErr(g)
+	r.charErrs(g)
 	if r.kind == domain.KindInvoice {
 		r.startInvoice(g)
 	} else {
@@ -173,6 +174,7 @@ func (r *Reader) continueGroup(g *group) {
 		r.fieldCountErr(g)
 	}
 	r.longFieldErr(g)
+	r.charErrs(g)
 	for _, f := range r.groupCols {
 		if v := r.value(f); v != "" && v != g.heads[f] {
 			first := g.heads[f]
@@ -205,6 +207,11 @@ func (r *Reader) finish(g *group) (*domain.Registration, []domain.RowError, erro
 		reg = r.finishInvoice(g)
 	case g.cas != nil:
 		reg = r.finishCase(g)
+	}
+	for i := range g.errs {
+		e := &g.errs[i]
+		e.InvoiceNumber = shownRunes(clip(e.InvoiceNumber, MaxNumberLen))
+		e.Value = shownRunes(clip(e.Value, maxValueQuote))
 	}
 	if g.failed() {
 		return nil, g.errs, nil

@@ -8,14 +8,14 @@ import (
 	"github.com/amili-import/amili-import/domain"
 )
 
-// A cell of megabytes is refused with its row; the rows beside it are read as usual and the
+// A cell of 100 kB is refused with its row; the rows beside it are read as usual and the
 // error quotes only the cell's start.
 func TestLongFieldRefusesRow(t *testing.T) {
 	head := "invoice_number,invoice_date,invoice_due_date,currency,customer.name,customer.id_number,matrix.total_price_excluding_vat,matrix.unit_vat_percent\n"
 	row := func(num, name string) string {
 		return num + ",2025-09-01,2025-10-01,SEK," + name + ",556026-9986,100.00,25\n"
 	}
-	in := head + row("A1", "ACME") + row("A2", strings.Repeat("x", 1<<20)) + row("A3", "ACME")
+	in := head + row("A1", "ACME") + row("A2", strings.Repeat("x", 100_000)) + row("A3", "ACME")
 	r, err := NewReader(strings.NewReader(in), "big.csv", Options{Layout: canonical, Creditor: "c", Account: "a"})
 	if err != nil {
 		t.Fatal(err)

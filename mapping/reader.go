@@ -93,7 +93,8 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	rd := &Reader{file: file, opts: opts, layout: l, seed: maphash.MakeSeed(), seen: &seenset.Set{}}
 	runtime.AddCleanup(rd, (*seenset.Set).Free, rd.seen)
 	src, isUTF8 := decoded(r, l.Encoding)
-	br := bufio.NewReaderSize(src, 64<<10)
+	guard := &recordGuard{r: src, limit: MaxRecordBytes}
+	br := bufio.NewReaderSize(guard, 64<<10)
 	delim := l.Delimiter
 	if delim == 0 {
 		head, _ := br.Peek(64 << 10)
@@ -103,7 +104,7 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	c.Comma = delim
 	c.FieldsPerRecord = -1
 	c.ReuseRecord = true
-	rd.src = &rowSource{file: file, csv: c, isUTF8: isUTF8, encoding: l.Encoding}
+	rd.src = &rowSource{file: file, csv: c, guard: guard, isUTF8: isUTF8, encoding: l.Encoding}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
@@ -129,6 +130,7 @@ func (r *Reader) Line() int { return r.line }
 func (r *Reader) Rows() int { return r.rows }
 
 func (r *Reader) fileError(line int, column, rule string) *FileError {
+	column = shownRunes(clip(column, maxValueQuote))
 	return &FileError{File: r.file, Line: line, Column: column, Rule: rule}
 }
 
@@ -264,12 +266,16 @@ func (r *Reader) decideKind() error {
 	return nil
 }
 
+// quoteList quotes names for a message: sorted, each clipped, at most maxListed of them.
 func quoteList(s []string) string {
 	q := make([]string, len(s))
 	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
+		q[i] = fmt.Sprintf("%q", clip(v, maxValueQuote))
 	}
 	sort.Strings(q)
+	if len(q) > maxListed {
+		return strings.Join(q[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(q)-maxListed)
+	}
 	return strings.Join(q, ", ")
 }
 
@@ -381,9 +387,7 @@ func (r *Reader) rowErr(g *group, f field, value, rule string) {
 	if f == fCustIDNumber && value != "" {
 		value = maskID(value)
 	}
-	if len(value) > 80 {
-		value = value[:77] + "..."
-	}
+	value = shownRunes(clip(value, maxValueQuote))
 	g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.fieldLine(r.col[f]), Column: r.column(f),
 		Value: value, Rule: rule, InvoiceNumber: g.itemNumber})
 }

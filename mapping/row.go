@@ -66,7 +66,7 @@ type row struct {
 	DebtInvoiceFee      moneyCell `csv:"debts.fees_included_in_capital_to_claim.invoice_fee"`
 	DebtReminderAmount  moneyCell `csv:"debts.fees_already_claimed.reminder.amount"`
 	DebtReminderDate    dateCell  `csv:"debts.fees_already_claimed.reminder.fee_registration_date"`
-	PDFFile             text      `csv:"pdf_file"`
+	PDFFile             fileName  `csv:"pdf_file"`
 }
 
 // cells gives the cell of each field of row, in fieldDefs' order, without reflection: gocsv
@@ -226,8 +226,17 @@ func (rr *rowRef) UnmarshalCSVWithFields(key, value string) error {
 // text is a cell of plain text, trimmed.
 type text struct{ s string }
 
+// UnmarshalCSV implements gocsv.TypeUnmarshaller. The text is kept in normal form C.
+func (c *text) UnmarshalCSV(s string) error { c.s = normalText(strings.TrimSpace(s)); return nil }
+
+// fileName is a cell naming a file, trimmed but otherwise as written: it must match the
+// file's own name, whatever form its characters take.
+type fileName struct{ s string }
+
 // UnmarshalCSV implements gocsv.TypeUnmarshaller.
-func (c *text) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return nil }
+func (c *fileName) UnmarshalCSV(s string) error { c.s = strings.TrimSpace(s); return nil }
+
+func (c *fileName) text() string { return c.s }
 
 func (c *text) text() string { return c.s }
 

@@ -21,6 +21,7 @@ import (
 type rowSource struct {
 	file     string
 	csv      *csv.Reader
+	guard    *recordGuard // bounds each record, told where each begins
 	isUTF8   bool
 	encoding string
 	fileHead []string // the file's header, for messages
@@ -73,7 +74,7 @@ const batchRows = 128
 const batchesInFlight = 2
 
 func (s *rowSource) fileError(line int, column, rule string) *FileError {
-	return &FileError{File: s.file, Line: line, Column: column, Rule: rule}
+	return &FileError{File: s.file, Line: line, Column: shownRunes(clip(column, maxValueQuote)), Rule: rule}
 }
 
 // readHeader reads the file's header record.
@@ -85,6 +86,10 @@ func (s *rowSource) readHeader() ([]string, int, error) {
 	if err != nil {
 		return nil, 0, s.csvFileError(err, 0)
 	}
+	s.guard.start = s.csv.InputOffset()
+	if len(rec) > MaxColumns {
+		return nil, 0, s.fileError(1, "", fmt.Sprintf("the header has %d columns, more than the %d a file may have", len(rec), MaxColumns))
+	}
 	head := make([]string, len(rec))
 	for i, h := range rec {
 		head[i] = strings.TrimSpace(h)
@@ -93,7 +98,7 @@ func (s *rowSource) readHeader() ([]string, int, error) {
 	if fe := s.checkEncoding(head, func(int) int { return 1 }); fe != nil {
 		return nil, 0, fe
 	}
-	s.fileHead = head
+	s.fileHead, s.last = head, line
 	return head, line, nil
 }
 
@@ -171,10 +176,12 @@ func (s *rowSource) fill(b *batch) {
 				b.err = s.csvFileError(err, s.last)
 				return
 			}
+			s.guard.start = s.csv.InputOffset()
 			s.last = pe.Line
 			b.add(s, rowMeta{recLine: pe.StartLine, line: pe.Line, broken: true}, nil)
 			continue
 		}
+		s.guard.start = s.csv.InputOffset()
 		m := s.meta(rec)
 		s.last = m.line
 		// Bytes that do not decode are checked by the Reader as it takes the row: that work
@@ -238,6 +245,13 @@ func (m *rowMeta) fieldLine(i int) int {
 // csvFileError turns an encoding/csv error that leaves the rest of the file unreadable into a
 // *FileError.
 func (s *rowSource) csvFileError(err error, line int) *FileError {
+	if errors.Is(err, errRecordTooLong) {
+		what := fmt.Sprintf("the record that begins on line %d", line+1)
+		if line == 0 {
+			what = "the header"
+		}
+		return s.fileError(line+1, "", fmt.Sprintf("%s is longer than %d bytes, the most a record may hold; the rest of the file is not read", what, MaxRecordBytes))
+	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return s.fileError(pe.StartLine, "", fmt.Sprintf("broken quoting from line %d to %d: %v; the rest of the file cannot be read reliably", pe.StartLine, pe.Line, pe.Err))

@@ -91,6 +91,7 @@ func (r *Reader) currency(g *group) string {
 func (r *Reader) startInvoice(g *group) {
 	num := r.value(fInvoiceNumber)
 	g.itemNumber = num
+	r.checkNumber(g, fInvoiceNumber, num)
 	g.numbers = append(g.numbers, numberAt{num, r.fieldLine(r.col[fInvoiceNumber])})
 	// One allocation holds the invoice, its customer and its first lines: they live and die
 	// together.
@@ -346,6 +347,7 @@ func (r *Reader) startCase(g *group) {
 func (r *Reader) debt(g *group) {
 	num := r.value(fDebtInvoiceNumber)
 	g.itemNumber = num
+	r.checkNumber(g, fDebtInvoiceNumber, num)
 	g.numbers = append(g.numbers, numberAt{num, r.fieldLine(r.col[fDebtInvoiceNumber])})
 	if num == "" {
 		r.rowErr(g, fDebtInvoiceNumber, "", required)

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -68,7 +69,13 @@ func (l *Layout) parseDate(s string) (domain.Date, error) {
 		}
 		t, err := time.Parse(f, s)
 		if err == nil {
-			return domain.Date{Time: t.UTC()}, nil
+			// The calendar day as written, whatever the offset beside it.
+			y, m, d := t.Date()
+			day := domain.NewDate(y, m, d)
+			if day.Before(MinDate.Time) || day.After(MaxDate.Time) {
+				return domain.Date{}, fmt.Errorf("is outside the dates a file may hold (%s to %s)", MinDate.Format("2006-01-02"), MaxDate.Format("2006-01-02"))
+			}
+			return day, nil
 		}
 		if firstErr == nil || strings.Contains(err.Error(), "out of range") {
 			firstErr = err
