@@ -29,7 +29,7 @@ var synonymLists = map[string][]string{
 	"customer.name": {"kundnamn", "namn", "name", "customername", "företagsnamn", "företag", "mottagare", "fakturamottagare",
 		"name1", "debtorname", "accountname", "companyname"},
 	"customer.id_number": {"personnummer", "personnr", "persnr", "organisationsnummer", "orgnummer", "orgnr", "personorgnr",
-		"personorganisationsnummer", "orgpersnr", "persorgnr", "organisationsnummerpersonnummer", "personnummerorganisationsnummer",
+		"personorganisationsnummer", "orgpersnr", "persorgnr", "orgnrpersnr", "persnrorgnr", "organisationsnummerpersonnummer", "personnummerorganisationsnummer",
 		"identitetsnummer", "idnummer", "idnr", "identitynumber", "idnumber", "nationalid", "corporateid", "companyregistrationnumber",
 		"registrationnumber", "taxnumber", "taxnumber1", "stcd1", "regnr", "personalidentitynumber"},
 	"customer.type": {"kundtyp", "kundkategori", "customertype", "typ"},
