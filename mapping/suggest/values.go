@@ -63,16 +63,6 @@ func all(values []string, pred func(string) bool) bool {
 	return len(values) > 0
 }
 
-func count(values []string, pred func(string) bool) int {
-	n := 0
-	for _, v := range values {
-		if pred(v) {
-			n++
-		}
-	}
-	return n
-}
-
 // numberShape matches what could be a number in any convention: digits with at most blanks,
 // dots, commas or apostrophes between them, a sign in front or behind.
 var numberShape = regexp.MustCompile(`^[-+]?\d[\d \x{00a0}.,']*\d?-?$`)

@@ -60,9 +60,7 @@ func (p *Proposal) headComment() string {
 		`Comments give each decision's reason; "could not decide" marks what to check.`,
 		"Columns no field claims are under ignore; map one under columns to import it.",
 	}
-	for _, n := range p.Notes {
-		lines = append(lines, n)
-	}
+	lines = append(lines, p.Notes...)
 	return strings.Join(lines, "\n")
 }
 
