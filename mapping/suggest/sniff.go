@@ -97,10 +97,10 @@ func (s *sniffed) decode(data []byte) (string, error) {
 }
 
 // controlChars reports control characters other than tab and line ends, which no text export
-// holds.
+// holds. C1 controls are left alone: they are what ISO-8859-1 makes of bytes 0x80-0x9F.
 func controlChars(text string) bool {
 	for _, r := range text {
-		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7F && r <= 0x9F) {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7F {
 			return true
 		}
 	}

@@ -16,6 +16,7 @@ import (
 // layoutCase is an export as an ERP writes it and the decisions its proposal must make.
 type layoutCase struct {
 	file         string
+	kind         string // "" is invoice
 	encoding     string
 	delimiter    rune
 	decimalComma bool
@@ -51,6 +52,14 @@ var layoutCases = map[string]layoutCase{
 			"customer.id_number": "Org.nr/Pers.nr", "customer.type": "Kundtyp", "customer.mobile_number": "Mobiltelefon",
 			"matrix.unit_price": "Pris/st", "matrix.total_price_excluding_vat": "Belopp exkl. moms", "matrix.unit_vat_percent": "Momssats"},
 		amounts: map[string]string{"5001": "36156.25", "5002": "1543.13", "5003": "15562.50"},
+	},
+	"reskontra": {
+		file: "testdata/reskontra-cases.csv", kind: "case", encoding: "utf-8", delimiter: ';', decimalComma: true,
+		dateFormats: []string{"YYYY-MM-DD"},
+		columns: map[string]string{"debts.invoice_number": "Fakturanr", "debts.invoice_date": "Fakturadatum", "debts.invoice_due_date": "Förfallodatum",
+			"customer.id_number": "Personnummer", "debts.capital_to_claim": "Restbelopp", "debts.debt_description": "Beskrivning"},
+		ignored: []string{""},
+		amounts: map[string]string{"9001": "1250.00", "9002": "12000.50", "9003": "399.00"},
 	},
 	"sap": {
 		file: "testdata/sap-invoices.csv", encoding: "utf-8", delimiter: ',', decimalComma: false,
@@ -103,6 +112,9 @@ func checkDecisions(t *testing.T, p *Proposal, tc layoutCase) {
 	if p.Encoding != tc.encoding || p.Delimiter != tc.delimiter || p.DecimalComma != tc.decimalComma {
 		t.Errorf("got encoding %s, delimiter %q, decimal comma %v; want %s, %q, %v",
 			p.Encoding, p.Delimiter, p.DecimalComma, tc.encoding, tc.delimiter, tc.decimalComma)
+	}
+	if want := map[string]string{"": "invoice"}[tc.kind] + tc.kind; p.Kind != want {
+		t.Errorf("got kind %s, want %s", p.Kind, want)
 	}
 	if strings.Join(p.DateFormats, " ") != strings.Join(tc.dateFormats, " ") {
 		t.Errorf("got date formats %q, want %q", p.DateFormats, tc.dateFormats)
@@ -208,6 +220,30 @@ func payloads(t *testing.T, l *mapping.Layout, data []byte) string {
 			out.Write(b)
 			out.WriteByte('\n')
 		}
+	}
+}
+
+// The encoding is read from the bytes: UTF-8 with or without BOM, Windows-1252 for Swedish
+// letters and its signs (– “ ” €), ISO-8859-1 when bytes Windows-1252 does not define occur.
+func TestSuggestEncoding(t *testing.T) {
+	for name, tc := range map[string]struct {
+		data, want, note string
+	}{
+		"utf-8":        {"Kundnamn;Belopp\nÅsa;1,00\n", "utf-8", "valid UTF-8"},
+		"utf-8 bom":    {"\xef\xbb\xbfKundnamn;Belopp\nÅsa;1,00\n", "utf-8", "byte-order mark"},
+		"windows-1252": {"Kundnamn;Ben\xe4mning\n\xc5sa;R\xf6r \x96 20 mm\n", "windows-1252", "0x80-0x9F are Windows-1252"},
+		"latin only":   {"Kundnamn;Ben\xe4mning\n\xc5sa;R\xf6r\n", "windows-1252", "ISO-8859-1 reads it the same"},
+		"iso-8859-1":   {"Kundnamn;Ben\xe4mning\n\xc5sa;R\xf6r\x81\n", "iso-8859-1", "undefined in Windows-1252"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := Suggest([]byte(tc.data), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Encoding != tc.want || !strings.Contains(p.EncodingNote, tc.note) {
+				t.Errorf("got %s (%s), want %s (%s)", p.Encoding, p.EncodingNote, tc.want, tc.note)
+			}
+		})
 	}
 }
 
