@@ -1,6 +1,7 @@
 package suggest
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -70,6 +71,24 @@ func init() {
 	}
 }
 
+// canonicalFields are the mapping package's own field names: a header that is one maps to it.
+var canonicalFields = []string{
+	"invoice_number", "invoice_date", "invoice_due_date", "invoice_delivery_date", "invoice_type",
+	"reference_number", "payout_reference", "invoice_headline", "invoice_body_text", "your_contact",
+	"your_reference", "our_reference", "debt_description", "currency", "creditor", "first_action",
+	"customer.name", "customer.customer_number", "customer.id_number", "customer.is_person",
+	"customer.is_company", "customer.is_foreign", "customer.type", "customer.address.address_line_1",
+	"customer.address.address_line_2", "customer.address.zip_code", "customer.address.city",
+	"customer.address.country", "customer.email", "customer.mobile_number", "matrix.article_number",
+	"matrix.article_description", "matrix.number_of_units", "matrix.unit_price",
+	"matrix.total_price_excluding_vat", "matrix.unit_vat_percent", "debts.invoice_number",
+	"debts.debt_description", "debts.invoice_date", "debts.capital_to_claim",
+	"debts.invoice_due_days_after_invoice_date", "debts.invoice_due_date",
+	"debts.fees_included_in_capital_to_claim.invoice_fee",
+	"debts.fees_already_claimed.reminder.amount",
+	"debts.fees_already_claimed.reminder.fee_registration_date", "pdf_file",
+}
+
 // caseFields are the fields an invoice synonym stands for in a case file.
 var caseFields = map[string]string{
 	"invoice_number":             "debts.invoice_number",
@@ -108,6 +127,9 @@ var sapTables = map[string]bool{"bkpf": true, "bseg": true, "bsid": true, "vbrk"
 
 // fieldByName is the field a header names, or "".
 func fieldByName(header string) string {
+	if f := strings.ToLower(strings.TrimSpace(header)); slices.Contains(canonicalFields, f) {
+		return f
+	}
 	n := normHeader(header)
 	if f, ok := synonyms[n]; ok {
 		return f

@@ -76,16 +76,33 @@ func Suggest(data []byte, name string) (*Proposal, error) {
 	for _, pr := range profiles {
 		pr.measure(conv)
 	}
-	p.Columns = make([]Column, len(s.header))
-	for i, h := range s.header {
-		p.Columns[i] = Column{Header: h}
-	}
+	p.setColumns(s.header)
 	p.byName(profiles)
 	p.decideKind()
 	p.byContent(profiles)
 	p.dateFormats(profiles)
 	p.requirements(profiles)
 	return p, nil
+}
+
+// setColumns lists the headers; a blank or repeated one cannot be mapped, since a mapping file
+// names columns by their header.
+func (p *Proposal) setColumns(header []string) {
+	seen := map[string]int{}
+	for _, h := range header {
+		seen[strings.ToLower(h)]++
+	}
+	p.Columns = make([]Column, len(header))
+	for i, h := range header {
+		p.Columns[i] = Column{Header: h}
+		switch {
+		case h == "":
+			p.Columns[i].Reason = "a column without a header name"
+		case seen[strings.ToLower(h)] > 1:
+			p.Columns[i].Reason = undecided + "the header is in the file more than once"
+			p.Notes = appendOnce(p.Notes, fmt.Sprintf(undecided+"the header %q is in the file more than once: the file is refused until one is renamed", h))
+		}
+	}
 }
 
 // looksLikeValues reports a first line that is data: most of its cells numbers, dates, identity
@@ -179,7 +196,7 @@ func (p *Proposal) byName(profiles []*profile) {
 	for i := range p.Columns {
 		c := &p.Columns[i]
 		f := fieldByName(c.Header)
-		if f == "" {
+		if f == "" || c.Reason != "" {
 			continue
 		}
 		if other, ok := p.taken(f); ok {

@@ -110,3 +110,24 @@ func TestSuggestRefusesWhatIsNoExport(t *testing.T) {
 		})
 	}
 }
+
+// A file in the canonical layout maps each header to itself.
+func TestSuggestCanonicalHeaders(t *testing.T) {
+	data := mustRead(t, "../../samples/invoices.csv")
+	p, err := Suggest(data, "invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Columns {
+		if c.Field != c.Header {
+			t.Errorf("header %q: got field %q (%s), want itself", c.Header, c.Field, c.Reason)
+		}
+	}
+	y, err := p.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Check(y, data, "invoices.csv", mapping.Options{}); err != nil || !res.OK() || res.Registrations != 4 {
+		t.Errorf("Check: got %+v, %v; want 4 registrations, no errors", res, err)
+	}
+}
