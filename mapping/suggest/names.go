@@ -50,7 +50,7 @@ var synonymLists = map[string][]string{
 	"matrix.unit_price": {"àpris", "apris", "ápris", "pris", "styckpris", "enhetspris", "prisst", "prisexklmoms", "unitprice",
 		"price", "priceperunit", "netpr", "kbetr", "netprice"},
 	"matrix.total_price_excluding_vat": {"belopp", "summa", "radbelopp", "radsumma", "beloppexklmoms", "summaexklmoms", "nettobelopp",
-		"netto", "totalt", "totaltexklmoms", "total", "linetotal", "amount", "netamount", "netvalue", "netwr", "dmbtr", "wrbtr", "lineamount"},
+		"netto", "totaltexklmoms", "linetotal", "amount", "netamount", "netvalue", "netwr", "dmbtr", "wrbtr", "lineamount"},
 	"matrix.unit_vat_percent": {"moms", "momssats", "momsprocent", "momsp", "moms%", "vat", "vatrate", "vatpercent", "vat%",
 		"taxrate", "taxpercent", "mwst", "mwstsatz", "steuersatz"},
 	"pdf_file": {"pdf", "pdffil", "pdffile", "filnamn", "filename", "fakturapdf"},
@@ -63,7 +63,22 @@ var synonymLists = map[string][]string{
 	"first_action": {"åtgärd", "nästaåtgärd", "firstaction", "action"},
 }
 
+// notSent are headers ERPs write for values Amili does not take or computes itself, and why.
+var notSent = map[string]string{}
+
+var notSentLists = map[string][]string{
+	"an amount including VAT: Amili computes it from the lines": {"totalt", "total", "totaltinklmoms", "summainklmoms",
+		"beloppinklmoms", "attbetala", "brutto", "bruttobelopp", "totalinclvat", "grossamount", "amountinclvat", "totalamount"},
+	"a VAT amount: Amili computes it from the line and the rate": {"momsbelopp", "momskr", "vatamount", "taxamount", "mwstbetrag"},
+	"a rounding amount: Amili rounds the total itself":           {"öresavrundning", "avrundning", "rounding"},
+}
+
 func init() {
+	for why, names := range notSentLists {
+		for _, n := range names {
+			notSent[n] = why
+		}
+	}
 	for f, names := range synonymLists {
 		for _, n := range names {
 			synonyms[n] = f
