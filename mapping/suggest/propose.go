@@ -31,7 +31,7 @@ type Proposal struct {
 	Kind string
 	// Encoding is utf-8, windows-1252 or iso-8859-1; EncodingNote says what showed it.
 	Encoding, EncodingNote string
-	// Delimiter is ',', ';', '\t' or '|'.
+	// Delimiter is ',', ';' or '\t'.
 	Delimiter rune
 	// Quoted is true when some fields are in double quotes.
 	Quoted bool

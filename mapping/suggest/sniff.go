@@ -126,7 +126,7 @@ func head(text string) string {
 func sniffDelimiter(text string) rune {
 	h := head(text)
 	best, bestScore := ',', -1
-	for _, d := range []rune{';', ',', '\t', '|'} {
+	for _, d := range []rune{';', ',', '\t'} {
 		r := csv.NewReader(strings.NewReader(h))
 		r.Comma, r.FieldsPerRecord, r.LazyQuotes = d, -1, true
 		first, err := r.Read()

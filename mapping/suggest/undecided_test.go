@@ -132,3 +132,41 @@ func TestSuggestCanonicalHeaders(t *testing.T) {
 		t.Errorf("Check: got %+v, %v; want 4 registrations, no errors", res, err)
 	}
 }
+
+// Conventions the values leave open are marked, and the proposal still loads and reads the file.
+func TestSuggestConventions(t *testing.T) {
+	for name, tc := range map[string]struct {
+		data string
+		want []string
+	}{
+		"tab, whole amounts": {
+			"Invoice No\tInvoice Date\tDue Date\tCustomer Name\tCorporate ID\tAmount\tVAT %\n" +
+				"A-1\t2025-09-01\t2025-10-01\tAcme AB\t556036-0793\t100\t25\n",
+			[]string{`delimiter: "tab"`, `decimal_separator: "." # could not decide: no value shows a decimal separator`},
+		},
+		"apostrophe thousands": {
+			"Invoice No,Invoice Date,Due Date,Customer Name,Corporate ID,Net Amount,VAT Rate\n" +
+				"A-1,2025-09-01,2025-10-01,Acme AB,556036-0793,1'250.00,25\n",
+			[]string{"thousands_separators: [\" \", \"\u00a0\", \"'\"]", `decimal_separator: "." # 1 values with a decimal point`},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := Suggest([]byte(tc.data), "x.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := p.YAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(y), w) {
+					t.Errorf("the proposal lacks %q:\n%s", w, y)
+				}
+			}
+			if res, err := Check(y, []byte(tc.data), "x.csv", mapping.Options{}); err != nil || !res.OK() || res.Registrations != 1 {
+				t.Errorf("Check: got %+v, %v; want 1 registration\n%s", res, err, y)
+			}
+		})
+	}
+}
