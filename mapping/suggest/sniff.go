@@ -12,8 +12,11 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// maxSampleRows bounds the rows whose values are looked at; conventions show in the first rows.
-const maxSampleRows = 5000
+// maxSampleRows and maxSampleBytes bound what is looked at; conventions show in the first rows.
+const (
+	maxSampleRows  = 5000
+	maxSampleBytes = 8 << 20
+)
 
 // sniffed is what the bytes of a file say about its conventions, with its first records.
 type sniffed struct {
@@ -44,6 +47,12 @@ func sniff(data []byte) (*sniffed, error) {
 		return nil, ErrBinary
 	}
 	s := &sniffed{}
+	cut := false
+	if len(data) > maxSampleBytes {
+		if i := bytes.LastIndexByte(data[:maxSampleBytes], '\n'); i > 0 {
+			data, cut = data[:i+1], true
+		}
+	}
 	text, err := s.decode(data)
 	if err != nil {
 		return nil, err
@@ -53,7 +62,7 @@ func sniff(data []byte) (*sniffed, error) {
 	}
 	s.delim = sniffDelimiter(text)
 	s.quoted = hasQuotedField(text, s.delim)
-	if err := s.readRecords(text); err != nil {
+	if err := s.readRecords(text, cut); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -159,12 +168,16 @@ func hasQuotedField(text string, delim rune) bool {
 }
 
 // readRecords reads the header and the first rows, as encoding/csv (the Reader's splitter) does.
-func (s *sniffed) readRecords(text string) error {
+// When text is the first part of a longer file, a record cut at its end is dropped.
+func (s *sniffed) readRecords(text string, cut bool) error {
 	r := csv.NewReader(strings.NewReader(text))
 	r.Comma, r.FieldsPerRecord = s.delim, -1
 	for len(s.rows) < maxSampleRows {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil && cut && s.header != nil {
 			break
 		}
 		if err != nil {

@@ -2,6 +2,7 @@ package suggest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -168,5 +169,32 @@ func TestSuggestConventions(t *testing.T) {
 				t.Errorf("Check: got %+v, %v; want 1 registration\n%s", res, err, y)
 			}
 		})
+	}
+}
+
+// A large export is sniffed from its first part, cut inside a quoted cell that spans lines, and
+// checked whole.
+func TestSuggestLargeFile(t *testing.T) {
+	long := strings.Repeat("Lång text ", 200)
+	var b strings.Builder
+	b.WriteString("Fakturanr;Fakturadatum;Förfallodatum;Kundnamn;Organisationsnummer;Benämning;Belopp;Moms\n")
+	for i := 0; b.Len() < maxSampleBytes+1<<20; i++ {
+		fmt.Fprintf(&b, "%d;2025-09-01;2025-10-01;Acme AB;556036-0793;\"%s\n%s\";1 250,00;25\n", 100000+i, long, long)
+	}
+	data := []byte(b.String())
+	p, err := Suggest(data, "large.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Rows == 0 || p.Rows >= maxSampleRows || !p.DecimalComma {
+		t.Errorf("got %d rows looked at, decimal comma %v; want the rows of the first %d bytes, true", p.Rows, p.DecimalComma, maxSampleBytes)
+	}
+	y, err := p.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Check(y, data, "large.csv", mapping.Options{})
+	if err != nil || !res.OK() || res.Rows <= p.Rows {
+		t.Errorf("Check: got %+v, %v; want every row of the file read without errors", res, err)
 	}
 }
