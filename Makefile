@@ -47,6 +47,7 @@ chaos:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 60s ./mapping
 	$(GO) test -run '^$$' -fuzz FuzzLayout -fuzztime 60s ./mapping
+	$(GO) test -run '^$$' -fuzz FuzzSuggest -fuzztime 60s ./mapping/suggest
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./config
 
 ## report-screenshot: the golden report rendered by headless Chromium, kept as report-screenshot.png.
