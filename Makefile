@@ -36,7 +36,7 @@ demo:
 
 ## bench: Go micro-benchmarks, then the end-to-end throughput table.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./mapping ./ledger ./amili/... ./source/... ./internal/bench
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./mapping ./ledger ./importer ./amili/... ./source/... ./internal/bench
 	$(GO) run ./cmd/amili-import bench
 
 ## chaos: the long crash-and-fault run (more kills, more invoices) than make test's.
