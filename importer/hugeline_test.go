@@ -110,7 +110,7 @@ func TestHugeLineRefusesTheFileInBoundedSpace(t *testing.T) {
 	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileFailed {
 		t.Fatalf("files %+v, want one failed", sum.Files)
 	}
-	if e := sum.Files[0].Error; !strings.Contains(e, "longer than 1048576 bytes") || len(e) > 400 {
+	if e := sum.Files[0].Error; !strings.Contains(e, "longer than "+strconv.Itoa(mapping.MaxRecordBytes)+" bytes") || len(e) > 400 {
 		t.Errorf("reason %q (%d bytes), want the limit, briefly", e, len(e))
 	}
 	if n := len(srv.Registrations()); n != 0 {

@@ -20,7 +20,7 @@ const (
 	// MaxRecordBytes bounds one record: a row with every line of its quoted fields, or the
 	// header. Reading stops at the first byte past it, so a file's memory is bounded by it and
 	// not by the file.
-	MaxRecordBytes = 1 << 20
+	MaxRecordBytes = 4 << 20
 	// MaxColumns bounds the header's columns; the canonical layout has 46 fields.
 	MaxColumns = 1000
 	// MaxNumberLen bounds an invoice number, in characters.
