@@ -134,19 +134,14 @@ func (r *Reader) addRow() *group {
 	return done
 }
 
-// MaxFieldLen is the longest value a cell may hold, in characters. Amili documents no limits,
-// but a cell of megabytes is a broken export, not a customer name: its row is refused rather
-// than sent.
-const MaxFieldLen = 10000
-
-// longFieldErr refuses the row for every cell longer than MaxFieldLen, quoting only its start.
+// longFieldErr refuses the row for every cell longer than the limit, quoting only its start.
 func (r *Reader) longFieldErr(g *group) {
 	for i, v := range r.rec {
-		if len(v) <= MaxFieldLen {
+		if len(v) <= r.limits.CellChars {
 			continue
 		}
 		n := utf8.RuneCountInString(v)
-		if n <= MaxFieldLen {
+		if n <= r.limits.CellChars {
 			continue
 		}
 		col := ""
@@ -154,7 +149,7 @@ func (r *Reader) longFieldErr(g *group) {
 			col = r.header[i]
 		}
 		g.errs = append(g.errs, domain.RowError{File: r.file, Line: r.fieldLine(i), Column: col, InvoiceNumber: g.itemNumber,
-			Value: strings.ToValidUTF8(v[:40], "") + "...", Rule: fmt.Sprintf("value is longer than %d characters (%d)", MaxFieldLen, n)})
+			Value: shownRunes(clip(v, 40)), Rule: fmt.Sprintf("value is longer than %d characters (%d)", r.limits.CellChars, n)})
 	}
 }
 

@@ -14,15 +14,44 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The limits a file must keep to. Past MaxRecordBytes or MaxColumns the file is refused (the
-// rest of it cannot be read in bounded memory or is not an export); past the others the row is.
+// Limits bound what one file may hold. Past RecordBytes or Columns the file is refused (the
+// rest of it cannot be read in bounded memory, or it is no export); past CellChars the row is.
+// A zero field takes its default.
+type Limits struct {
+	// RecordBytes bounds one record: a row with every line of its quoted fields, or the
+	// header. Reading stops at the first byte past it, so a file's memory is bounded by it
+	// and not by the file. Default MaxRecordBytes.
+	RecordBytes int
+	// Columns bounds the header's columns. Default MaxColumns.
+	Columns int
+	// CellChars bounds one value, in characters. Default MaxFieldLen.
+	CellChars int
+}
+
+// withDefaults fills the zero fields of l.
+func (l Limits) withDefaults() Limits {
+	if l.RecordBytes <= 0 {
+		l.RecordBytes = MaxRecordBytes
+	}
+	if l.Columns <= 0 {
+		l.Columns = MaxColumns
+	}
+	if l.CellChars <= 0 {
+		l.CellChars = MaxFieldLen
+	}
+	return l
+}
+
+// The default limits, and the ones that are not settable.
 const (
-	// MaxRecordBytes bounds one record: a row with every line of its quoted fields, or the
-	// header. Reading stops at the first byte past it, so a file's memory is bounded by it and
-	// not by the file.
+	// MaxRecordBytes is the default of Limits.RecordBytes: 4 MiB.
 	MaxRecordBytes = 4 << 20
-	// MaxColumns bounds the header's columns; the canonical layout has 46 fields.
+	// MaxColumns is the default of Limits.Columns; the canonical layout has 46 fields.
 	MaxColumns = 1000
+	// MaxFieldLen is the default of Limits.CellChars. Amili documents no limits, but a cell
+	// of megabytes is a broken export, not a customer name: its row is refused rather than
+	// sent.
+	MaxFieldLen = 10000
 	// MaxNumberLen bounds an invoice number, in characters.
 	MaxNumberLen = 100
 	// maxValueQuote bounds how much of a refused value a row error quotes, in characters.

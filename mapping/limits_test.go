@@ -143,3 +143,36 @@ func TestClipKeepsCharactersWhole(t *testing.T) {
 		t.Errorf("clip: %q", got)
 	}
 }
+
+// Limits set in Options replace the defaults.
+func TestLimitsAreSettable(t *testing.T) {
+	row := "A1,2025-09-01,2025-10-01,SEK,ACME AB,556026-9986,100.00,25\n"
+	read := func(in string, l Limits) ([]string, error) {
+		r, err := NewReader(strings.NewReader(in), "set.csv", Options{Creditor: "c", Account: "a", Limits: l})
+		if err != nil {
+			return nil, err
+		}
+		var rules []string
+		for {
+			_, errs, err := r.Next()
+			if err == io.EOF {
+				return rules, nil
+			}
+			if err != nil {
+				return rules, err
+			}
+			for _, e := range errs {
+				rules = append(rules, e.Rule)
+			}
+		}
+	}
+	if _, err := read(limitsHead+row, Limits{Columns: 7}); err == nil || !strings.Contains(err.Error(), "more than the 7") {
+		t.Errorf("columns 7: %v", err)
+	}
+	if _, err := read(limitsHead+row, Limits{RecordBytes: 100}); err == nil || !strings.Contains(err.Error(), "longer than 100 bytes") {
+		t.Errorf("record bytes 100: %v", err)
+	}
+	if rules, err := read(limitsHead+row, Limits{CellChars: 5}); err != nil || len(rules) == 0 || !strings.Contains(rules[0], "longer than 5 characters") {
+		t.Errorf("cell chars 5: %v %v", rules, err)
+	}
+}

@@ -28,6 +28,8 @@ type Options struct {
 	// Creditor is Amili's creditor id, from the configuration; a creditor column overrides it
 	// per row (partner platforms feeding several creditors).
 	Creditor string
+	// Limits bound the file; zero fields take their defaults.
+	Limits Limits
 	// IDNumbers says what a wrong check digit in an identity number does: IDStrict ("" too)
 	// rejects the row, IDWarn keeps it with a warning.
 	IDNumbers IDPolicy
@@ -42,6 +44,7 @@ const maxGroupRows = 10_000
 type Reader struct {
 	file   string
 	opts   Options
+	limits Limits
 	layout *Layout
 	kind   domain.Kind
 	src    *rowSource
@@ -90,10 +93,10 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	if opts.IDNumbers != IDStrict && opts.IDNumbers != IDWarn {
 		return nil, &FileError{File: file, Rule: fmt.Sprintf("identity-number policy %q is not strict or warn", opts.IDNumbers)}
 	}
-	rd := &Reader{file: file, opts: opts, layout: l, seed: maphash.MakeSeed(), seen: &seenset.Set{}}
+	rd := &Reader{file: file, opts: opts, limits: opts.Limits.withDefaults(), layout: l, seed: maphash.MakeSeed(), seen: &seenset.Set{}}
 	runtime.AddCleanup(rd, (*seenset.Set).Free, rd.seen)
 	src, isUTF8 := decoded(r, l.Encoding)
-	guard := &recordGuard{r: src, limit: MaxRecordBytes}
+	guard := &recordGuard{r: src, limit: int64(rd.limits.RecordBytes)}
 	br := bufio.NewReaderSize(guard, 64<<10)
 	delim := l.Delimiter
 	if delim == 0 {
@@ -104,7 +107,7 @@ func NewReader(r io.Reader, file string, opts Options) (*Reader, error) {
 	c.Comma = delim
 	c.FieldsPerRecord = -1
 	c.ReuseRecord = true
-	rd.src = &rowSource{file: file, csv: c, guard: guard, isUTF8: isUTF8, encoding: l.Encoding}
+	rd.src = &rowSource{file: file, csv: c, guard: guard, maxColumns: rd.limits.Columns, isUTF8: isUTF8, encoding: l.Encoding}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}

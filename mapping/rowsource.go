@@ -19,12 +19,14 @@ import (
 // passed on as an empty row marked broken. Beside each row it keeps a rowMeta: the record as
 // the file has it and its lines.
 type rowSource struct {
-	file     string
-	csv      *csv.Reader
-	guard    *recordGuard // bounds each record, told where each begins
-	isUTF8   bool
-	encoding string
-	fileHead []string // the file's header, for messages
+	file  string
+	csv   *csv.Reader
+	guard *recordGuard // bounds each record, told where each begins
+	// maxColumns bounds the header.
+	maxColumns int
+	isUTF8     bool
+	encoding   string
+	fileHead   []string // the file's header, for messages
 
 	head   []string // the canonical headers gocsv reads
 	from   []int    // per canonical column: the file's column, or -1 for a constant
@@ -87,8 +89,8 @@ func (s *rowSource) readHeader() ([]string, int, error) {
 		return nil, 0, s.csvFileError(err, 0)
 	}
 	s.guard.start = s.csv.InputOffset()
-	if len(rec) > MaxColumns {
-		return nil, 0, s.fileError(1, "", fmt.Sprintf("the header has %d columns, more than the %d a file may have", len(rec), MaxColumns))
+	if len(rec) > s.maxColumns {
+		return nil, 0, s.fileError(1, "", fmt.Sprintf("the header has %d columns, more than the %d a file may have", len(rec), s.maxColumns))
 	}
 	head := make([]string, len(rec))
 	for i, h := range rec {
@@ -250,7 +252,7 @@ func (s *rowSource) csvFileError(err error, line int) *FileError {
 		if line == 0 {
 			what = "the header"
 		}
-		return s.fileError(line+1, "", fmt.Sprintf("%s is longer than %d bytes, the most a record may hold; the rest of the file is not read", what, MaxRecordBytes))
+		return s.fileError(line+1, "", fmt.Sprintf("%s is longer than %d bytes, the most a record may hold; the rest of the file is not read", what, s.guard.limit))
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
