@@ -123,7 +123,12 @@ type Job struct {
 	PDF         string `yaml:"pdf"`          // required (default) or optional
 	PDFMaxSize  Size   `yaml:"pdf_max_size"` // default 20MiB
 	IDNumbers   string `yaml:"id_numbers"`   // strict (default) or warn
-	Source      Source `yaml:"source"`
+	// The limits of one CSV file: past a record's size or the header's columns the file is
+	// refused, past a cell's characters the row. Zero takes the default.
+	MaxRecordSize Size   `yaml:"max_record_size"` // default 4MiB
+	MaxColumns    int    `yaml:"max_columns"`     // default 1000
+	MaxCellChars  int    `yaml:"max_cell_chars"`  // default 10000
+	Source        Source `yaml:"source"`
 }
 
 // IsEnabled reports whether the job runs (default true).

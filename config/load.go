@@ -301,6 +301,15 @@ func (c *Config) validateJobs(bad badFunc) {
 		if !oneOf(j.IDNumbers, "", "strict", "warn") {
 			bad(k+".id_numbers", "must be strict or warn, not %q", j.IDNumbers)
 		}
+		if j.MaxRecordSize < 0 || j.MaxRecordSize > 1<<30 {
+			bad(k+".max_record_size", "must be between 1B and 1GiB (left out: 4MiB), not %d bytes", j.MaxRecordSize)
+		}
+		if j.MaxColumns < 0 {
+			bad(k+".max_columns", "cannot be negative")
+		}
+		if j.MaxCellChars < 0 {
+			bad(k+".max_cell_chars", "cannot be negative")
+		}
 		s := j.Source
 		if !oneOf(s.Type, "local", "sftp") {
 			bad(k+".source.type", "must be local or sftp, not %q", s.Type)

@@ -180,6 +180,8 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 			Account:   firstOf(cj.Account, cfg.Amili.Account),
 			Creditor:  firstOf(cj.Creditor, cfg.Amili.Creditor),
 			IDNumbers: mapping.IDPolicy(cj.IDNumbers),
+			Limits: mapping.Limits{RecordBytes: int(cj.MaxRecordSize), Columns: cj.MaxColumns,
+				CellChars: cj.MaxCellChars},
 		},
 	}
 	switch job.Mapping.Kind {
