@@ -180,17 +180,16 @@ func shownRunes(s string) string {
 var multiline = [numFields]bool{fInvoiceBodyText: true, fDebtDescription: true, fDebtDescriptionCase: true,
 	fArticleDescription: true}
 
-// charErrs refuses the row for each value that holds a character no value may.
+// charErrs refuses the row for each value that holds a character no value may, as marked when
+// the row was decoded.
 func (r *Reader) charErrs(g *group) {
-	for f := field(0); f < numFields; f++ {
-		if r.col[f] < 0 {
+	for f := field(0); f < numFields && r.bad>>f != 0; f++ {
+		if r.bad&(1<<f) == 0 || r.col[f] < 0 {
 			continue
 		}
-		if v := r.value(f); v != "" {
-			if c, bad := badRune(v, multiline[f]); bad {
-				r.rowErr(g, f, v, badRuneRule(c))
-			}
-		}
+		v := r.value(f)
+		c, _ := badRune(v, multiline[f])
+		r.rowErr(g, f, v, badRuneRule(c))
 	}
 }
 

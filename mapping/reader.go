@@ -61,6 +61,7 @@ type Reader struct {
 	// The row being processed: its cells as gocsv decoded them, and the record as the file
 	// has it.
 	row  *row
+	bad  uint64 // fields of row holding a character no value may
 	rec  []string
 	meta *rowMeta
 	line int // last physical line read
@@ -297,7 +298,7 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 			}
 			continue
 		}
-		r.row, r.meta = r.batch.rows[r.pos].Row, &r.batch.metas[r.pos]
+		r.row, r.bad, r.meta = r.batch.rows[r.pos].Row, r.batch.rows[r.pos].bad, &r.batch.metas[r.pos]
 		if r.row == nil { // gocsv met no cell of it: every cell empty
 			r.row = new(row)
 		}

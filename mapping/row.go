@@ -126,6 +126,9 @@ func checkCells() error {
 	var probe row
 	v := reflect.ValueOf(&probe).Elem()
 	t := v.Type()
+	if numFields > 64 {
+		return fmt.Errorf("%d fields do not fit rowRef.bad", numFields)
+	}
 	if t.NumField() != int(numFields) {
 		return fmt.Errorf("row has %d fields, fieldDefs %d", t.NumField(), numFields)
 	}
@@ -191,6 +194,9 @@ type rowRef struct {
 	// next is the field after the last one set: rowSource hands gocsv the canonical headers
 	// in the order of fields, so the next header is almost always found at once.
 	next field
+	// bad marks the fields whose values hold a character no value may (see badRune), found
+	// as the cells are set, on the decoding goroutine.
+	bad uint64
 }
 
 // rowPool holds the rows of batches that have been validated, cleared, for the next ones:
@@ -217,7 +223,12 @@ func (rr *rowRef) UnmarshalCSVWithFields(key, value string) error {
 	for f := rr.next; f < numFields; f++ {
 		if fieldDefs[f].name == key {
 			rr.next = f + 1
-			return cells[f](rr.Row).UnmarshalCSV(value)
+			c := cells[f](rr.Row)
+			err := c.UnmarshalCSV(value)
+			if _, bad := badRune(c.text(), multiline[f]); bad {
+				rr.bad |= 1 << f
+			}
+			return err
 		}
 	}
 	return rr.Row.UnmarshalCSVWithFields(key, value)
