@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -63,37 +63,45 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(data, path, getenv)
+	cfg, err := Parse(data, path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o002 != 0 {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("%s is writable by every user (mode %04o): anyone on this host can point the import elsewhere; run chmod o-w %s",
+			path, fi.Mode().Perm(), path))
+	}
+	return cfg, nil
 }
 
 // varRef matches ${NAME}; $$ escapes a dollar sign.
 var varRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// Parse is Load on bytes already read; name is used in errors.
+// Parse is Load on bytes already read; name is used in errors. The YAML is parsed first and
+// ${VAR} is then substituted inside scalar values only (see expandVars), so the environment
+// cannot change the file's structure.
 func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	var missing []string
-	expanded := varRef.ReplaceAllFunc(data, func(m []byte) []byte {
-		if string(m) == "$$" {
-			return []byte("$")
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if errs := expandVars(&doc, getenv); len(errs) > 0 {
+		for _, e := range errs {
+			e.File = name
 		}
-		v := string(m[2 : len(m)-1])
-		val := getenv(v)
-		if val == "" {
-			missing = append(missing, v)
-		}
-		return []byte(val)
-	})
-	if len(missing) > 0 {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("${%s} is not set in the environment", strings.Join(missing, "}, ${"))}
+		return nil, errs
+	}
+	if err := checkKeys(data); err != nil {
+		return nil, &Error{File: name, Msg: err.Error()}
 	}
 	cfg := &Config{}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	if doc.Kind != 0 {
+		if err := doc.Decode(cfg); err != nil {
+			return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		}
 	}
 	cfg.Path = name
 	cfg.applyDefaults()
@@ -101,6 +109,29 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// checkKeys refuses keys the Config does not have, with their lines in the file as written.
+// It decodes the text before substitution, so a value's type errors (a ${PORT} not yet a
+// number) are left to the decode after it.
+func checkKeys(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(&Config{})
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return nil // syntax errors were reported by the parse before
+	}
+	var unknown []string
+	for _, e := range te.Errors {
+		if strings.Contains(e, " not found in type ") {
+			unknown = append(unknown, e)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return errors.New("unknown keys:\n  " + strings.Join(unknown, "\n  "))
 }
 
 func (c *Config) applyDefaults() {
@@ -218,6 +249,7 @@ func (c *Config) validate(getenv func(string) string) error {
 	}
 	c.validateJobs(bad)
 	c.validateReports(bad)
+	c.warnPlainText()
 	c.SMTP.validate(bad)
 	// Secret references must resolve now, not at 3 a.m. on the first scheduled run.
 	for _, ref := range c.secretRefs() {
@@ -347,6 +379,17 @@ func (c *Config) validateReports(bad badFunc) {
 		if *r.Send && c.SMTP.Host == "" {
 			bad(k+".send", "needs smtp.host")
 		}
+	}
+}
+
+// warnPlainText warns of credentials that would cross the network unencrypted.
+func (c *Config) warnPlainText() {
+	if u, err := url.Parse(c.Amili.BaseURL); err == nil && u.Scheme == "http" && !isLoopback(u.Host) {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("amili.base_url: plain http to %s sends the API credentials and every debtor's data unencrypted; use https://", u.Hostname()))
+	}
+	m := c.SMTP
+	if m.Host != "" && m.TLS == "none" && m.Username != "" && !isLoopback(m.Host+":") {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("smtp.tls: none sends the password of %s to %s unencrypted; use starttls or implicit", m.Username, m.Host))
 	}
 }
 
