@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"syscall"
 )
@@ -29,11 +30,13 @@ func NewLocal(opts Options) (*Local, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("source: %s is not a directory", opts.Dir)
 	}
-	return &Local{newCore(opts, localFS{}, opts.Dir)}, nil
+	return &Local{newCore(opts, localFS{bounds: newBoundary(opts)}, opts.Dir)}, nil
 }
 
-// localFS is fileSystem over the os package.
-type localFS struct{}
+// localFS is fileSystem over the os package, kept inside its boundary.
+type localFS struct {
+	bounds boundary
+}
 
 func (localFS) readDir(_ context.Context, dir string) ([]fs.FileInfo, error) {
 	entries, err := os.ReadDir(filepath.FromSlash(dir))
@@ -58,30 +61,40 @@ func (localFS) stat(_ context.Context, p string) (fs.FileInfo, error) {
 	return os.Lstat(filepath.FromSlash(p))
 }
 
-func (localFS) open(_ context.Context, p string, _ bool) (io.ReadCloser, error) {
-	f, err := os.Open(filepath.FromSlash(p))
+// open opens without blocking (a FIFO would otherwise wait for a writer forever), then checks
+// on the descriptor that it is a regular file inside the boundary.
+func (l localFS) open(_ context.Context, p string, _ bool) (io.ReadCloser, error) {
+	f, err := os.OpenFile(filepath.FromSlash(p), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return nil, err
+		return nil, classifyOpen(p, err)
 	}
 	fi, err := f.Stat()
+	if err == nil {
+		err = checkRegular(p, fi)
+	}
+	if err == nil {
+		err = l.bounds.checkOpened(p, f)
+	}
 	if err != nil {
 		f.Close()
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("open %s: not a regular file", p)
 	}
 	return &sizedReader{r: f, c: f, name: p, want: fi.Size()}, nil
 }
 
-func (localFS) mkdirAll(_ context.Context, dir string) error {
+func (l localFS) mkdirAll(_ context.Context, dir string) error {
+	if err := l.bounds.checkPath(dir); err != nil {
+		return err
+	}
 	return os.MkdirAll(filepath.FromSlash(dir), 0o755)
 }
 
 // renameNoReplace links then unlinks, as OpenSSH's sftp-server does for a plain rename, so
 // an existing target makes it fail with EEXIST instead of being replaced.
-func (localFS) renameNoReplace(_ context.Context, from, to string) error {
+func (l localFS) renameNoReplace(_ context.Context, from, to string) error {
+	if err := l.bounds.checkPath(path.Dir(to)); err != nil {
+		return err
+	}
 	from, to = filepath.FromSlash(from), filepath.FromSlash(to)
 	err := os.Link(from, to)
 	if err == nil {
@@ -100,8 +113,20 @@ func (localFS) renameNoReplace(_ context.Context, from, to string) error {
 	return err
 }
 
-func (localFS) writeFile(_ context.Context, p string, data []byte) error {
-	return os.WriteFile(filepath.FromSlash(p), data, 0o644)
+// writeFile never writes through a symbolic link, nor into a directory outside the boundary.
+func (l localFS) writeFile(_ context.Context, p string, data []byte) error {
+	if err := l.bounds.checkPath(path.Dir(p)); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.FromSlash(p), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return classifyOpen(p, err)
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func (localFS) close() error { return nil }

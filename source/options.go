@@ -42,6 +42,10 @@ type Options struct {
 	ArchiveDir string // default <Dir>/archive
 	ErrorDir   string // default <Dir>/error
 	After      After  // default AfterArchive
+	// AllowSymlinksOutside lets a local source follow symbolic links that lead out of Dir and
+	// the directories configured outside it. By default such a link is refused
+	// (ErrNotUsable): the inbox is a boundary.
+	AllowSymlinksOutside bool
 	// Location is the time zone of the archive's date directories; default time.Local.
 	Location *time.Location
 	// Now is the clock for stability and archive dates; default time.Now.

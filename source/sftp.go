@@ -312,7 +312,7 @@ func (s *sftpFS) run(ctx context.Context, c *sftpConn, fn func(context.Context, 
 func answered(err error) bool {
 	var st *sftp.StatusError
 	return errors.As(err, &st) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) ||
-		errors.Is(err, fs.ErrExist)
+		errors.Is(err, fs.ErrExist) || errors.Is(err, ErrNotUsable)
 }
 
 // do runs fn on a live connection. If the connection breaks under it, the connection is

@@ -26,18 +26,23 @@ func (s *sftpFS) open(ctx context.Context, p string, stream bool) (io.ReadCloser
 		if stream {
 			client = s.streamClient(c)
 		}
-		var err error
+		// Stat first: a server opening a FIFO would wait for a writer until the timeout.
+		fi, err := client.Stat(p)
+		if err == nil {
+			err = checkRegular(p, fi)
+		}
+		if err != nil {
+			return err
+		}
 		if f, err = client.Open(p); err != nil {
 			return err
 		}
-		fi, err := f.Stat()
+		if fi, err = f.Stat(); err == nil {
+			err = checkRegular(p, fi)
+		}
 		if err != nil {
 			f.Close()
 			return err
-		}
-		if !fi.Mode().IsRegular() {
-			f.Close()
-			return fmt.Errorf("open %s: not a regular file", p)
 		}
 		size = fi.Size()
 		return nil
