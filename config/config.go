@@ -125,10 +125,12 @@ type Job struct {
 	IDNumbers   string `yaml:"id_numbers"`   // strict (default) or warn
 	// The limits of one CSV file: past a record's size or the header's columns the file is
 	// refused, past a cell's characters the row. Zero takes the default.
-	MaxRecordSize Size   `yaml:"max_record_size"` // default 4MiB
-	MaxColumns    int    `yaml:"max_columns"`     // default 1000
-	MaxCellChars  int    `yaml:"max_cell_chars"`  // default 10000
-	Source        Source `yaml:"source"`
+	MaxRecordSize Size `yaml:"max_record_size"` // default 4MiB
+	MaxColumns    int  `yaml:"max_columns"`     // default 1000
+	MaxCellChars  int  `yaml:"max_cell_chars"`  // default 10000
+	// MaxFileSize refuses (quarantines) a larger file before a byte of it is read.
+	MaxFileSize Size   `yaml:"max_file_size"` // default 1GiB
+	Source      Source `yaml:"source"`
 }
 
 // IsEnabled reports whether the job runs (default true).
@@ -145,6 +147,8 @@ type Source struct {
 	ArchiveDir string   `yaml:"archive_dir"` // default <dir>/archive
 	ErrorDir   string   `yaml:"error_dir"`   // default <dir>/error
 	After      string   `yaml:"after"`       // archive (default) or leave
+	// AllowSymlinksOutside lets a local source follow links that lead out of its directories.
+	AllowSymlinksOutside bool `yaml:"allow_symlinks_outside"` // default false
 	// SFTP overrides keys of the top-level sftp block for this job.
 	SFTP *SFTP `yaml:"sftp"`
 }

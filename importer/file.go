@@ -97,6 +97,10 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 	imp := f.imp
 	lctx := context.WithoutCancel(ctx)
 	spool, rec, err := f.spool(ctx)
+	if err != nil && refusedUnread(err) {
+		f.log.Warn("file refused", "err", err)
+		return FileResult{Outcome: ledger.FileFailed, Error: err.Error(), MovedTo: f.move(lctx, ledger.FileFailed, err.Error())}, nil
+	}
 	if err != nil {
 		f.log.Warn("cannot read file; left for the next run", "err", err)
 		return FileResult{Outcome: ledger.FilePartial, Error: err.Error()}, nil

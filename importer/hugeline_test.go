@@ -44,6 +44,13 @@ func hugeLineFile(tb testing.TB, dir string, size int64) string {
 // returns the summary, the ledger's growth in bytes and the sandbox.
 func hugeLineRun(tb testing.TB, size int64) (Summary, int64, *amilitest.Server) {
 	tb.Helper()
+	return hugeRun(tb, func(dir string) { hugeLineFile(tb, dir, size) })
+}
+
+// hugeRun imports what write puts in the inbox into a fresh sandbox and ledger, with the
+// default limits, and returns the summary, the ledger's growth and the sandbox.
+func hugeRun(tb testing.TB, write func(dir string)) (Summary, int64, *amilitest.Server) {
+	tb.Helper()
 	srv := amilitest.NewServer(amilitest.Options{})
 	tb.Cleanup(srv.Close)
 	client, err := amili.New(amili.Config{BaseURL: srv.URL, Auth: amili.AuthConfig{Method: amili.AuthToken, Token: "t"}, RateLimit: 60000, Burst: 100, MaxAttempts: 1})
@@ -67,13 +74,13 @@ func hugeLineRun(tb testing.TB, size int64) (Summary, int64, *amilitest.Server) 
 	if lg, err = ledger.Open(context.Background(), lpath, ledger.Options{}); err != nil {
 		tb.Fatal(err)
 	}
-	hugeLineFile(tb, in, size)
+	write(in)
 	src, err := source.NewLocal(source.Options{Dir: in, Patterns: []string{"*.csv"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer src.Close()
-	job := Job{Name: "huge", Move: true, Mapping: mapping.Options{Kind: domain.KindInvoice, Account: srv.Account, Creditor: srv.Creditor}}
+	job := Job{Name: "huge", Move: true, TempDir: spoolDir(tb, root), Mapping: mapping.Options{Kind: domain.KindInvoice, Account: srv.Account, Creditor: srv.Creditor}}
 	sum, err := Run(context.Background(), job, Deps{Ledger: lg, Client: client, Source: src})
 	if err != nil {
 		tb.Fatal(err)
@@ -159,4 +166,63 @@ func peakRSS(tb testing.TB) int64 {
 	}
 	tb.Fatal("no VmHWM in /proc/self/status")
 	return 0
+}
+
+// spoolDir is an empty directory for the run's spool files.
+func spoolDir(tb testing.TB, root string) string {
+	tb.Helper()
+	d := filepath.Join(root, "spool")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// hugeFile writes a sparse invoice file of size bytes: a header, one good row, then holes.
+func hugeFile(tb testing.TB, dir string, size int64) {
+	tb.Helper()
+	p := hugeLineFile(tb, dir, 0)
+	if err := os.Truncate(p, size); err != nil {
+		tb.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(p, old, old); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// A 10 GB file is refused before it is read: nothing spooled, nothing sent, quarantined with
+// the limit named, the ledger not grown.
+func TestHugeFileIsRefusedUnread(t *testing.T) {
+	var in string
+	sum, growth, srv := hugeRun(t, func(dir string) { in = dir; hugeFile(t, dir, 10<<30) })
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileFailed {
+		t.Fatalf("files %+v, want one failed", sum.Files)
+	}
+	if e := sum.Files[0].Error; !strings.Contains(e, "more than the limit of 1073741824 (max_file_size)") {
+		t.Errorf("reason %q, want the limit named", e)
+	}
+	if n := len(srv.Registrations()); n != 0 {
+		t.Errorf("%d registrations from a refused file", n)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(filepath.Dir(in), "spool")); len(entries) != 0 {
+		t.Errorf("%d files left in the spool", len(entries))
+	}
+	if _, err := os.Stat(filepath.Join(in, "error", "huge.csv.error.txt")); err != nil {
+		t.Errorf("not quarantined with its reason: %v", err)
+	}
+	if growth > 64<<10 {
+		t.Errorf("the ledger grew by %d bytes", growth)
+	}
+}
+
+// BenchmarkHugeFile imports a sparse 10 GB file and reports the peak RSS during the run and
+// the ledger's growth.
+func BenchmarkHugeFile(b *testing.B) {
+	for range b.N {
+		resetPeakRSS(b)
+		_, growth, _ := hugeRun(b, func(dir string) { hugeFile(b, dir, 10<<30) })
+		b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-RSS-MB")
+		b.ReportMetric(float64(growth)/1024, "ledger-growth-KB")
+	}
 }

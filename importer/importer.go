@@ -31,6 +31,7 @@ const (
 const (
 	DefaultConcurrency  = 4
 	DefaultPDFMaxSize   = 20 << 20
+	DefaultMaxFileSize  = 1 << 30
 	DefaultDrainTimeout = 30 * time.Second
 	// DefaultInDoubtGrace covers Amili's default client timeout (30 s) many times over: a
 	// request queued behind a slow server lands well inside it.
@@ -50,6 +51,9 @@ type Job struct {
 	PDF PDFPolicy
 	// PDFMaxSize is the largest PDF accepted, in bytes (0 = DefaultPDFMaxSize).
 	PDFMaxSize int64
+	// MaxFileSize is the largest CSV file taken, in bytes (0 = DefaultMaxFileSize). A larger
+	// file is refused before a byte of it is read.
+	MaxFileSize int64
 	// Move archives files that are done and quarantines files that failed. One-shot imports of
 	// a user's own files leave them where they are.
 	Move bool
@@ -74,6 +78,9 @@ func (j Job) withDefaults() Job {
 	}
 	if j.PDFMaxSize <= 0 {
 		j.PDFMaxSize = DefaultPDFMaxSize
+	}
+	if j.MaxFileSize <= 0 {
+		j.MaxFileSize = DefaultMaxFileSize
 	}
 	if j.DrainTimeout <= 0 {
 		j.DrainTimeout = DefaultDrainTimeout

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/amili-import/amili-import/source"
 )
 
 // pdfMagic is how every PDF begins.
@@ -79,6 +81,10 @@ func openPDF(ctx context.Context, src Source, name string, maxLen int64) (*pdfFi
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, problem("PDF not found")
+		}
+		var ue *source.UnusableError
+		if errors.As(err, &ue) {
+			return nil, problem("PDF %s", ue.Reason) // no retry makes it readable
 		}
 		return nil, &pdfUnavailable{fmt.Errorf("open %s: %w", name, err)}
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/amili-import/amili-import/amili/amilitest"
@@ -62,6 +63,36 @@ func TestHostileInputs(t *testing.T) {
 	t.Logf("hostile inputs tried: %d (%d CSV files imported end to end, %d configs)", csvCases+configCases, csvCases, configCases)
 }
 
+// hostileSetup makes what git cannot hold, one line of the case's setup file each:
+// "fifo NAME", "dir NAME", or "symlink NAME TARGET", where a TARGET starting with
+// ${OUTSIDE}/ is a directory beside the inbox holding outside.pdf.
+func hostileSetup(t *testing.T, dir, in string) {
+	outside := filepath.Join(filepath.Dir(in), "outside")
+	if err := os.MkdirAll(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "outside.pdf"), []byte("%PDF-1.4\n% not in the inbox\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range readLines(t, filepath.Join(dir, "setup")) {
+		f := strings.Fields(line)
+		var err error
+		switch {
+		case len(f) == 2 && f[0] == "fifo":
+			err = syscall.Mkfifo(filepath.Join(in, f[1]), 0o644)
+		case len(f) == 2 && f[0] == "dir":
+			err = os.Mkdir(filepath.Join(in, f[1]), 0o755)
+		case len(f) == 3 && f[0] == "symlink":
+			err = os.Symlink(strings.Replace(f[2], "${OUTSIDE}", outside, 1), filepath.Join(in, f[1]))
+		default:
+			t.Fatalf("%s/setup: cannot read %q", dir, line)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // hostileCSV imports input.csv (with mapping.yaml when present and every other file of the
 // case beside it) and checks that each expected message appears, that the numbers in valid are
 // registered once each, and that nothing else reached Amili.
@@ -77,11 +108,12 @@ func hostileCSV(t *testing.T, dir string) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case "expect", "valid", "exit":
+		case "expect", "valid", "exit", "setup":
 			continue
 		}
 		copyFile(t, filepath.Join(dir, e.Name()), filepath.Join(in, e.Name()))
 	}
+	hostileSetup(t, dir, in)
 	valid := readLines(t, filepath.Join(dir, "valid"))
 	for _, num := range valid {
 		pdf := fmt.Sprintf("%%PDF-1.4\n%% %s\n%%%%EOF\n", num)

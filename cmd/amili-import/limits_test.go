@@ -20,7 +20,7 @@ jobs:
     source: {dir: /srv/in}
 `
 	env := func(string) string { return "tok" }
-	cfg, err := config.Parse([]byte(base+"    max_record_size: 64KiB\n    max_columns: 60\n    max_cell_chars: 500\n"), "c.yaml", env)
+	cfg, err := config.Parse([]byte(base+"    max_record_size: 64KiB\n    max_columns: 60\n    max_cell_chars: 500\n    max_file_size: 10MiB\n"), "c.yaml", env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +30,9 @@ jobs:
 	}
 	if got, want := job.Mapping.Limits, (mapping.Limits{RecordBytes: 64 << 10, Columns: 60, CellChars: 500}); got != want {
 		t.Errorf("limits %+v, want %+v", got, want)
+	}
+	if job.MaxFileSize != 10<<20 {
+		t.Errorf("max_file_size %d, want 10 MiB", job.MaxFileSize)
 	}
 	for _, bad := range []string{"    max_record_size: 2GiB\n", "    max_columns: -1\n"} {
 		_, err := config.Parse([]byte(base+bad), "c.yaml", env)

@@ -172,6 +172,7 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 		Concurrency: cj.Concurrency,
 		PDF:         importer.PDFPolicy(cj.PDF),
 		PDFMaxSize:  int64(cj.PDFMaxSize),
+		MaxFileSize: int64(cj.MaxFileSize),
 		Move:        cj.Source.After != string(source.AfterLeave),
 		// InDoubtGrace is the Amili connection's, for every job that uses it.
 		InDoubtGrace: grace,
@@ -258,6 +259,8 @@ func sourceOptions(cj config.Job, log logger) source.Options {
 		ErrorDir:   s.ErrorDir,
 		After:      source.After(s.After),
 		Logger:     log,
+		// Only the local source follows links itself; an SFTP server resolves its own.
+		AllowSymlinksOutside: s.AllowSymlinksOutside,
 	}
 }
 
