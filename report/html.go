@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/amili-import/amili-import/domain"
@@ -17,19 +18,22 @@ const ChartFile = "chart.png"
 //go:embed report.html.tmpl
 var htmlTemplate string
 
-var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"money": func(a domain.Amount) string { return groupThousands(a.String()) },
-	"maybe": func(a *domain.Amount) string {
-		if a == nil {
-			return Unknown
-		}
-		return groupThousands(a.String())
-	},
-	"when":     func(t time.Time) string { return t.Format("2006-01-02 15:04") },
-	"join":     strings.Join,
-	"neq0":     func(a domain.Amount) bool { return a != 0 },
-	"creditor": func(string) string { return "" }, // replaced per report in WriteHTML
-}).Parse(htmlTemplate))
+// tmpl is parsed when the first report is written, not at every start of the program.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"money": func(a domain.Amount) string { return groupThousands(a.String()) },
+		"maybe": func(a *domain.Amount) string {
+			if a == nil {
+				return Unknown
+			}
+			return groupThousands(a.String())
+		},
+		"when":     func(t time.Time) string { return t.Format("2006-01-02 15:04") },
+		"join":     strings.Join,
+		"neq0":     func(a domain.Amount) bool { return a != 0 },
+		"creditor": func(string) string { return "" }, // replaced per report in WriteHTML
+	}).Parse(htmlTemplate))
+})
 
 // WriteHTML writes the report as one HTML page for mail clients: tables with inline styles, no
 // scripts, no remote images. chartSrc is where the chart is: ChartFile on disk, "cid:"+ChartFile
@@ -44,7 +48,7 @@ func (r *Report) WriteHTML(w io.Writer, chartSrc string) error {
 		Creditor                string
 	}{r, template.URL(chartSrc), ChartWidth, ChartHeight, r.Period.Since.In(r.Location).Format("2006-01-02 15:04"),
 		r.Period.Until.In(r.Location).Format("2006-01-02 15:04 MST"), r.creditorLabel(r.Period.Creditor)}
-	t, err := tmpl.Clone()
+	t, err := tmpl().Clone()
 	if err != nil {
 		return fmt.Errorf("write html: %w", err)
 	}

@@ -196,7 +196,7 @@ func (p *Proposal) byName(profiles []*profile) {
 	for i := range p.Columns {
 		c := &p.Columns[i]
 		f := fieldByName(c.Header)
-		if why, ok := notSent[normHeader(c.Header)]; ok && c.Reason == "" {
+		if why, ok := tables().notSent[normHeader(c.Header)]; ok && c.Reason == "" {
 			c.Reason = why
 		}
 		if f == "" || c.Reason != "" {
