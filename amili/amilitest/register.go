@@ -105,14 +105,24 @@ func (s *Server) commitFault() string {
 	return ""
 }
 
+// customerIDNumber is the request's customer.id_number as sent, or "" when it has none.
+func customerIDNumber(f *fields) string {
+	c, _ := f.m["customer"].(map[string]any)
+	s, _ := c["id_number"].(string)
+	return s
+}
+
 // preFault answers a fault that strikes before anything is stored.
-func preFault(w http.ResponseWriter, fault string, numbers []string) {
+func preFault(w http.ResponseWriter, fault string, numbers []string, idNumber string) {
 	switch fault {
 	case FaultServerError:
 		writeError(w, http.StatusInternalServerError, "Internal Server Error", nil)
 	case FaultReject422:
 		writeError(w, http.StatusUnprocessableEntity, "Validation failed",
 			map[string]string{"invoice_number": fmt.Sprintf("invoice number %s refused by the sandbox's fault injection", strings.Join(numbers, ", "))})
+	case FaultReject422QuotingID:
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed for customer %s", idNumber),
+			map[string]string{"customer.id_number": fmt.Sprintf("value '%s' is not accepted for this creditor", idNumber)})
 	}
 }
 
@@ -155,9 +165,9 @@ func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor strin
 		return
 	}
 	fault := s.forcedFault(numbers)
-	if fault == FaultServerError || fault == FaultReject422 {
+	if fault == FaultServerError || fault == FaultReject422 || fault == FaultReject422QuotingID {
 		s.mu.Unlock()
-		preFault(w, fault, numbers)
+		preFault(w, fault, numbers, customerIDNumber(f))
 		return
 	}
 	if fault == "" {

@@ -52,8 +52,11 @@ const (
 	FaultCommitThenDrop = "commit_then_drop" // stored, then the connection is closed unanswered
 	FaultServerError    = "server_error"     // 500, nothing stored
 	FaultReject422      = "reject_422"       // 422, nothing stored
-	FaultCommitLate     = "commit_late"      // stored only after Faults.CommitDelay, then answered if anyone still listens
-	FaultBadBody        = "bad_body"         // stored, then answered 201 with a body whose ids do not decode
+	// FaultReject422QuotingID is a 422 whose message and field detail quote the customer's
+	// id_number as the request sent it, as a real validation answer may; nothing is stored.
+	FaultReject422QuotingID = "reject_422_quoting_id"
+	FaultCommitLate         = "commit_late" // stored only after Faults.CommitDelay, then answered if anyone still listens
+	FaultBadBody            = "bad_body"    // stored, then answered 201 with a body whose ids do not decode
 )
 
 // Faults describe failures to inject. Rates are fractions in [0,1] drawn from a generator
