@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/amili-import/amili-import/internal/redact"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -74,3 +75,8 @@ func dbError(err error) error {
 	}
 	return err
 }
+
+// storedText is what the ledger keeps of a text it is given (a reason, an event's detail, a
+// file's error): identity numbers masked and at most redact.MaxText bytes, whoever built it.
+// Texts often quote what Amili answered, and the ledger outlives every log.
+func storedText(s string) string { return redact.Text(s) }

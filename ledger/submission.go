@@ -146,6 +146,7 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 // be read: the registration exists, and the submission is never sent again. It stays sending
 // (in doubt) until a lookup finds its ids.
 func (l *Ledger) MarkAccepted(ctx context.Context, id SubmissionID, reason string) error {
+	reason = storedText(reason)
 	return l.write(ctx, func(tx *writeTx) error {
 		st, err := stateOf(ctx, tx, id)
 		if err != nil {
@@ -269,6 +270,7 @@ func (l *Ledger) MarkPDFSending(ctx context.Context, id SubmissionID, item int, 
 // MarkRejected records a refusal (validation before sending, or an Amili 4xx): claimed or
 // sending → rejected, with the reason kept.
 func (l *Ledger) MarkRejected(ctx context.Context, id SubmissionID, reason string) error {
+	reason = storedText(reason)
 	return l.write(ctx, func(tx *writeTx) error {
 		return l.transition(ctx, tx, id, StateRejected, "rejected: "+reason, func() error {
 			_, err := tx.ExecContext(ctx, "UPDATE submissions SET last_error = ? WHERE id = ?", reason, id)
@@ -280,6 +282,7 @@ func (l *Ledger) MarkRejected(ctx context.Context, id SubmissionID, reason strin
 // RecordFailure keeps a transient failure (timeout, 5xx) without changing the state; a later
 // attempt or run takes it up again.
 func (l *Ledger) RecordFailure(ctx context.Context, id SubmissionID, reason string) error {
+	reason = storedText(reason)
 	return l.write(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET last_error = ? WHERE id = ?", reason, id); err != nil {
 			return err
@@ -295,6 +298,7 @@ func (l *Ledger) MarkPDF(ctx context.Context, id SubmissionID, item int, st PDFS
 	if st != PDFUploaded && st != PDFMissing {
 		return "", fmt.Errorf("mark pdf: %w: state %q", ErrInvalid, st)
 	}
+	reason = storedText(reason)
 	var after State
 	err := l.write(ctx, func(tx *writeTx) error {
 		var cur State

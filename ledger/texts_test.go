@@ -1,0 +1,93 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/redact"
+)
+
+// TestStoredTextsAreMaskedAndBounded: every text the ledger is given to keep (a reason, an
+// event's detail, a file's error) reaches the SQLite file with its identity numbers masked and
+// bounded, whoever built it.
+func TestStoredTextsAreMaskedAndBounded(t *testing.T) {
+	ctx := context.Background()
+	l := MustOpen(t)
+	quote := "Validation failed for customer 19811218-9876 (customer.id_number: value '8112189876')"
+	huge := quote + strings.Repeat(" and more", 200_000/9)
+
+	rej := driveTo(t, l, "T-REJ", StateSending)
+	if err := l.MarkRejected(ctx, rej, quote); err != nil {
+		t.Fatal(err)
+	}
+	fail := driveTo(t, l, "T-FAIL", StateClaimed)
+	if err := l.RecordFailure(ctx, fail, huge); err != nil {
+		t.Fatal(err)
+	}
+	acc := driveTo(t, l, "T-ACC", StateSending)
+	if err := l.MarkAccepted(ctx, acc, quote); err != nil {
+		t.Fatal(err)
+	}
+	pdf := driveTo(t, l, "T-PDF", StateRegistered)
+	if _, err := l.MarkPDF(ctx, pdf, 0, PDFMissing, quote); err != nil {
+		t.Fatal(err)
+	}
+	run, err := l.StartRun(ctx, "job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fid, _, err := l.BeginFile(ctx, run, FileRecord{Path: "a.csv", Size: 1, SHA256: "ab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.FinishFile(ctx, fid, FilePartial, domain.Counts{}, huge); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sql.Open("sqlite3", "file:"+l.Path()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cells := 0
+	for _, table := range []string{"submissions", "submission_items", "events", "files"} {
+		rows, err := db.Query("SELECT * FROM " + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				s := fmt.Sprint(v)
+				if b, ok := v.([]byte); ok {
+					s = string(b)
+				}
+				if strings.Contains(s, "Validation failed") {
+					cells++
+				}
+				if strings.Contains(s, "9876") {
+					t.Errorf("%s.%s holds a whole identity number: %.120q", table, cols[i], s)
+				}
+				if len(s) > redact.MaxText {
+					t.Errorf("%s.%s holds %d bytes, want at most %d", table, cols[i], len(s), redact.MaxText)
+				}
+			}
+		}
+		rows.Close()
+	}
+	if cells < 5 {
+		t.Errorf("found the texts in %d cells, want them stored (masked) in at least 5", cells)
+	}
+}
