@@ -125,7 +125,10 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 				return err
 			}
 			if len(r.Cases) != n {
-				return fmt.Errorf("submission %d: %w: %d cases for %d items", id, ErrInvalid, len(r.Cases), n)
+				return fmt.Errorf("submission %d: %w: %w: %d cases for %d items", id, ErrInvalid, ErrCasesUnaccounted, len(r.Cases), n)
+			}
+			if err := casesOwn(ctx, tx, id, r.Cases); err != nil {
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE submissions SET registration_id = ?, invoice_id = ?, last_error = '' WHERE id = ?",
 				r.RegistrationID, r.InvoiceID, id); err != nil {
@@ -140,6 +143,31 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 			return nil
 		})
 	})
+}
+
+// casesOwn checks that every item of submission id gets a case id, one no other item holds,
+// here or in the ledger.
+func casesOwn(ctx context.Context, tx *writeTx, id SubmissionID, cases []CaseRef) error {
+	seen := map[string]int{}
+	for i, c := range cases {
+		if c.CaseID == "" {
+			return fmt.Errorf("submission %d: %w: no case id for item %d", id, ErrCasesUnaccounted, i+1)
+		}
+		if j, dup := seen[c.CaseID]; dup {
+			return fmt.Errorf("submission %d: %w: case %s named for items %d and %d", id, ErrCasesUnaccounted, c.CaseID, j+1, i+1)
+		}
+		seen[c.CaseID] = i
+		var other string
+		err := tx.QueryRowContext(ctx, "SELECT invoice_number FROM submission_items WHERE case_id = ? AND submission_id != ? LIMIT 1",
+			c.CaseID, id).Scan(&other)
+		switch {
+		case err == nil:
+			return fmt.Errorf("submission %d: %w: case %s already belongs to invoice number %s", id, ErrCasesUnaccounted, c.CaseID, other)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	return nil
 }
 
 // MarkAccepted records that Amili answered 2xx to the submission's POST but the answer could not

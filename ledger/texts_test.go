@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -89,5 +90,42 @@ func TestStoredTextsAreMaskedAndBounded(t *testing.T) {
 	}
 	if cells < 5 {
 		t.Errorf("found the texts in %d cells, want them stored (masked) in at least 5", cells)
+	}
+}
+
+// TestRegisteredNeedsACaseOfItsOwnPerItem: an answer without a case id for an item, naming one
+// case for two items, or naming a case another invoice number holds, records nothing.
+func TestRegisteredNeedsACaseOfItsOwnPerItem(t *testing.T) {
+	ctx := context.Background()
+	l := MustOpen(t)
+	first := driveTo(t, l, "C-FIRST", StateRegistered) // holds case "c"
+	_ = first
+	for name, cases := range map[string][]CaseRef{
+		"empty":        {{CaseID: ""}},
+		"another's":    {{CaseID: "c-C-FIRST"}},
+		"one for two":  {{CaseID: "x"}, {CaseID: "x"}},
+		"one missing2": {{CaseID: "y"}, {CaseID: ""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := invoiceReq(0, 0, "C-"+name, "h-"+name, 100)
+			if len(cases) == 2 {
+				req = caseReq(0, 0, "h-"+name, "D1-"+name, "D2-"+name)
+			}
+			c, err := l.Claim(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.MarkSending(ctx, c.Submission.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			err = l.MarkRegistered(ctx, c.Submission.ID, Registered{RegistrationID: "r-" + name, Cases: cases})
+			if !errors.Is(err, ErrCasesUnaccounted) {
+				t.Errorf("err = %v, want ErrCasesUnaccounted", err)
+			}
+			s, _ := l.Submission(ctx, c.Submission.ID)
+			if s.State != StateSending {
+				t.Errorf("state %s, want still sending", s.State)
+			}
+		})
 	}
 }

@@ -186,8 +186,40 @@ func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor strin
 		return
 	}
 	resp := commit(cr)
+	s.misanswer(fault, resp)
 	s.mu.Unlock()
 	answerCommitted(w, fault, resp)
+}
+
+// misanswer makes a committed registration's answer wrong as FaultNoCaseID or
+// FaultSharedCaseID say, and remembers its case for the next FaultSharedCaseID; called with mu
+// held.
+func (s *Server) misanswer(fault string, resp map[string]any) {
+	own, _ := resp["_case"].(string)
+	if cs, ok := resp["_cases"].([]string); ok && len(cs) > 0 {
+		own = cs[0]
+	}
+	switch fault {
+	case FaultNoCaseID:
+		delete(resp, "_case")
+		if cs, ok := resp["_cases"].([]string); ok && len(cs) > 0 {
+			resp["_cases"] = cs[:len(cs)-1]
+		}
+	case FaultSharedCaseID:
+		if s.lastCase != "" {
+			if _, ok := resp["_case"]; ok {
+				resp["_case"] = s.lastCase
+			}
+			if cs, ok := resp["_cases"].([]string); ok && len(cs) > 0 {
+				cs = append([]string(nil), cs...)
+				cs[0] = s.lastCase
+				resp["_cases"] = cs
+			}
+		}
+	}
+	if own != "" {
+		s.lastCase = own
+	}
 }
 
 func validationFailed(w http.ResponseWriter, errs map[string]string) {
