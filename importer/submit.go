@@ -49,7 +49,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 		if err != nil {
 			return err
 		}
-		if reg == nil || len(reg.Items) == 0 {
+		if reg == nil || len(reg.Items) == 0 || f.imp.creditorRefused(reg.Creditor()) {
 			continue // refused in the validation pass, already recorded
 		}
 		window = append(window, reg)
