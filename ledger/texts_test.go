@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/internal/fakeclock"
 	"github.com/amili-import/amili-import/internal/redact"
 )
 
@@ -127,5 +130,47 @@ func TestRegisteredNeedsACaseOfItsOwnPerItem(t *testing.T) {
 				t.Errorf("state %s, want still sending", s.State)
 			}
 		})
+	}
+}
+
+// TestLeaseTakeoverSaysWhy: a lease left by a process that is gone is taken over at once, and
+// the new lease says from whom and why; a lease held on another host says when it lapses and
+// that it is then taken over.
+func TestLeaseTakeoverSaysWhy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "l.db")
+	clk := fakeclock.New(t0)
+	gone := map[int]bool{4242: true}
+	l, err := Open(ctx, path, Options{Now: clk.Now, Host: "here", ProcessGone: func(pid int) bool { return gone[pid] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.AcquireLease(ctx, "job:a", LeaseOwner{Host: "here", PID: 4242}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := l.AcquireLease(ctx, "job:a", LeaseOwner{Host: "here", PID: 7}, time.Hour)
+	if err != nil {
+		t.Fatalf("a lease of a process that is gone is not taken over: %v", err)
+	}
+	if !strings.Contains(ls.TookOver, "here pid 4242") || !strings.Contains(ls.TookOver, "no longer running") {
+		t.Errorf("TookOver = %q, want it to name here pid 4242 and say it is no longer running", ls.TookOver)
+	}
+	clk.Advance(2 * time.Hour)
+	ls, err = l.AcquireLease(ctx, "job:a", LeaseOwner{Host: "here", PID: 8}, time.Hour)
+	if err != nil || !strings.Contains(ls.TookOver, "expired") {
+		t.Errorf("expired lease: %v, TookOver %q; want it taken over, saying it expired", err, ls.TookOver)
+	}
+
+	if _, err := l.AcquireLease(ctx, "job:b", LeaseOwner{Host: "there", PID: 99}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.AcquireLease(ctx, "job:b", LeaseOwner{Host: "here", PID: 7}, time.Hour)
+	var held *LeaseHeldError
+	if !errors.As(err, &held) {
+		t.Fatalf("err = %v, want *LeaseHeldError", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "another host") || !strings.Contains(msg, "taken over") {
+		t.Errorf("held elsewhere: %q; want it to say the holder is on another host and when the lease is taken over", msg)
 	}
 }
