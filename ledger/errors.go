@@ -22,7 +22,7 @@ var (
 	ErrInvalid = errors.New("invalid argument")
 	// ErrCasesUnaccounted: a registration's answer does not give every item a case of its own
 	// (a case id missing, or one already held by another item). Nothing is recorded from it.
-	ErrCasesUnaccounted = errors.New("Amili's answer does not account for every item's case")
+	ErrCasesUnaccounted = errors.New("the answer does not account for every item's case")
 	// ErrCorrupt: the database file failed its integrity check or is not a SQLite database.
 	ErrCorrupt = errors.New("ledger damaged")
 	// ErrSchema: the database's schema is newer than this program, or a read-only open found it
