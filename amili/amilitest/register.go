@@ -120,6 +120,8 @@ func preFault(w http.ResponseWriter, fault string, numbers []string, idNumber st
 	case FaultReject422:
 		writeError(w, http.StatusUnprocessableEntity, "Validation failed",
 			map[string]string{"invoice_number": fmt.Sprintf("invoice number %s refused by the sandbox's fault injection", strings.Join(numbers, ", "))})
+	case FaultReject422Huge:
+		writeError(w, http.StatusUnprocessableEntity, "Validation failed:"+strings.Repeat(" the value is not accepted", 200<<10/26), nil)
 	case FaultReject422QuotingID:
 		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed for customer %s", idNumber),
 			map[string]string{"customer.id_number": fmt.Sprintf("value '%s' is not accepted for this creditor", idNumber)})
@@ -165,7 +167,7 @@ func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor strin
 		return
 	}
 	fault := s.forcedFault(numbers)
-	if fault == FaultServerError || fault == FaultReject422 || fault == FaultReject422QuotingID {
+	if fault == FaultServerError || fault == FaultReject422 || fault == FaultReject422QuotingID || fault == FaultReject422Huge {
 		s.mu.Unlock()
 		preFault(w, fault, numbers, customerIDNumber(f))
 		return

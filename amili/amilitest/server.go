@@ -55,6 +55,8 @@ const (
 	// FaultReject422QuotingID is a 422 whose message and field detail quote the customer's
 	// id_number as the request sent it, as a real validation answer may; nothing is stored.
 	FaultReject422QuotingID = "reject_422_quoting_id"
+	// FaultReject422Huge is a 422 whose message is 200 KB long; nothing is stored.
+	FaultReject422Huge = "reject_422_huge"
 	// FaultNoCaseID stores the registration, then answers 201 without its case: no "_case" for
 	// an invoice, "_cases" one short for a case registration.
 	FaultNoCaseID = "no_case_id"

@@ -121,3 +121,25 @@ func dumpLedger(t *testing.T, path string) string {
 	}
 	return b.String()
 }
+
+// TestHugeRefusalIsStoredBounded: a 422 whose message is 200 KB long reaches the summary and
+// the ledger file bounded to 2000 bytes.
+func TestHugeRefusalIsStoredBounded(t *testing.T) {
+	h := newHarness(t, amilitest.Options{Faults: amilitest.Faults{
+		ByInvoiceNumber: map[string]string{"INV-2025-102": amilitest.FaultReject422Huge}}})
+	code, out, stderr := h.run(context.Background(), "import", "--config", h.cfg, filepath.Join(h.dir, "invoices.csv"))
+	if code != exitSomeRows {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(out, "the value is not accepted") {
+		t.Errorf("the summary does not show Amili's reason")
+	}
+	if len(out) > 8000 {
+		t.Errorf("the summary is %d bytes: the reason is not bounded", len(out))
+	}
+	for _, line := range strings.Split(dumpLedger(t, h.db), "\n") {
+		if len(line) > 2000+100 {
+			t.Errorf("ledger cell of %d bytes: %.80s…", len(line), line)
+		}
+	}
+}
