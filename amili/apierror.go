@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/amili-import/amili-import/internal/redact"
 )
 
 // errorBody is Amili's error document, which is Eve's with field messages in _error.details:
@@ -40,6 +42,20 @@ func parseErrorBody(data []byte, e *Error) {
 	if e.Message == "" && e.Fields == nil && b.Status == "" {
 		e.Message = excerpt(trimmed)
 	}
+}
+
+// cleanTexts masks the identity numbers in Amili's texts (a validation message may quote the
+// customer's personnummer) and bounds each to redact.MaxText, before anyone shows or stores them.
+func cleanTexts(e *Error) {
+	e.Message = redact.Text(e.Message)
+	if len(e.Fields) == 0 {
+		return
+	}
+	clean := make(map[string]string, len(e.Fields))
+	for k, v := range e.Fields {
+		clean[redact.Text(k)] = redact.Text(v)
+	}
+	e.Fields = clean
 }
 
 // statusErr returns an error when a 2xx body nevertheless says "_status": "ERR".
@@ -92,6 +108,7 @@ func fillFromBody(b *errorBody, e *Error) {
 	if len(fields) > 0 {
 		e.Fields = fields
 	}
+	cleanTexts(e)
 }
 
 // flatten turns nested field messages into dotted keys: {"customer": {"name": "required"}}
@@ -134,7 +151,7 @@ func flatten(prefix string, v any, out map[string]string) {
 
 // excerpt shortens a non-JSON error body to one line for the error message.
 func excerpt(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+	s := redact.IDNumbers(strings.Join(strings.Fields(string(b)), " "))
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}

@@ -214,6 +214,7 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 		if cause := context.Cause(actx); cause == errAttemptTimeout && !errors.Is(err, cause) {
 			err = fmt.Errorf("%w: %w", cause, err) // says what happened, not only "context canceled"
 		}
+		err = c.timeoutCause(actx, err)
 		res.err = &Error{Op: r.op, Class: Retryable, Err: err}
 		switch {
 		case late.Load():
@@ -231,7 +232,19 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, endpoint string) (
 		c.count(func(s *Stats) { s.TooManyRequests++ })
 	}
 	res.body, res.err = readAnswer(r, resp)
+	if res.err != nil && res.err.Err != nil {
+		res.err.Err = c.timeoutCause(actx, res.err.Err)
+	}
 	return res
+}
+
+// timeoutCause says "timeout after <amili.timeout>" in err when the attempt's own deadline is
+// what ended it, rather than a bare "context deadline exceeded".
+func (c *Client) timeoutCause(actx context.Context, err error) error {
+	if context.Cause(actx) != errAttemptTimeout {
+		return err
+	}
+	return fmt.Errorf("timeout after %s (amili.timeout): %w", c.cfg.Timeout, err)
 }
 
 // ready does what comes before an attempt's request: the token (into res), the rate-limit wait,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/amili-import/amili-import/internal/redact"
 )
 
 // Class says what a caller may do after a failed call.
@@ -63,6 +65,11 @@ func (e *Error) Error() string {
 			b.WriteString(" ")
 			b.WriteString(e.Message)
 		}
+		if e.Err != nil {
+			// The status came, then something else failed (reading the answer, for one).
+			b.WriteString(", then ")
+			b.WriteString(e.Err.Error())
+		}
 	} else if e.Err != nil {
 		b.WriteString(e.Err.Error())
 	}
@@ -81,6 +88,11 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(")")
 	}
+	// Amili's texts are masked and bounded when the error is built; the whole is bounded too,
+	// as many fields add up.
+	s := redact.Bound(b.String(), redact.MaxText)
+	b.Reset()
+	b.WriteString(s)
 	switch {
 	case e.Accepted:
 		b.WriteString(" [accepted; answer unreadable]")

@@ -131,6 +131,14 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 	}
 
 	v, err := f.validate(ctx, spool)
+	if errors.Is(err, ErrCannotStart) {
+		// Asking Amili about a creditor the file names failed (not a refusal of the creditor,
+		// which only refuses its rows): the file waits for the next run.
+		imp.fail(err)
+		f.leaveUnfinished()
+		f.finish(lctx, ledger.FilePartial, err.Error())
+		return FileResult{Outcome: ledger.FilePartial, Error: err.Error()}, err
+	}
 	if err != nil {
 		var fe *mapping.FileError
 		if !errors.As(err, &fe) {
@@ -142,13 +150,6 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 		f.finish(lctx, ledger.FileFailed, err.Error())
 		return FileResult{Outcome: ledger.FileFailed, Error: err.Error(), MovedTo: f.move(lctx, ledger.FileFailed, err.Error())}, nil
 	}
-	if err := imp.checkCreditors(ctx, v.creditors); err != nil {
-		imp.fail(err)
-		f.leaveUnfinished()
-		f.finish(lctx, ledger.FilePartial, err.Error())
-		return FileResult{Outcome: ledger.FilePartial, Error: err.Error()}, err
-	}
-
 	imp.progress.start(f.name, v.registrations)
 	if err := f.submitAll(ctx, spool); err != nil {
 		f.leaveUnfinished()

@@ -86,7 +86,7 @@ func (s *sub) resolve() {
 func (s *sub) recover(found map[string]amili.Case) {
 	L := s.f.imp.deps.Ledger
 	if err := L.MarkRegistered(s.lctx, s.id, recovered(s.reg, found)); err != nil {
-		s.recordFailed("mark registered", err)
+		s.registeredFailed(err)
 		return
 	}
 	s.f.add(func(c *domain.Counts) { c.Registered++; c.InDoubtResolved++ })

@@ -25,7 +25,7 @@ func (s *sub) send() {
 	reg, err := s.register(amili.WithBeforeSend(s.lctx, s.markSending))
 	if err == nil {
 		if err := L.MarkRegistered(s.lctx, s.id, reg); err != nil {
-			s.recordFailed("mark registered", err)
+			s.registeredFailed(err)
 			return
 		}
 		s.f.add(func(c *domain.Counts) { c.Registered++ })

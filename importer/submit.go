@@ -49,7 +49,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 		if err != nil {
 			return err
 		}
-		if reg == nil || len(reg.Items) == 0 {
+		if reg == nil || len(reg.Items) == 0 || f.imp.creditorRefused(reg.Creditor()) {
 			continue // refused in the validation pass, already recorded
 		}
 		window = append(window, reg)
@@ -144,6 +144,37 @@ func (s *sub) failure(reason string) {
 	}
 	s.f.leaveUnfinished()
 }
+
+// registeredFailed handles a MarkRegistered that failed. An answer that does not give every
+// item a case of its own (ledger.ErrCasesUnaccounted) was nevertheless a 2xx: Amili holds the
+// registration, so it is never sent again, and nothing is attached to a case it may not belong
+// to. It is held (sending, accepted) with the reason, counted as failed and shown in the summary;
+// only a later lookup at Amili, whose case list says which case holds which invoice number, can
+// give it its ids.
+func (s *sub) registeredFailed(err error) {
+	if !errors.Is(err, ledger.ErrCasesUnaccounted) {
+		s.recordFailed("mark registered", err)
+		return
+	}
+	reason := "held, never sent again: " + err.Error()
+	if aerr := s.f.imp.deps.Ledger.MarkAccepted(s.lctx, s.id, reason); aerr != nil && !errors.Is(aerr, ledger.ErrIllegalTransition) {
+		s.ledgerFailed("mark accepted", aerr)
+		return
+	}
+	s.log.Error("Amili's answer does not account for every invoice's case; nothing attached", "err", err)
+	s.f.mu.Lock()
+	s.f.reasons[HeldReason]++
+	s.f.mu.Unlock()
+	if !s.settled {
+		s.settled = true
+		s.f.add(func(c *domain.Counts) { c.Failed++ })
+	}
+	s.f.leaveUnfinished()
+}
+
+// HeldReason is the summary's reason for a registration Amili accepted whose answer did not
+// give every invoice number a case of its own.
+const HeldReason = "held: Amili accepted the registration, but its answer does not give every invoice number a case of its own; nothing attached, never sent again (see amili-import ledger show)"
 
 // recordFailed handles a ledger write of an answer that failed. A submission that another
 // process (or a late answer to an earlier attempt) moved on meanwhile refuses the move: that is

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/amili-import/amili-import/domain"
 )
@@ -16,7 +15,6 @@ const rowErrorBatch = 500
 // validation is what the first pass learns; nothing of the rows is kept.
 type validation struct {
 	registrations int
-	creditors     []string
 }
 
 // validate reads the whole file once without sending anything: a file error stops the file
@@ -48,11 +46,22 @@ func (f *fileRun) validate(ctx context.Context, spool string) (validation, error
 		batch = append(batch, rowErrs...)
 		if reg == nil {
 			f.rejectRows(rowErrs)
+		} else if c := reg.Creditor(); c != "" {
+			rule, err := f.imp.rowCreditor(ctx, c)
+			if err != nil {
+				return v, err
+			}
+			if rule != "" {
+				// The row's own problem: it is refused, the others go on.
+				re := domain.RowError{File: reg.File, Line: reg.Line, Column: "creditor", Value: c, Rule: rule,
+					InvoiceNumber: reg.Items[0].InvoiceNumber}
+				batch = append(batch, re)
+				f.rejectRows([]domain.RowError{re})
+			} else {
+				v.registrations++
+			}
 		} else {
 			v.registrations++
-			if c := reg.Creditor(); c != "" && !slices.Contains(v.creditors, c) {
-				v.creditors = append(v.creditors, c)
-			}
 		}
 		if len(batch) >= rowErrorBatch {
 			if err := flush(); err != nil {

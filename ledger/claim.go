@@ -326,7 +326,7 @@ func (c *claimer) conflict(r ClaimRequest, found []*known, first *known, idx []i
 		if _, err := c.tx.ExecContext(c.ctx, `INSERT INTO conflicts
 			(creditor, invoice_number, submission_id, file_id, line, old_hash, new_hash, reason, run_id, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Creditor, r.Items[i].InvoiceNumber, k.sub, nullID(r.File), r.Line,
-			k.hash, r.Items[i].ContentHash, reason, nullID(r.Run), at); err != nil {
+			k.hash, r.Items[i].ContentHash, storedText(reason), nullID(r.Run), at); err != nil {
 			return Claim{}, err
 		}
 	}

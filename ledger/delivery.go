@@ -83,7 +83,7 @@ func (l *Ledger) markReport(ctx context.Context, id ReportID, st DeliveryState, 
 			return fmt.Errorf("%w: already sent", ErrIllegalTransition)
 		}
 		_, err = tx.ExecContext(ctx, "UPDATE report_deliveries SET state = ?, attempts = attempts + 1, last_error = ?, updated = ? WHERE id = ?",
-			st, reason, l.nowText(), id)
+			st, storedText(reason), l.nowText(), id)
 		return err
 	})
 	if err != nil {

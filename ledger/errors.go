@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/amili-import/amili-import/internal/redact"
 	"github.com/mattn/go-sqlite3"
 )
 
@@ -19,6 +20,9 @@ var (
 	// ErrInvalid: the arguments break a rule of the ledger (a bad item index, an empty
 	// registration, an unknown state).
 	ErrInvalid = errors.New("invalid argument")
+	// ErrCasesUnaccounted: a registration's answer does not give every item a case of its own
+	// (a case id missing, or one already held by another item). Nothing is recorded from it.
+	ErrCasesUnaccounted = errors.New("the answer does not account for every item's case")
 	// ErrCorrupt: the database file failed its integrity check or is not a SQLite database.
 	ErrCorrupt = errors.New("ledger damaged")
 	// ErrSchema: the database's schema is newer than this program, or a read-only open found it
@@ -74,3 +78,8 @@ func dbError(err error) error {
 	}
 	return err
 }
+
+// storedText is what the ledger keeps of a text it is given (a reason, an event's detail, a
+// file's error): identity numbers masked and at most redact.MaxText bytes, whoever built it.
+// Texts often quote what Amili answered, and the ledger outlives every log.
+func storedText(s string) string { return redact.Text(s) }

@@ -25,6 +25,9 @@ type Lease struct {
 	Owner   LeaseOwner
 	TTL     time.Duration
 	Expires time.Time
+	// TookOver says whose lease this one replaced and why (its holder no longer runs, or its
+	// lease expired); "" when nobody held it.
+	TookOver string
 }
 
 // LeaseHeldError says who holds a lease that was asked for.
@@ -33,11 +36,17 @@ type LeaseHeldError struct {
 	Holder  LeaseOwner
 	Since   time.Time
 	Expires time.Time
+	// OtherHost: the holder runs on another host, so this one cannot tell whether it is alive.
+	OtherHost bool
 }
 
 func (e *LeaseHeldError) Error() string {
-	return fmt.Sprintf("%s is already running on %s since %s (lease until %s)", e.Name, e.Holder,
+	s := fmt.Sprintf("%s is already running on %s since %s (lease until %s", e.Name, e.Holder,
 		e.Since.Format(time.RFC3339), e.Expires.Format(time.RFC3339))
+	if e.OtherHost {
+		s += "; the holder is on another host, so whether it still runs cannot be checked from here: if it is gone, its lease is taken over once it expires, or stop it and run again there"
+	}
+	return s + ")"
 }
 
 // AcquireLease takes the lease name for owner for ttl. It fails with *LeaseHeldError when another
@@ -50,7 +59,9 @@ func (l *Ledger) AcquireLease(ctx context.Context, name string, owner LeaseOwner
 	}
 	now := l.now()
 	expires := now.Add(ttl)
+	var tookOver string
 	err := l.write(ctx, func(tx *writeTx) error {
+		tookOver = ""
 		var h LeaseOwner
 		var acquired, exp string
 		err := tx.QueryRowContext(ctx, "SELECT host, pid, acquired, expires FROM leases WHERE name = ?", name).
@@ -59,11 +70,15 @@ func (l *Ledger) AcquireLease(ctx context.Context, name string, owner LeaseOwner
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
-		case h != owner && parseTime(exp).After(now) && !l.processGone(h.Host, h.PID):
-			return &LeaseHeldError{Name: name, Holder: h, Since: parseTime(acquired), Expires: parseTime(exp)}
 		case h == owner:
 			_, err := tx.ExecContext(ctx, "UPDATE leases SET expires = ? WHERE name = ?", fmtTime(expires), name)
 			return err
+		case !parseTime(exp).After(now):
+			tookOver = fmt.Sprintf("taken over from %s, whose lease expired at %s", h, exp)
+		case l.processGone(h.Host, h.PID):
+			tookOver = fmt.Sprintf("taken over from %s, which is no longer running (lease until %s, left behind when it ended without releasing it)", h, exp)
+		default:
+			return &LeaseHeldError{Name: name, Holder: h, Since: parseTime(acquired), Expires: parseTime(exp), OtherHost: h.Host != l.host}
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO leases (name, host, pid, acquired, expires) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, acquired = excluded.acquired,
@@ -77,7 +92,7 @@ func (l *Ledger) AcquireLease(ctx context.Context, name string, owner LeaseOwner
 		}
 		return nil, fmt.Errorf("acquire lease %s: %w", name, err)
 	}
-	return &Lease{l: l, Name: name, Owner: owner, TTL: ttl, Expires: expires}, nil
+	return &Lease{l: l, Name: name, Owner: owner, TTL: ttl, Expires: expires, TookOver: tookOver}, nil
 }
 
 // Renew extends the lease by its TTL from now. It fails with ErrLeaseLost when the lease has

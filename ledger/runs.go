@@ -125,7 +125,7 @@ func (l *Ledger) FinishFile(ctx context.Context, id FileID, outcome FileOutcome,
 	}
 	err = l.write(ctx, func(tx *writeTx) error {
 		return expectOne(tx.ExecContext(ctx, "UPDATE files SET finished = ?, outcome = ?, counts = ?, error = ? WHERE id = ?",
-			l.nowText(), outcome, string(counts), errText, id))
+			l.nowText(), outcome, string(counts), storedText(errText), id))
 	})
 	if err != nil {
 		return fmt.Errorf("finish file %d: %w", id, err)

@@ -125,7 +125,10 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 				return err
 			}
 			if len(r.Cases) != n {
-				return fmt.Errorf("submission %d: %w: %d cases for %d items", id, ErrInvalid, len(r.Cases), n)
+				return fmt.Errorf("submission %d: %w: %w: %d cases for %d items", id, ErrInvalid, ErrCasesUnaccounted, len(r.Cases), n)
+			}
+			if err := casesOwn(ctx, tx, id, r.Cases); err != nil {
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE submissions SET registration_id = ?, invoice_id = ?, last_error = '' WHERE id = ?",
 				r.RegistrationID, r.InvoiceID, id); err != nil {
@@ -142,10 +145,36 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 	})
 }
 
+// casesOwn checks that every item of submission id gets a case id, one no other item holds,
+// here or in the ledger.
+func casesOwn(ctx context.Context, tx *writeTx, id SubmissionID, cases []CaseRef) error {
+	seen := map[string]int{}
+	for i, c := range cases {
+		if c.CaseID == "" {
+			return fmt.Errorf("submission %d: %w: no case id for item %d", id, ErrCasesUnaccounted, i+1)
+		}
+		if j, dup := seen[c.CaseID]; dup {
+			return fmt.Errorf("submission %d: %w: case %s named for items %d and %d", id, ErrCasesUnaccounted, c.CaseID, j+1, i+1)
+		}
+		seen[c.CaseID] = i
+		var other string
+		err := tx.QueryRowContext(ctx, "SELECT invoice_number FROM submission_items WHERE case_id = ? AND submission_id != ? LIMIT 1",
+			c.CaseID, id).Scan(&other)
+		switch {
+		case err == nil:
+			return fmt.Errorf("submission %d: %w: case %s already belongs to invoice number %s", id, ErrCasesUnaccounted, c.CaseID, other)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	}
+	return nil
+}
+
 // MarkAccepted records that Amili answered 2xx to the submission's POST but the answer could not
 // be read: the registration exists, and the submission is never sent again. It stays sending
 // (in doubt) until a lookup finds its ids.
 func (l *Ledger) MarkAccepted(ctx context.Context, id SubmissionID, reason string) error {
+	reason = storedText(reason)
 	return l.write(ctx, func(tx *writeTx) error {
 		st, err := stateOf(ctx, tx, id)
 		if err != nil {
@@ -269,6 +298,7 @@ func (l *Ledger) MarkPDFSending(ctx context.Context, id SubmissionID, item int, 
 // MarkRejected records a refusal (validation before sending, or an Amili 4xx): claimed or
 // sending → rejected, with the reason kept.
 func (l *Ledger) MarkRejected(ctx context.Context, id SubmissionID, reason string) error {
+	reason = storedText(reason)
 	return l.write(ctx, func(tx *writeTx) error {
 		return l.transition(ctx, tx, id, StateRejected, "rejected: "+reason, func() error {
 			_, err := tx.ExecContext(ctx, "UPDATE submissions SET last_error = ? WHERE id = ?", reason, id)
@@ -280,6 +310,7 @@ func (l *Ledger) MarkRejected(ctx context.Context, id SubmissionID, reason strin
 // RecordFailure keeps a transient failure (timeout, 5xx) without changing the state; a later
 // attempt or run takes it up again.
 func (l *Ledger) RecordFailure(ctx context.Context, id SubmissionID, reason string) error {
+	reason = storedText(reason)
 	return l.write(ctx, func(tx *writeTx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE submissions SET last_error = ? WHERE id = ?", reason, id); err != nil {
 			return err
@@ -295,6 +326,7 @@ func (l *Ledger) MarkPDF(ctx context.Context, id SubmissionID, item int, st PDFS
 	if st != PDFUploaded && st != PDFMissing {
 		return "", fmt.Errorf("mark pdf: %w: state %q", ErrInvalid, st)
 	}
+	reason = storedText(reason)
 	var after State
 	err := l.write(ctx, func(tx *writeTx) error {
 		var cur State

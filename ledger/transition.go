@@ -77,6 +77,6 @@ func stateOf(ctx context.Context, tx *writeTx, id SubmissionID) (State, error) {
 // appendEvent writes one history entry, attributed to the run working on the submission.
 func (l *Ledger) appendEvent(ctx context.Context, tx *writeTx, id SubmissionID, from, to State, detail, at string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO events (submission_id, run_id, at, from_state, to_state, detail)
-		SELECT id, run_id, ?, ?, ?, ? FROM submissions WHERE id = ?`, at, from, to, detail, id)
+		SELECT id, run_id, ?, ?, ?, ? FROM submissions WHERE id = ?`, at, from, to, storedText(detail), id)
 	return err
 }

@@ -31,7 +31,7 @@ func driveTo(t *testing.T, l *Ledger, number string, st State) SubmissionID {
 	case StateRegistered, StateUploaded, StateNoPDF:
 		_, err := l.MarkSending(ctx, id, "")
 		must(err)
-		must(l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c", OCRNumber: "1"}}}))
+		must(l.MarkRegistered(ctx, id, Registered{RegistrationID: "r", Cases: []CaseRef{{CaseID: "c-" + number, OCRNumber: "1"}}}))
 		if st == StateUploaded {
 			_, err := l.MarkPDF(ctx, id, 0, PDFUploaded, "")
 			must(err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amili-import/amili-import/internal/redact"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -42,6 +43,7 @@ func Build(ctx context.Context, st Store, cases Cases, p Period, opts BuildOptio
 	b.rowLines()
 	b.rowErrors()
 	b.files()
+	b.cleanTexts()
 	b.sortLines()
 	r.vatTotals()
 	if err := r.readCases(ctx, cases); err != nil {
@@ -276,6 +278,19 @@ func (b *builder) rowErrors() {
 		b.r.Problems = append(b.r.Problems, Problem{Kind: kind, Creditor: c, File: e.File, Line: e.Line, Column: e.Column,
 			Value: e.Value, Rule: e.Rule, InvoiceNumber: e.InvoiceNumber, At: e.At.In(b.r.Location),
 			content: b.bk.content(e.FileID)})
+	}
+}
+
+// cleanTexts masks identity numbers in, and bounds, every stored text the report shows (Amili's
+// reasons, rules, values, file errors): both report.html and report.csv are made from these. The
+// ledger masks what it stores, but a ledger written by an older version may hold whole numbers.
+func (b *builder) cleanTexts() {
+	for i := range b.r.Problems {
+		p := &b.r.Problems[i]
+		p.Rule, p.Value = redact.Text(p.Rule), redact.Text(p.Value)
+	}
+	for i := range b.r.Files {
+		b.r.Files[i].Error = redact.Text(b.r.Files[i].Error)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/amili-import/amili-import/amili"
+	"github.com/amili-import/amili-import/internal/redact"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -59,7 +60,7 @@ func (r *Report) readCases(ctx context.Context, cases Cases) error {
 			v.AmiliCapital, v.RemainingCapital, v.RemainingTotal = &capital, c.TotalRemainingCapitalAmount, c.TotalRemainingTransactionAmount
 			v.Status, v.State = c.Status, c.State
 			if c.Closed != nil {
-				v.ClosedReason = c.Closed.Reason
+				v.ClosedReason = redact.Text(c.Closed.Reason)
 			}
 			if v.AmiliCapital != nil && *v.AmiliCapital != v.LedgerAmount {
 				v.Flags = append(v.Flags, FlagAmount)

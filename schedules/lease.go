@@ -58,7 +58,8 @@ func Exclusive(ctx context.Context, acquire AcquireFunc, name string, ttl time.D
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
 	if err := lease.Release(rctx); err != nil {
-		log.Warn("cannot release the lease; it expires by itself", "lease", name, "error", err)
+		log.Warn("cannot release the lease: the next run takes it over once this process has ended (on this host) or the lease has expired (elsewhere)",
+			"lease", name, "error", err)
 	}
 	if runErr == nil {
 		if cause := context.Cause(runCtx); cause != nil && cause != context.Canceled && ctx.Err() == nil {

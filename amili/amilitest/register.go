@@ -105,14 +105,26 @@ func (s *Server) commitFault() string {
 	return ""
 }
 
+// customerIDNumber is the request's customer.id_number as sent, or "" when it has none.
+func customerIDNumber(f *fields) string {
+	c, _ := f.m["customer"].(map[string]any)
+	s, _ := c["id_number"].(string)
+	return s
+}
+
 // preFault answers a fault that strikes before anything is stored.
-func preFault(w http.ResponseWriter, fault string, numbers []string) {
+func preFault(w http.ResponseWriter, fault string, numbers []string, idNumber string) {
 	switch fault {
 	case FaultServerError:
 		writeError(w, http.StatusInternalServerError, "Internal Server Error", nil)
 	case FaultReject422:
 		writeError(w, http.StatusUnprocessableEntity, "Validation failed",
 			map[string]string{"invoice_number": fmt.Sprintf("invoice number %s refused by the sandbox's fault injection", strings.Join(numbers, ", "))})
+	case FaultReject422Huge:
+		writeError(w, http.StatusUnprocessableEntity, "Validation failed:"+strings.Repeat(" the value is not accepted", 200<<10/26), nil)
+	case FaultReject422QuotingID:
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation failed for customer %s", idNumber),
+			map[string]string{"customer.id_number": fmt.Sprintf("value '%s' is not accepted for this creditor", idNumber)})
 	}
 }
 
@@ -155,9 +167,9 @@ func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor strin
 		return
 	}
 	fault := s.forcedFault(numbers)
-	if fault == FaultServerError || fault == FaultReject422 {
+	if fault == FaultServerError || fault == FaultReject422 || fault == FaultReject422QuotingID || fault == FaultReject422Huge {
 		s.mu.Unlock()
-		preFault(w, fault, numbers)
+		preFault(w, fault, numbers, customerIDNumber(f))
 		return
 	}
 	if fault == "" {
@@ -176,8 +188,40 @@ func (s *Server) admit(w http.ResponseWriter, f *fields, account, creditor strin
 		return
 	}
 	resp := commit(cr)
+	s.misanswer(fault, resp)
 	s.mu.Unlock()
 	answerCommitted(w, fault, resp)
+}
+
+// misanswer makes a committed registration's answer wrong as FaultNoCaseID or
+// FaultSharedCaseID say, and remembers its case for the next FaultSharedCaseID; called with mu
+// held.
+func (s *Server) misanswer(fault string, resp map[string]any) {
+	own, _ := resp["_case"].(string)
+	if cs, ok := resp["_cases"].([]string); ok && len(cs) > 0 {
+		own = cs[0]
+	}
+	switch fault {
+	case FaultNoCaseID:
+		delete(resp, "_case")
+		if cs, ok := resp["_cases"].([]string); ok && len(cs) > 0 {
+			resp["_cases"] = cs[:len(cs)-1]
+		}
+	case FaultSharedCaseID:
+		if s.lastCase != "" {
+			if _, ok := resp["_case"]; ok {
+				resp["_case"] = s.lastCase
+			}
+			if cs, ok := resp["_cases"].([]string); ok && len(cs) > 0 {
+				cs = append([]string(nil), cs...)
+				cs[0] = s.lastCase
+				resp["_cases"] = cs
+			}
+		}
+	}
+	if own != "" {
+		s.lastCase = own
+	}
 }
 
 func validationFailed(w http.ResponseWriter, errs map[string]string) {

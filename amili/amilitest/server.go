@@ -52,8 +52,19 @@ const (
 	FaultCommitThenDrop = "commit_then_drop" // stored, then the connection is closed unanswered
 	FaultServerError    = "server_error"     // 500, nothing stored
 	FaultReject422      = "reject_422"       // 422, nothing stored
-	FaultCommitLate     = "commit_late"      // stored only after Faults.CommitDelay, then answered if anyone still listens
-	FaultBadBody        = "bad_body"         // stored, then answered 201 with a body whose ids do not decode
+	// FaultReject422QuotingID is a 422 whose message and field detail quote the customer's
+	// id_number as the request sent it, as a real validation answer may; nothing is stored.
+	FaultReject422QuotingID = "reject_422_quoting_id"
+	// FaultReject422Huge is a 422 whose message is 200 KB long; nothing is stored.
+	FaultReject422Huge = "reject_422_huge"
+	// FaultNoCaseID stores the registration, then answers 201 without its case: no "_case" for
+	// an invoice, "_cases" one short for a case registration.
+	FaultNoCaseID = "no_case_id"
+	// FaultSharedCaseID stores the registration, then answers 201 naming the case of the
+	// registration answered before it instead of its own.
+	FaultSharedCaseID = "shared_case_id"
+	FaultCommitLate   = "commit_late" // stored only after Faults.CommitDelay, then answered if anyone still listens
+	FaultBadBody      = "bad_body"    // stored, then answered 201 with a body whose ids do not decode
 )
 
 // Faults describe failures to inject. Rates are fractions in [0,1] drawn from a generator
@@ -102,6 +113,7 @@ type Server struct {
 	faults   Faults
 	rnd      *rand.Rand
 	fired    map[string]bool // "_once" faults already fired, by invoice number
+	lastCase string          // the case id of the last registration answered (FaultSharedCaseID)
 	tokens   map[string]time.Time
 	limiters map[string]*rate.Limiter
 	calls    map[string]int

@@ -122,6 +122,9 @@ func (r *runner) acquire(ctx context.Context, name string, ttl time.Duration) (s
 	if err != nil {
 		return nil, err
 	}
+	if l.TookOver != "" {
+		r.w.log.Warn("lease "+l.TookOver, "lease", name)
+	}
 	return l, nil
 }
 

@@ -10,10 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/amili-import/amili-import/internal/redact"
 	"github.com/lmittmann/tint"
 	"golang.org/x/term"
 )
@@ -64,17 +64,9 @@ func New(w io.Writer, opts Options) (*slog.Logger, error) {
 // Discard is a logger that writes nothing.
 func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// idNumber matches personnummer, samordningsnummer and organisationsnummer written with 10 or
-// 12 digits, with or without a -/+ separator.
-var idNumber = regexp.MustCompile(`\b((?:19|20)?\d{6})[-+]?(\d{4})\b`)
-
-// MaskIDNumbers replaces the last four digits of every identity number in s with ****.
-func MaskIDNumbers(s string) string {
-	if !strings.ContainsAny(s, "0123456789") {
-		return s
-	}
-	return idNumber.ReplaceAllString(s, "$1-****")
-}
+// MaskIDNumbers replaces the last four digits of every identity number in s with ****
+// (redact.IDNumbers).
+func MaskIDNumbers(s string) string { return redact.IDNumbers(s) }
 
 // secretWords are the name fragments that mark an attribute as holding a secret.
 var secretWords = []string{"token", "password", "passphrase", "api_code", "apicode", "secret", "private_key", "authorization", "x-api-key"}
