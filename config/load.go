@@ -31,6 +31,7 @@ const (
 type Error struct {
 	File string // "" for the embedded defaults
 	Key  string // dotted path, e.g. jobs[1].source.dir
+	Line int    // line in the file, 0 when the problem is not at one place
 	Msg  string
 }
 
@@ -38,6 +39,9 @@ func (e *Error) Error() string {
 	f := e.File
 	if f == "" {
 		f = "config"
+	}
+	if e.Line > 0 {
+		f = fmt.Sprintf("%s:%d", f, e.Line)
 	}
 	if e.Key == "" {
 		return f + ": " + e.Msg
@@ -93,6 +97,9 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		if es := unknownKeys(expanded, name); len(es) > 0 {
+			return nil, es
+		}
 		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	cfg.Path = name
