@@ -243,7 +243,7 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 	if s.LastError != "" {
 		fmt.Fprintf(tw, "Last error\t%s\n", oneLine(s.LastError, 200))
 	}
-	fmt.Fprintf(tw, "File, line\t#%d, %d\n", s.FileID, s.Line)
+	fmt.Fprintf(tw, "File\t%s\n", fileLine(ctx, lg, s.FileID, s.Line))
 	fmt.Fprintf(tw, "Created\t%s\n", s.Created.UTC().Format(time.RFC3339))
 	fmt.Fprintf(tw, "Updated\t%s\n", s.Updated.UTC().Format(time.RFC3339))
 	tw.Flush()
@@ -378,4 +378,14 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// fileLine names a file of the ledger for a person: its path, the line, and when it was first
+// seen (the same name may arrive again with other content).
+func fileLine(ctx context.Context, lg *ledger.Ledger, id ledger.FileID, line int) string {
+	f, err := lg.File(ctx, id)
+	if err != nil {
+		return fmt.Sprintf("line %d of a file the ledger does not hold", line)
+	}
+	return fmt.Sprintf("%s, line %d (first seen %s)", f.Path, line, f.FirstSeen.UTC().Format(time.RFC3339))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -100,6 +101,13 @@ func TestLedgerShow(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("show output lacks %q:\n%s", want, out)
 		}
+	}
+	// The file is named by its path and when it was first seen, not by the ledger's row id.
+	if !regexp.MustCompile(`File  +in/invoices\.csv, line 2 \(first seen \d{4}-\d\d-\d\dT`).MatchString(out) {
+		t.Errorf("show output does not name the file by its path and date:\n%s", out)
+	}
+	if strings.Contains(out, "#1") {
+		t.Errorf("show output names the file by its internal id:\n%s", out)
 	}
 	code, out, _ = runCLI(t, "ledger", "show", "--json", "--ledger", path, "D-2")
 	var got struct {
