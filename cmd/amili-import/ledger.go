@@ -32,7 +32,7 @@ show    one invoice number's submission, its items and its whole history
 backup  a consistent copy of the ledger to FILE (which must not exist), safe while imports run
 
 States: claimed, sending, registered, uploaded, no_pdf, rejected.
-T is 2006-01-02 (midnight UTC) or RFC 3339.
+T is 2006-01-02 (midnight in time_zone, the config's, as for report) or RFC 3339.
 The ledger is ledger.path from the config (default ./amili-import.db); --ledger overrides it.
 
 Flags:`
@@ -71,7 +71,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	path, busy, err := ledgerPath(f, fs, e.getenv)
+	path, busy, loc, err := ledgerPath(f, fs, e.getenv)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	defer lg.Close()
 	switch sub {
 	case "list":
-		return ledgerList(ctx, e.stdout, lg, f)
+		return ledgerList(ctx, e.stdout, lg, f, loc)
 	case "show":
 		return ledgerShow(ctx, e.stdout, lg, rest[0], f)
 	default:
@@ -110,25 +110,30 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// ledgerPath finds the ledger: --ledger, else ledger.path of the config. A missing default
-// config means the defaults; a config named with --config must load.
-func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, error) {
+// ledgerPath finds the ledger: --ledger, else ledger.path of the config, and the time zone
+// dates are read in. A missing default config means the defaults; a config named with
+// --config must load.
+func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, *time.Location, error) {
 	explicit := false
 	set.Visit(func(fl *flag.Flag) {
 		if fl.Name == "config" {
 			explicit = true
 		}
 	})
-	path, busy := "", time.Duration(0)
+	path, busy, zone := "", time.Duration(0), config.DefaultTimeZone
 	if _, err := os.Stat(f.config); err == nil || explicit {
 		cfg, err := config.Load(f.config, getenv)
 		if err != nil {
 			if f.ledger == "" {
-				return "", 0, err
+				return "", 0, nil, err
 			}
 		} else {
-			path, busy = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D()
+			path, busy, zone = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D(), cfg.TimeZone
 		}
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("time_zone: %w", err)
 	}
 	if f.ledger != "" {
 		path = f.ledger
@@ -137,23 +142,12 @@ func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (s
 		path = config.DefaultLedgerPath
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return "", 0, fmt.Errorf("no ledger at %s (set ledger.path in the config or pass --ledger)", path)
+		return "", 0, nil, fmt.Errorf("no ledger at %s (set ledger.path in the config or pass --ledger)", path)
 	}
-	return path, busy, nil
+	return path, busy, loc, nil
 }
 
-// parseWhen reads 2006-01-02 (midnight UTC) or RFC 3339.
-func parseWhen(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want 2006-01-02 or RFC 3339", s)
-}
-
-func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFlags) error {
+func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFlags, loc *time.Location) error {
 	filter := ledger.SubmissionFilter{Creditor: f.creditor, Limit: f.limit}
 	if f.state != "" {
 		for _, s := range strings.Split(f.state, ",") {
@@ -165,9 +159,9 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 		}
 	}
 	if f.since != "" {
-		t, err := parseWhen(f.since)
+		t, err := parseReportTime(f.since, loc)
 		if err != nil {
-			return err
+			return fmt.Errorf("--since: %w", err)
 		}
 		filter.Updated.Since = t
 	}

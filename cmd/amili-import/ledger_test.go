@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
@@ -168,5 +170,38 @@ func TestLedgerUsage(t *testing.T) {
 		if code, _, errOut := runCLI(t, args...); code != 2 || !strings.Contains(errOut, "Usage:") {
 			t.Errorf("%v: exit %d, %s", args, code, errOut)
 		}
+	}
+}
+
+// TestLedgerSinceIsMidnightInTimeZone: a date given to ledger --since is midnight in the
+// config's time_zone, as the report's --since is, so the two verbs read a date the same way.
+func TestLedgerSinceIsMidnightInTimeZone(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	db := filepath.Join(dir, "l.db")
+	if err := os.WriteFile(cfg, []byte("time_zone: Pacific/Pago_Pago\nledger:\n  path: "+db+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("ledger", flag.ContinueOnError)
+	fs.String("config", "", "")
+	if err := fs.Parse([]string{"--config", cfg}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, loc, err := ledgerPath(ledgerFlags{config: cfg}, fs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseReportTime("2026-03-28", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 28, 11, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("--since 2026-03-28 in Pacific/Pago_Pago: got %s, want %s", got.UTC(), want)
+	}
+	if !strings.Contains(ledgerUsage, "midnight in time_zone") || strings.Contains(ledgerUsage, "UTC") {
+		t.Errorf("ledger -h does not say dates are midnight in time_zone:\n%s", ledgerUsage)
 	}
 }
