@@ -263,6 +263,34 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", ev.At.UTC().Format(time.RFC3339), ev.Run, from, ev.To, oneLine(ev.Detail, 100))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return showConflicts(ctx, w, lg, creditor, number)
+}
+
+// showConflicts lists the later files that brought number with other content: they are never
+// sent, and without them here the history would read as if nothing had happened since.
+func showConflicts(ctx context.Context, w io.Writer, lg *ledger.Ledger, creditor, number string) error {
+	all, err := lg.Conflicts(ctx, ledger.Period{}, creditor)
+	if err != nil {
+		return err
+	}
+	var cs []ledger.Conflict
+	for _, c := range all {
+		if c.InvoiceNumber == number {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nConflicts: later files with this invoice number and other content (never sent)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tFILE\tREASON")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s:%d\t%s\n", c.At.UTC().Format(time.RFC3339), c.FilePath, c.Line, oneLine(c.Reason, 100))
+	}
 	return tw.Flush()
 }
 

@@ -205,3 +205,31 @@ func TestLedgerSinceIsMidnightInTimeZone(t *testing.T) {
 		t.Errorf("ledger -h does not say dates are midnight in time_zone:\n%s", ledgerUsage)
 	}
 }
+
+// TestLedgerShowNamesLaterConflictingFiles: when a later file brings the same invoice number
+// with other content, show says which file, line and why, beside the history.
+func TestLedgerShowNamesLaterConflictingFiles(t *testing.T) {
+	path := ledgerFixture(t)
+	ctx := context.Background()
+	lg, err := ledger.Open(ctx, path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := lg.StartRun(ctx, "main")
+	file, _, _ := lg.BeginFile(ctx, run, ledger.FileRecord{Path: "in/invoices-again.csv", Size: 11, SHA256: "def"})
+	c, err := lg.Claim(ctx, ledger.ClaimRequest{Run: run, File: file, Line: 7, Kind: domain.KindInvoice, Creditor: "cred-A",
+		Items: []domain.Item{{InvoiceNumber: "INV-1", Amount: 99900, Currency: "SEK", ContentHash: "h2"}}})
+	if err != nil || c.Outcome != ledger.ClaimConflict {
+		t.Fatalf("claim: %v %v, want a conflict", c.Outcome, err)
+	}
+	lg.Close()
+	code, out, errOut := runCLI(t, "ledger", "show", "INV-1", "--ledger", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Conflicts:", "in/invoices-again.csv:7"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show output lacks %q:\n%s", want, out)
+		}
+	}
+}
