@@ -9,12 +9,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/internal/logging"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -27,7 +29,9 @@ const ledgerUsage = `Usage:
   amili-import ledger show INVOICE_NUMBER [--creditor C] [--json]
   amili-import ledger backup FILE
 
-list    the submissions (one registration each), oldest first; --since keeps those changed since T
+list    the submissions (one registration each), oldest first; --since keeps those changed since T;
+        then the rows validation refused (never sent), unless --state leaves out rejected or
+        --creditor is given (a refused row has no creditor yet); --json prints submissions only
 show    one invoice number's submission, its items and its whole history
 backup  a consistent copy of the ledger to FILE (which must not exist), safe while imports run
 
@@ -186,6 +190,44 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 		return err
 	}
 	fmt.Fprintf(w, "%d submissions\n", len(subs))
+	if f.creditor != "" || (len(filter.States) > 0 && !slices.Contains(filter.States, ledger.StateRejected)) {
+		return nil // a refused row has no creditor yet, and is rejected by nature
+	}
+	return listRowErrors(ctx, w, lg, ledger.Period{Since: filter.Updated.Since})
+}
+
+// listRowErrors prints the rows validation refused since p.Since: rejected too, though never
+// sent, so they are in the ledger's row errors rather than its submissions. Warnings (rows kept
+// under the warn policy) are left out.
+func listRowErrors(ctx context.Context, w io.Writer, lg *ledger.Ledger, p ledger.Period) error {
+	all, err := lg.RowErrors(ctx, p)
+	if err != nil {
+		return err
+	}
+	var refused []ledger.RowErrorRecord
+	for _, r := range all {
+		if !r.Warning {
+			refused = append(refused, r)
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nRows refused by validation (never sent):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tFILE\tINVOICE NUMBER\tCOLUMN\tVALUE\tRULE")
+	for _, r := range refused {
+		fmt.Fprintf(tw, "%s\t%s:%d\t%s\t%s\t%s\t%s\n", r.At.UTC().Format(time.RFC3339), r.File, r.Line, orDash(r.InvoiceNumber),
+			orDash(r.Column), oneLine(logging.MaskIDNumbers(r.Value), 30), oneLine(r.Rule, 80))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	rows := "rows"
+	if len(refused) == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(w, "%d %s refused by validation\n", len(refused), rows)
 	return nil
 }
 

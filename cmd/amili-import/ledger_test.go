@@ -233,3 +233,42 @@ func TestLedgerShowNamesLaterConflictingFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerListRejectedIncludesRowsRefusedByValidation: rows that never reached Amili because
+// validation refused them are listed with the rejected state, file and line named; warnings
+// (rows kept) are not, and no identity number is printed in full.
+func TestLedgerListRejectedIncludesRowsRefusedByValidation(t *testing.T) {
+	path := ledgerFixture(t)
+	ctx := context.Background()
+	lg, err := ledger.Open(ctx, path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := lg.StartRun(ctx, "main")
+	file, _, _ := lg.BeginFile(ctx, run, ledger.FileRecord{Path: "in/bad.csv", Size: 12, SHA256: "bad"})
+	if err := lg.RecordRowErrors(ctx, file, []domain.RowError{
+		{File: "in/bad.csv", Line: 3, Column: "customer.id_number", Value: "19121212-1212", Rule: "identity number: check digit is wrong (Luhn)", InvoiceNumber: "INV-3"},
+		{File: "in/bad.csv", Line: 4, Column: "customer.id_number", Value: "x", Rule: "kept under warn", InvoiceNumber: "INV-4", Warning: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lg.Close()
+	code, out, errOut := runCLI(t, "ledger", "list", "--state", "rejected", "--ledger", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"422 customer.id_number: invalid", "in/bad.csv:3", "INV-3", "check digit is wrong", "19121212-****", "1 row refused by validation"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"19121212-1212", "INV-4", "kept under warn"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("list output contains %q:\n%s", bad, out)
+		}
+	}
+	code, out, _ = runCLI(t, "ledger", "list", "--state", "uploaded", "--ledger", path)
+	if code != 0 || strings.Contains(out, "in/bad.csv") {
+		t.Errorf("--state uploaded lists validation refusals: exit %d\n%s", code, out)
+	}
+}
