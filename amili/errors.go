@@ -70,8 +70,14 @@ func (e *Error) Error() string {
 			b.WriteString(", then ")
 			b.WriteString(e.Err.Error())
 		}
-	} else if e.Err != nil {
-		b.WriteString(e.Err.Error())
+	} else {
+		b.WriteString(e.Message)
+		if e.Err != nil {
+			if e.Message != "" {
+				b.WriteString(": ")
+			}
+			b.WriteString(e.Err.Error())
+		}
 	}
 	if len(e.Fields) > 0 {
 		keys := make([]string, 0, len(e.Fields))

@@ -284,3 +284,20 @@ func TestRedirectToOtherHostRefused(t *testing.T) {
 		t.Errorf("other host received X-API-Key %q", v)
 	}
 }
+
+// TestErrorWithoutResponseKeepsItsMessage: an error no HTTP answer came with (a token response
+// without a token, a configured token refused) still says what went wrong.
+func TestErrorWithoutResponseKeepsItsMessage(t *testing.T) {
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"_status":"OK","nothing":"here"}`)
+	})
+	c, err := New(Config{BaseURL: srv.URL, Auth: AuthConfig{Method: AuthAPICode, APICode: "c"}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Authenticate(context.Background())
+	want := "authenticate: no token in authentication response: looked for"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error = %v, want it to start %q", err, want)
+	}
+}

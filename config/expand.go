@@ -24,8 +24,7 @@ type expander struct {
 }
 
 func (e *expander) bad(n *yaml.Node, key, format string, args ...any) {
-	msg := fmt.Sprintf("line %d: ", n.Line) + fmt.Sprintf(format, args...)
-	e.errs = append(e.errs, &Error{Key: key, Msg: msg})
+	e.errs = append(e.errs, &Error{Key: key, Line: n.Line, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (e *expander) walk(n *yaml.Node, key string) {

@@ -53,7 +53,7 @@ func TestVariablesTakeTheTypeOfTheirKey(t *testing.T) {
 func TestUnsetVariableNamesItsKeyAndIgnoresComments(t *testing.T) {
 	src := "# set ${NOT_IN_A_VALUE} before starting\n" + strings.Replace(minimal, "/srv/in", "${NOPE}", 1)
 	_, err := Parse([]byte(src), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t"}))
-	if err == nil || !strings.Contains(err.Error(), "jobs[0].source.dir: line 13: ${NOPE} is not set") {
+	if err == nil || !strings.Contains(err.Error(), "a.yaml:13: jobs[0].source.dir: ${NOPE} is not set") {
 		t.Fatalf("got %v, want the key of the unset variable", err)
 	}
 	if strings.Contains(err.Error(), "NOT_IN_A_VALUE") {

@@ -31,6 +31,7 @@ const (
 type Error struct {
 	File string // "" for the embedded defaults
 	Key  string // dotted path, e.g. jobs[1].source.dir
+	Line int    // line in the file, 0 when the problem is not at one place
 	Msg  string
 }
 
@@ -38,6 +39,9 @@ func (e *Error) Error() string {
 	f := e.File
 	if f == "" {
 		f = "config"
+	}
+	if e.Line > 0 {
+		f = fmt.Sprintf("%s:%d", f, e.Line)
 	}
 	if e.Key == "" {
 		return f + ": " + e.Msg
@@ -94,7 +98,10 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 		}
 		return nil, errs
 	}
-	if err := checkKeys(data); err != nil {
+	if es := unknownKeys(data, name); len(es) > 0 {
+		return nil, es
+	}
+	if err := checkKeys(data); err != nil { // what unknownKeys does not know how to name
 		return nil, &Error{File: name, Msg: err.Error()}
 	}
 	cfg := &Config{}

@@ -73,9 +73,9 @@ func TestParseErrors(t *testing.T) {
 		env        map[string]string
 		want       string // substring of the error
 	}{
-		{"unknown key", minimal + "\nlog:\n  levle: debug\n", map[string]string{"AMILI_TOKEN": "t"}, "field levle not found"},
-		{"unknown nested key", strings.Replace(minimal, "dir: /srv/in", "dir: /srv/in\n      dri: x", 1), map[string]string{"AMILI_TOKEN": "t"}, "field dri not found"},
-		{"plain secret refused", strings.Replace(minimal, "token_env: AMILI_TOKEN", "token: abc", 1), nil, "field token not found"},
+		{"unknown key", minimal + "\nlog:\n  levle: debug\n", map[string]string{"AMILI_TOKEN": "t"}, "log.levle: unknown key; did you mean level?"},
+		{"unknown nested key", strings.Replace(minimal, "dir: /srv/in", "dir: /srv/in\n      dri: x", 1), map[string]string{"AMILI_TOKEN": "t"}, "jobs[0] (invoices).source.dri: unknown key; did you mean dir?"},
+		{"plain secret refused", strings.Replace(minimal, "token_env: AMILI_TOKEN", "token: abc", 1), nil, "amili.auth.token: unknown key; a secret is never written in the file: use token_env or token_file"},
 		{"wrong type", strings.Replace(minimal, "name: invoices", "name: invoices\n    concurrency: many", 1), map[string]string{"AMILI_TOKEN": "t"}, "cannot unmarshal"},
 		{"bad duration", minimal + "\ndaemon:\n  drain_timeout: 30\n", map[string]string{"AMILI_TOKEN": "t"}, `"30" is not a duration`},
 		{"missing env secret", minimal, nil, "amili.auth.token: environment variable AMILI_TOKEN is not set"},
@@ -173,4 +173,51 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil config without error")
 		}
 	})
+}
+
+// TestUnknownKeyNamesPathLineAndNearestKey: a typo anywhere, inside lists too, is reported with
+// its whole key path, its line, and the valid key it is nearest to.
+func TestUnknownKeyNamesPathLineAndNearestKey(t *testing.T) {
+	const src = `amili:
+  account: a
+  auth:
+    token_env: AMILI_TOKEN
+sftp:
+  host: h
+  knwon_hosts: /etc/kh
+jobs:
+  - name: invoices
+    source: {dir: /srv/in}
+  - name: cases
+    shedule: "@hourly"
+    source:
+      dir: /srv/cases
+      sftp:
+        prot: 2222
+reports:
+  - name: monthly
+    zzzzzzzz: 1
+`
+	_, err := Parse([]byte(src), "cfg.yaml", env(map[string]string{"AMILI_TOKEN": "t"}))
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %v, want Errors", err)
+	}
+	want := []string{
+		"cfg.yaml:7: sftp.knwon_hosts: unknown key; did you mean known_hosts?",
+		"cfg.yaml:12: jobs[1] (cases).shedule: unknown key; did you mean schedule?",
+		"cfg.yaml:16: jobs[1] (cases).source.sftp.prot: unknown key; did you mean port?",
+		"cfg.yaml:19: reports[0] (monthly).zzzzzzzz: unknown key",
+	}
+	if len(es) != len(want) {
+		t.Fatalf("got %d errors:\n%v\nwant %d:\n%s", len(es), err, len(want), strings.Join(want, "\n"))
+	}
+	for i, w := range want {
+		if got := es[i].Error(); got != w {
+			t.Errorf("error %d: got %q, want %q", i, got, w)
+		}
+	}
+	if es[0].Key != "sftp.knwon_hosts" || es[0].Line != 7 {
+		t.Errorf("first error: key %q line %d, want sftp.knwon_hosts line 7", es[0].Key, es[0].Line)
+	}
 }

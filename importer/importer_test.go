@@ -366,3 +366,23 @@ func TestRerunOfAFileWithRefusalsIsNotAllDone(t *testing.T) {
 		t.Errorf("INV-2025-101 registered %d times", n)
 	}
 }
+
+// TestRefusedCredentialsSayAuthenticateOnce: the error of a run whose credentials are refused
+// names the step once, not "authenticate: authenticate: …".
+func TestRefusedCredentialsSayAuthenticateOnce(t *testing.T) {
+	s := newSetup(t, amilitest.Options{SimpleAPICodes: []string{"right"}})
+	client, err := amili.New(amili.Config{BaseURL: s.srv.URL, Auth: amili.AuthConfig{Method: amili.AuthAPICode, APICode: "wrong"}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.run(s.job(domain.KindInvoice), "invoices.csv", s.ledger, client)
+	if !errors.Is(err, ErrCannotStart) {
+		t.Fatalf("got %v, want ErrCannotStart", err)
+	}
+	if got := strings.Count(err.Error(), "authenticate"); got != 1 {
+		t.Errorf("error %q names authenticate %d times, want once", err, got)
+	}
+	if !strings.Contains(err.Error(), "authenticate: HTTP 401") {
+		t.Errorf("error %q does not say the credentials were refused", err)
+	}
+}

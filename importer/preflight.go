@@ -15,7 +15,7 @@ var ErrInactiveCreditor = errors.New("creditor is not active")
 func checkCreditor(ctx context.Context, c Client, id string) error {
 	cr, err := c.GetCreditor(ctx, id)
 	if err != nil {
-		return fmt.Errorf("%w: creditor %s: %w", ErrCannotStart, id, err)
+		return cannotStart("creditor "+id, err)
 	}
 	if !cr.IsActive {
 		name := cr.Name
@@ -92,9 +92,18 @@ func (imp *Importer) askCreditor(ctx context.Context, id string) error {
 // ErrCannotStart.
 func (imp *Importer) preflight(ctx context.Context, creditors []string) error {
 	if err := imp.deps.Client.Authenticate(ctx); err != nil {
-		return fmt.Errorf("%w: authenticate: %w", ErrCannotStart, err)
+		return cannotStart("authenticate", err)
 	}
 	return imp.checkCreditors(ctx, creditors)
+}
+
+// cannotStart wraps err in ErrCannotStart, naming the step unless err does already: an
+// *amili.Error starts with its own operation ("authenticate: HTTP 401 …").
+func cannotStart(step string, err error) error {
+	if _, ok := errors.AsType[*amili.Error](err); ok {
+		return fmt.Errorf("%w: %w", ErrCannotStart, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrCannotStart, step, err)
 }
 
 // checkCreditors asks Amili about each creditor not yet seen in this run.

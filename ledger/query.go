@@ -168,6 +168,23 @@ func (l *Ledger) Files(ctx context.Context, f FileFilter) ([]FileInfo, error) {
 	return files, trows.Err()
 }
 
+// File returns the record of one file, without its totals; ErrNotFound when there is none.
+// It is how a submission or a row error, which hold a FileID, is shown by the file's name.
+func (l *Ledger) File(ctx context.Context, id FileID) (FileInfo, error) {
+	rows, err := l.db.QueryContext(ctx, "SELECT "+fileColumns+" FROM files f WHERE f.id = ?", id)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("file %d: %w", id, err)
+	}
+	files, err := scanFiles(rows)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("file %d: %w", id, err)
+	}
+	if len(files) == 0 {
+		return FileInfo{}, fmt.Errorf("file %d: %w", id, ErrNotFound)
+	}
+	return files[0], nil
+}
+
 // Conflict is an invoice number seen again with other content (or grouped otherwise).
 type Conflict struct {
 	At            time.Time

@@ -22,6 +22,8 @@ type HostKeyError struct {
 	Line        string // authorized_keys form of that key (public, safe to show)
 	Changed     bool   // a different key is on record for this host
 	Expected    []string
+	// KnownHosts is the known_hosts file the check read; "" for a pinned key.
+	KnownHosts string
 }
 
 func (e *HostKeyError) Error() string {
@@ -31,16 +33,36 @@ func (e *HostKeyError) Error() string {
 		fmt.Fprintf(&b, "sftp: HOST KEY CHANGED for %s: server offered %s %s but %s is expected; "+
 			"this may be an attack; if the server's key was really replaced, ", e.Addr, e.KeyType,
 			e.Fingerprint, strings.Join(e.Expected, ", "))
-		fmt.Fprintf(&b, "remove the old entry (ssh-keygen -R %s -f <known_hosts>) and ", knownhosts.Normalize(e.Addr))
+		file := "<known_hosts>"
+		if e.KnownHosts != "" {
+			file = shellQuote(e.KnownHosts)
+		}
+		fmt.Fprintf(&b, "remove the old entry (ssh-keygen -R %s -f %s) and ", knownhosts.Normalize(e.Addr), file)
 	} else {
 		fmt.Fprintf(&b, "sftp: host key of %s is not known (server offered %s %s); "+
 			"after checking it with the server's administrator (ssh-keygen -lf /etc/ssh/ssh_host_%s_key.pub on the server), ",
 			e.Addr, e.KeyType, e.Fingerprint, keygenType(e.KeyType))
 	}
-	fmt.Fprintf(&b, "pin it with sftp.host_key: %q in the config, or add it to known_hosts: "+
-		"ssh-keyscan -p %s -t %s %s >> ~/.ssh/known_hosts",
-		e.Fingerprint, port, keygenType(e.KeyType), host)
+	// The file to add to is the one this config reads; with a pinned key none is read, so
+	// sftp.known_hosts would have to name the file the hint adds to.
+	kh, target := "known_hosts", "~/.ssh/known_hosts"
+	if e.KnownHosts != "" {
+		kh, target = e.KnownHosts, shellQuote(e.KnownHosts)
+	} else {
+		kh = "known_hosts (and point sftp.known_hosts at it)"
+	}
+	fmt.Fprintf(&b, "pin it with sftp.host_key: %q in the config, or add it to %s: "+
+		"ssh-keyscan -p %s -t %s %s >> %s",
+		e.Fingerprint, kh, port, keygenType(e.KeyType), host, target)
 	return b.String()
+}
+
+// shellQuote quotes p for a POSIX shell when it needs it, so the hint can be pasted as it is.
+func shellQuote(p string) string {
+	if strings.ContainsAny(p, " \t'\"$`\\;&|<>()*?[]#~!{}") {
+		return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+	}
+	return p
 }
 
 // keygenType maps a key algorithm to ssh-keyscan's -t name.
@@ -75,7 +97,7 @@ func newHostKeyCheck(addr, pinned, knownHostsFile string) (*hostKeyCheck, error)
 		if err != nil {
 			return nil, fmt.Errorf("sftp: known_hosts: %w", err)
 		}
-		return &hostKeyCheck{callback: knownHostsCallback(addr, cb), algorithms: knownAlgorithms(addr, cb)}, nil
+		return &hostKeyCheck{callback: knownHostsCallback(addr, knownHostsFile, cb), algorithms: knownAlgorithms(addr, cb)}, nil
 	default:
 		return nil, errors.New("sftp: no host key verification configured: set sftp.known_hosts " +
 			"or pin the server's key with sftp.host_key")
@@ -111,7 +133,7 @@ func pinnedCheck(addr, pinned string) (*hostKeyCheck, error) {
 }
 
 // knownHostsCallback turns knownhosts' KeyError into a HostKeyError that says what to do.
-func knownHostsCallback(addr string, cb ssh.HostKeyCallback) ssh.HostKeyCallback {
+func knownHostsCallback(addr, file string, cb ssh.HostKeyCallback) ssh.HostKeyCallback {
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := cb(hostname, remote, key)
 		var ke *knownhosts.KeyError
@@ -120,7 +142,9 @@ func knownHostsCallback(addr string, cb ssh.HostKeyCallback) ssh.HostKeyCallback
 			for _, k := range ke.Want {
 				want = append(want, fmt.Sprintf("%s %s (%s:%d)", k.Key.Type(), ssh.FingerprintSHA256(k.Key), k.Filename, k.Line))
 			}
-			return newHostKeyError(addr, key, len(ke.Want) > 0, want)
+			e := newHostKeyError(addr, key, len(ke.Want) > 0, want)
+			e.KnownHosts = file
+			return e
 		}
 		return err
 	}

@@ -86,6 +86,18 @@ func TestSFTPHostKeyRefusals(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, want)
 				}
 			}
+			// The hint names the known_hosts file the config uses, not OpenSSH's default.
+			if tt.kh != "" {
+				if !strings.HasSuffix(err.Error(), ">> "+tt.kh) {
+					t.Errorf("error %q does not end with >> %s", err, tt.kh)
+				}
+				if strings.Contains(err.Error(), "~/.ssh/known_hosts") {
+					t.Errorf("error %q names ~/.ssh/known_hosts, not the configured %s", err, tt.kh)
+				}
+				if tt.changed && !strings.Contains(err.Error(), "-f "+tt.kh+")") {
+					t.Errorf("error %q does not say which file to remove the old entry from", err)
+				}
+			}
 		})
 	}
 	t.Run("NoHostKeyConfig", func(t *testing.T) {

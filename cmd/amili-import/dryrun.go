@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -13,10 +15,12 @@ import (
 	"github.com/amili-import/amili-import/mapping"
 )
 
-// dryRun maps local files without network or ledger and prints what would be sent: each
+// dryRun maps files without the Amili API or the ledger and prints what would be sent: each
 // registration's JSON body on a line of its own (or a table for people), then the row errors
-// and a count line. It returns exit 1 when any row is not valid.
-func dryRun(e *env, f *importFlags, files []string) error {
+// and a count line. A file may be local or an sftp:// URL, read through the config's sftp block
+// and left where it is, so a mapping can be tried on the server's own export. It returns exit
+// 1 when any row is not valid.
+func dryRun(ctx context.Context, e *env, f *importFlags, files []string) error {
 	cfg := config.Default()
 	if loaded, err := config.Load(f.config, e.getenv); err == nil {
 		cfg = loaded
@@ -28,6 +32,13 @@ func dryRun(e *env, f *importFlags, files []string) error {
 		return err
 	}
 	opts := job.Mapping
+	if err := checkFiles(files); err != nil {
+		return err
+	}
+	log, err := newLogger(e, cfg, f.logLevel)
+	if err != nil {
+		return err
+	}
 
 	out := e.stdout
 	report := e.stderr // row errors and the count line, so that stdout is JSON only
@@ -40,14 +51,11 @@ func dryRun(e *env, f *importFlags, files []string) error {
 	var regs, bad, fileErrs int
 	var problems []string
 	for _, name := range files {
-		if isSFTPURL(name) {
-			return fmt.Errorf("%s: --dry-run reads local files only", name)
-		}
-		fh, err := os.Open(name)
+		fh, base, err := openDryRun(ctx, cfg, name, log)
 		if err != nil {
 			return err
 		}
-		n, b, probs, err := dryRunFile(fh, filepath.Base(name), opts, out, tw)
+		n, b, probs, err := dryRunFile(fh, base, opts, out, tw)
 		fh.Close()
 		regs, bad = regs+n, bad+b
 		problems = append(problems, probs...)
@@ -68,6 +76,33 @@ func dryRun(e *env, f *importFlags, files []string) error {
 	}
 	return nil
 }
+
+// openDryRun opens a file to dry-run: a local path, or an sftp:// URL through the source that
+// import and mapping suggest use; the reader's Close closes the connection too.
+func openDryRun(ctx context.Context, cfg *config.Config, name string, log logger) (io.ReadCloser, string, error) {
+	if !isSFTPURL(name) {
+		fh, err := os.Open(name)
+		return fh, filepath.Base(name), err
+	}
+	src, file, err := oneShotSource(ctx, cfg, name, log)
+	if err != nil {
+		return nil, "", err
+	}
+	rc, err := src.Open(ctx, file)
+	if err != nil {
+		src.Close()
+		return nil, "", fmt.Errorf("open %s: %w", name, err)
+	}
+	return closeBoth{rc, src}, path.Base(file), nil
+}
+
+// closeBoth is a file read from a source that is closed with it.
+type closeBoth struct {
+	io.ReadCloser
+	src io.Closer
+}
+
+func (c closeBoth) Close() error { return errors.Join(c.ReadCloser.Close(), c.src.Close()) }
 
 // dryRunFile prints one file's registrations; it returns the number of valid registrations,
 // of rows with errors, the problems to print, and the file error that stopped it.

@@ -43,7 +43,7 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.account, "account", "", "Amili account id (default amili.account)")
 	fs.StringVar(&f.creditor, "creditor", "", "Amili creditor id (default amili.creditor)")
 	fs.StringVar(&f.pdf, "pdf", "", "PDF policy: required or optional (default required)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "no network, no ledger: print each registration as it would be sent")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "no Amili API, no ledger: print each registration as it would be sent (an sftp:// FILE is read, not moved)")
 	fs.StringVar(&f.format, "format", "json", "dry-run output: json (one registration per line) or table")
 	fs.StringVar(&f.summary, "summary", "text", "summary format: text or json")
 	fs.IntVar(&f.concurrency, "concurrency", 0, "registrations in flight (default jobs[].concurrency, 4)")
@@ -68,7 +68,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if f.dryRun {
-		return dryRun(e, &f, files)
+		return dryRun(ctx, e, &f, files)
 	}
 
 	cfg, logger, err := f.load(e)

@@ -9,12 +9,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/internal/logging"
 	"github.com/amili-import/amili-import/ledger"
 )
 
@@ -27,12 +29,14 @@ const ledgerUsage = `Usage:
   amili-import ledger show INVOICE_NUMBER [--creditor C] [--json]
   amili-import ledger backup FILE
 
-list    the submissions (one registration each), oldest first; --since keeps those changed since T
+list    the submissions (one registration each), oldest first; --since keeps those changed since T;
+        then the rows validation refused (never sent), unless --state leaves out rejected or
+        --creditor is given (a refused row has no creditor yet); --json prints submissions only
 show    one invoice number's submission, its items and its whole history
 backup  a consistent copy of the ledger to FILE (which must not exist), safe while imports run
 
 States: claimed, sending, registered, uploaded, no_pdf, rejected.
-T is 2006-01-02 (midnight UTC) or RFC 3339.
+T is 2006-01-02 (midnight in time_zone, the config's, as for report) or RFC 3339.
 The ledger is ledger.path from the config (default ./amili-import.db); --ledger overrides it.
 
 Flags:`
@@ -71,7 +75,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	path, busy, err := ledgerPath(f, fs, e.getenv)
+	path, busy, loc, err := ledgerPath(f, fs, e.getenv)
 	if err != nil {
 		return err
 	}
@@ -82,7 +86,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	defer lg.Close()
 	switch sub {
 	case "list":
-		return ledgerList(ctx, e.stdout, lg, f)
+		return ledgerList(ctx, e.stdout, lg, f, loc)
 	case "show":
 		return ledgerShow(ctx, e.stdout, lg, rest[0], f)
 	default:
@@ -110,25 +114,30 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// ledgerPath finds the ledger: --ledger, else ledger.path of the config. A missing default
-// config means the defaults; a config named with --config must load.
-func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, error) {
+// ledgerPath finds the ledger: --ledger, else ledger.path of the config, and the time zone
+// dates are read in. A missing default config means the defaults; a config named with
+// --config must load.
+func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, *time.Location, error) {
 	explicit := false
 	set.Visit(func(fl *flag.Flag) {
 		if fl.Name == "config" {
 			explicit = true
 		}
 	})
-	path, busy := "", time.Duration(0)
+	path, busy, zone := "", time.Duration(0), config.DefaultTimeZone
 	if _, err := os.Stat(f.config); err == nil || explicit {
 		cfg, err := config.Load(f.config, getenv)
 		if err != nil {
 			if f.ledger == "" {
-				return "", 0, err
+				return "", 0, nil, err
 			}
 		} else {
-			path, busy = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D()
+			path, busy, zone = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D(), cfg.TimeZone
 		}
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("time_zone: %w", err)
 	}
 	if f.ledger != "" {
 		path = f.ledger
@@ -137,23 +146,12 @@ func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (s
 		path = config.DefaultLedgerPath
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return "", 0, fmt.Errorf("no ledger at %s (set ledger.path in the config or pass --ledger)", path)
+		return "", 0, nil, fmt.Errorf("no ledger at %s (set ledger.path in the config or pass --ledger)", path)
 	}
-	return path, busy, nil
+	return path, busy, loc, nil
 }
 
-// parseWhen reads 2006-01-02 (midnight UTC) or RFC 3339.
-func parseWhen(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("--since %q: want 2006-01-02 or RFC 3339", s)
-}
-
-func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFlags) error {
+func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFlags, loc *time.Location) error {
 	filter := ledger.SubmissionFilter{Creditor: f.creditor, Limit: f.limit}
 	if f.state != "" {
 		for _, s := range strings.Split(f.state, ",") {
@@ -165,9 +163,9 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 		}
 	}
 	if f.since != "" {
-		t, err := parseWhen(f.since)
+		t, err := parseReportTime(f.since, loc)
 		if err != nil {
-			return err
+			return fmt.Errorf("--since: %w", err)
 		}
 		filter.Updated.Since = t
 	}
@@ -192,6 +190,44 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 		return err
 	}
 	fmt.Fprintf(w, "%d submissions\n", len(subs))
+	if f.creditor != "" || (len(filter.States) > 0 && !slices.Contains(filter.States, ledger.StateRejected)) {
+		return nil // a refused row has no creditor yet, and is rejected by nature
+	}
+	return listRowErrors(ctx, w, lg, ledger.Period{Since: filter.Updated.Since})
+}
+
+// listRowErrors prints the rows validation refused since p.Since: rejected too, though never
+// sent, so they are in the ledger's row errors rather than its submissions. Warnings (rows kept
+// under the warn policy) are left out.
+func listRowErrors(ctx context.Context, w io.Writer, lg *ledger.Ledger, p ledger.Period) error {
+	all, err := lg.RowErrors(ctx, p)
+	if err != nil {
+		return err
+	}
+	var refused []ledger.RowErrorRecord
+	for _, r := range all {
+		if !r.Warning {
+			refused = append(refused, r)
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nRows refused by validation (never sent):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tFILE\tINVOICE NUMBER\tCOLUMN\tVALUE\tRULE")
+	for _, r := range refused {
+		fmt.Fprintf(tw, "%s\t%s:%d\t%s\t%s\t%s\t%s\n", r.At.UTC().Format(time.RFC3339), r.File, r.Line, orDash(r.InvoiceNumber),
+			orDash(r.Column), oneLine(logging.MaskIDNumbers(r.Value), 30), oneLine(r.Rule, 80))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	rows := "rows"
+	if len(refused) == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(w, "%d %s refused by validation\n", len(refused), rows)
 	return nil
 }
 
@@ -243,7 +279,7 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 	if s.LastError != "" {
 		fmt.Fprintf(tw, "Last error\t%s\n", oneLine(s.LastError, 200))
 	}
-	fmt.Fprintf(tw, "File, line\t#%d, %d\n", s.FileID, s.Line)
+	fmt.Fprintf(tw, "File\t%s\n", fileLine(ctx, lg, s.FileID, s.Line))
 	fmt.Fprintf(tw, "Created\t%s\n", s.Created.UTC().Format(time.RFC3339))
 	fmt.Fprintf(tw, "Updated\t%s\n", s.Updated.UTC().Format(time.RFC3339))
 	tw.Flush()
@@ -268,6 +304,34 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 			from = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", ev.At.UTC().Format(time.RFC3339), ev.Run, from, ev.To, oneLine(ev.Detail, 100))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return showConflicts(ctx, w, lg, creditor, number)
+}
+
+// showConflicts lists the later files that brought number with other content: they are never
+// sent, and without them here the history would read as if nothing had happened since.
+func showConflicts(ctx context.Context, w io.Writer, lg *ledger.Ledger, creditor, number string) error {
+	all, err := lg.Conflicts(ctx, ledger.Period{}, creditor)
+	if err != nil {
+		return err
+	}
+	var cs []ledger.Conflict
+	for _, c := range all {
+		if c.InvoiceNumber == number {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nConflicts: later files with this invoice number and other content (never sent)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tFILE\tREASON")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%s:%d\t%s\n", c.At.UTC().Format(time.RFC3339), c.FilePath, c.Line, oneLine(c.Reason, 100))
 	}
 	return tw.Flush()
 }
@@ -378,4 +442,14 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// fileLine names a file of the ledger for a person: its path, the line, and when it was first
+// seen (the same name may arrive again with other content).
+func fileLine(ctx context.Context, lg *ledger.Ledger, id ledger.FileID, line int) string {
+	f, err := lg.File(ctx, id)
+	if err != nil {
+		return fmt.Sprintf("line %d of a file the ledger does not hold", line)
+	}
+	return fmt.Sprintf("%s, line %d (first seen %s)", f.Path, line, f.FirstSeen.UTC().Format(time.RFC3339))
 }

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
@@ -101,6 +104,13 @@ func TestLedgerShow(t *testing.T) {
 			t.Errorf("show output lacks %q:\n%s", want, out)
 		}
 	}
+	// The file is named by its path and when it was first seen, not by the ledger's row id.
+	if !regexp.MustCompile(`File  +in/invoices\.csv, line 2 \(first seen \d{4}-\d\d-\d\dT`).MatchString(out) {
+		t.Errorf("show output does not name the file by its path and date:\n%s", out)
+	}
+	if strings.Contains(out, "#1") {
+		t.Errorf("show output names the file by its internal id:\n%s", out)
+	}
 	code, out, _ = runCLI(t, "ledger", "show", "--json", "--ledger", path, "D-2")
 	var got struct {
 		submissionJSON
@@ -160,5 +170,105 @@ func TestLedgerUsage(t *testing.T) {
 		if code, _, errOut := runCLI(t, args...); code != 2 || !strings.Contains(errOut, "Usage:") {
 			t.Errorf("%v: exit %d, %s", args, code, errOut)
 		}
+	}
+}
+
+// TestLedgerSinceIsMidnightInTimeZone: a date given to ledger --since is midnight in the
+// config's time_zone, as the report's --since is, so the two verbs read a date the same way.
+func TestLedgerSinceIsMidnightInTimeZone(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	db := filepath.Join(dir, "l.db")
+	if err := os.WriteFile(cfg, []byte("time_zone: Pacific/Pago_Pago\nledger:\n  path: "+db+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("ledger", flag.ContinueOnError)
+	fs.String("config", "", "")
+	if err := fs.Parse([]string{"--config", cfg}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, loc, err := ledgerPath(ledgerFlags{config: cfg}, fs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseReportTime("2026-03-28", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 28, 11, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("--since 2026-03-28 in Pacific/Pago_Pago: got %s, want %s", got.UTC(), want)
+	}
+	if !strings.Contains(ledgerUsage, "midnight in time_zone") || strings.Contains(ledgerUsage, "UTC") {
+		t.Errorf("ledger -h does not say dates are midnight in time_zone:\n%s", ledgerUsage)
+	}
+}
+
+// TestLedgerShowNamesLaterConflictingFiles: when a later file brings the same invoice number
+// with other content, show says which file, line and why, beside the history.
+func TestLedgerShowNamesLaterConflictingFiles(t *testing.T) {
+	path := ledgerFixture(t)
+	ctx := context.Background()
+	lg, err := ledger.Open(ctx, path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := lg.StartRun(ctx, "main")
+	file, _, _ := lg.BeginFile(ctx, run, ledger.FileRecord{Path: "in/invoices-again.csv", Size: 11, SHA256: "def"})
+	c, err := lg.Claim(ctx, ledger.ClaimRequest{Run: run, File: file, Line: 7, Kind: domain.KindInvoice, Creditor: "cred-A",
+		Items: []domain.Item{{InvoiceNumber: "INV-1", Amount: 99900, Currency: "SEK", ContentHash: "h2"}}})
+	if err != nil || c.Outcome != ledger.ClaimConflict {
+		t.Fatalf("claim: %v %v, want a conflict", c.Outcome, err)
+	}
+	lg.Close()
+	code, out, errOut := runCLI(t, "ledger", "show", "INV-1", "--ledger", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Conflicts:", "in/invoices-again.csv:7"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestLedgerListRejectedIncludesRowsRefusedByValidation: rows that never reached Amili because
+// validation refused them are listed with the rejected state, file and line named; warnings
+// (rows kept) are not, and no identity number is printed in full.
+func TestLedgerListRejectedIncludesRowsRefusedByValidation(t *testing.T) {
+	path := ledgerFixture(t)
+	ctx := context.Background()
+	lg, err := ledger.Open(ctx, path, ledger.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := lg.StartRun(ctx, "main")
+	file, _, _ := lg.BeginFile(ctx, run, ledger.FileRecord{Path: "in/bad.csv", Size: 12, SHA256: "bad"})
+	if err := lg.RecordRowErrors(ctx, file, []domain.RowError{
+		{File: "in/bad.csv", Line: 3, Column: "customer.id_number", Value: "19121212-1212", Rule: "identity number: check digit is wrong (Luhn)", InvoiceNumber: "INV-3"},
+		{File: "in/bad.csv", Line: 4, Column: "customer.id_number", Value: "x", Rule: "kept under warn", InvoiceNumber: "INV-4", Warning: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lg.Close()
+	code, out, errOut := runCLI(t, "ledger", "list", "--state", "rejected", "--ledger", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"422 customer.id_number: invalid", "in/bad.csv:3", "INV-3", "check digit is wrong", "19121212-****", "1 row refused by validation"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"19121212-1212", "INV-4", "kept under warn"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("list output contains %q:\n%s", bad, out)
+		}
+	}
+	code, out, _ = runCLI(t, "ledger", "list", "--state", "uploaded", "--ledger", path)
+	if code != 0 || strings.Contains(out, "in/bad.csv") {
+		t.Errorf("--state uploaded lists validation refusals: exit %d\n%s", code, out)
 	}
 }

@@ -69,6 +69,38 @@ func TestMappingSuggestSFTP(t *testing.T) {
 	}
 }
 
+// A dry run reads a file on the SFTP server too, so a mapping can be tried on the server's own
+// export, through the config's sftp block; nothing is moved there.
+func TestDryRunSFTP(t *testing.T) {
+	j := newSFTPJob(t, amilitest.Options{}, 0, 0, "")
+	data, err := os.ReadFile("../../samples/invoices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(j.root, "in", "remote.csv"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(t.TempDir(), "remote.csv")
+	if err := os.WriteFile(local, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, wantOut, wantErr := runCLI(t, "import", "--dry-run", "--config", j.cfg, local)
+	url := "sftp://amili@" + j.sftp.Addr() + "/in/remote.csv"
+	code, out, stderr := runCLI(t, "import", "--dry-run", "--config", j.cfg, url)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if out == "" || out != wantOut {
+		t.Errorf("stdout differs from the local dry run of the same bytes:\n%s\nwant:\n%s", out, wantOut)
+	}
+	if !strings.Contains(stderr, strings.TrimSpace(wantErr)) {
+		t.Errorf("stderr %q lacks the count line %q", stderr, wantErr)
+	}
+	if _, err := os.Stat(filepath.Join(j.root, "in", "remote.csv")); err != nil {
+		t.Errorf("the file on the server was moved: %v", err)
+	}
+}
+
 // A file that is no CSV export, or a proposal whose dry run fails, says so in the exit code.
 func TestMappingSuggestExitCodes(t *testing.T) {
 	dir := t.TempDir()

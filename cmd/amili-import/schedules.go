@@ -15,7 +15,8 @@ const schedulesUsage = `Usage: amili-import schedules [flags]
 
 Prints each job's and report's schedule and its next runs in the configured time_zone, with the
 daylight-saving rule applied (a run in the spring-forward gap moves to the end of the gap; a
-run in the repeated autumn hour runs once).
+run in the repeated autumn hour runs once). Times show seconds when a schedule has sub-minute
+precision (@every 20s). An unscheduled job or report names the command that does it by hand.
 
 Flags:`
 
@@ -61,16 +62,24 @@ func runSchedules(_ context.Context, e *env, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\tdisabled\n", kind, name, orDash(spec))
 			return nil
 		case spec == "":
-			fmt.Fprintf(tw, "%s\t%s\t-\tnot scheduled (amili-import run %s)\n", kind, name, name)
+			fmt.Fprintf(tw, "%s\t%s\t-\tnot scheduled (%s)\n", kind, name, manualCommand(kind, name))
 			return nil
 		}
 		sched, err := schedules.Parse(spec, loc)
 		if err != nil {
 			return fmt.Errorf("%s %s: schedule: %w", kind, name, err)
 		}
+		next := schedules.NextRuns(sched, now, *count)
+		layout := "2006-01-02 15:04 MST"
+		for _, t := range next {
+			if t.Second() != 0 {
+				// Sub-minute precision: without seconds, runs 20 s apart read as one minute twice.
+				layout = "2006-01-02 15:04:05 MST"
+			}
+		}
 		var runs []string
-		for _, t := range schedules.NextRuns(sched, now, *count) {
-			runs = append(runs, t.In(loc).Format("2006-01-02 15:04 MST"))
+		for _, t := range next {
+			runs = append(runs, t.In(loc).Format(layout))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", kind, name, spec, strings.Join(runs, ", "))
 		return nil
@@ -86,6 +95,15 @@ func runSchedules(_ context.Context, e *env, args []string) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// manualCommand is the command that does an unscheduled task by hand: run for a job, report
+// for a report.
+func manualCommand(kind, name string) string {
+	if kind == "report" {
+		return "amili-import report --report " + name
+	}
+	return "amili-import run " + name
 }
 
 func orDash(s string) string {

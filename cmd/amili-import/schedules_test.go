@@ -61,3 +61,30 @@ func TestSchedulesVerb(t *testing.T) {
 		}
 	})
 }
+
+// TestSchedulesSecondsAndReportCommand: a schedule with sub-minute precision shows seconds (so
+// runs 20 s apart do not read "12:00, 12:00, 12:01"), and an unscheduled report suggests the
+// command that builds it, not "run NAME", which only runs jobs.
+func TestSchedulesSecondsAndReportCommand(t *testing.T) {
+	h := newHarness(t, amilitest.Options{})
+	dir := filepath.Dir(h.cfg)
+	h.writeConfig(h.srv.Creditor, "jobs:\n"+jobYAML("fast", "@every 20s", dir, 1)+jobYAML("manual", "", dir, 1)+
+		"reports:\n  - name: period\n    send: false\n")
+	code, out, stderr := h.run(context.Background(), "schedules", "--config", h.cfg, "--count", "3", "--from", "2026-03-28T12:00:00+01:00")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	out = squeeze(out)
+	for _, w := range []string{
+		"job fast @every 20s 2026-03-28 12:00:20 CET, 2026-03-28 12:00:40 CET, 2026-03-28 12:01:00 CET",
+		"job manual - not scheduled (amili-import run manual)",
+		"report period - not scheduled (amili-import report --report period)",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "run period") {
+		t.Errorf("output suggests running the report as a job:\n%s", out)
+	}
+}

@@ -107,3 +107,18 @@ func TestGraceUnderTwiceTheTimeoutIsRefusedAtStart(t *testing.T) {
 		}
 	}
 }
+
+// amili.auth.token_ttl, documented as a setting, reaches the client.
+func TestClientConfigTokenTTL(t *testing.T) {
+	cfg, err := config.Parse([]byte("amili:\n  auth: {method: api_code, api_code_env: C, token_ttl: 15m}\n"), "c.yaml", func(string) string { return "code" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := clientConfig(cfg, func(string) string { return "code" }, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cc.Auth.TokenTTL, 15*time.Minute; got != want {
+		t.Errorf("token ttl: got %v, want %v", got, want)
+	}
+}

@@ -42,17 +42,19 @@ func New(w io.Writer, opts Options) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
+	tty := isTerminal(w)
 	format := opts.Format
 	if format == "" || format == "auto" {
 		format = "json"
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if tty {
 			format = "text"
 		}
 	}
 	var h slog.Handler
 	switch format {
 	case "text":
-		h = tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: redactAttr})
+		// Colour codes are for a terminal; in a file or a pipe they are noise in every line.
+		h = tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly, ReplaceAttr: redactAttr, NoColor: !tty})
 	case "json":
 		h = slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})
 	default:
@@ -82,7 +84,24 @@ func secretKey(k string) bool {
 	return false
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// redactAttr masks secrets and identity numbers, and writes durations and times for a person:
+// a duration as HumanDuration does (JSON would give nanoseconds), and a zero time, which says
+// that none is known, not at all.
 func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindDuration:
+		return slog.String(a.Key, HumanDuration(a.Value.Duration()))
+	case slog.KindTime:
+		if a.Value.Time().IsZero() {
+			return slog.Attr{}
+		}
+	}
 	if secretKey(a.Key) && a.Value.Kind() != slog.KindGroup {
 		return slog.String(a.Key, "[redacted]")
 	}
@@ -118,3 +137,18 @@ func (r *redactor) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (r *redactor) WithGroup(name string) slog.Handler { return &redactor{r.Handler.WithGroup(name)} }
+
+// HumanDuration writes d as a person would read it in a log: 2µs, 340ms, 1.2s, 2m3s. The
+// precision falls with the size, since nobody reading "2m3.456789s" wants the last digits.
+func HumanDuration(d time.Duration) string {
+	a := d.Abs()
+	switch {
+	case a >= time.Minute:
+		return d.Round(time.Second).String()
+	case a >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case a >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
