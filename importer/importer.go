@@ -236,14 +236,9 @@ func (imp *Importer) Close(ctx context.Context) (Summary, error) {
 	if stopErr == nil && ctx.Err() != nil {
 		sum.Cancelled = true
 	}
-	outcome := ledger.RunOutcomeOK
-	switch {
-	case stopErr != nil:
-		outcome = "failed"
-	case sum.Cancelled:
-		outcome = "interrupted"
-	case !sum.AllDone():
-		outcome = "some_failed"
+	outcome := sum.Outcome()
+	if stopErr != nil {
+		outcome = RunOutcomeFailed
 	}
 	if err := imp.deps.Ledger.FinishRun(context.WithoutCancel(ctx), imp.run, outcome, sum.Counts); err != nil && stopErr == nil {
 		stopErr = fmt.Errorf("finish run: %w", err)

@@ -53,6 +53,47 @@ func (s Summary) AllDone() bool {
 	return true
 }
 
+// Completed reports whether the run did everything it could: every row reached an end, done,
+// rejected or in conflict, and every file was finished or refused as a whole. Nothing failed
+// transiently, is pending, or was left by an interrupted run; a rerun would change nothing.
+func (s Summary) Completed() bool {
+	c := s.Counts
+	if c.Failed > 0 || c.Pending > 0 || s.Cancelled {
+		return false
+	}
+	for _, f := range s.Files {
+		if f.Outcome == ledger.FilePartial {
+			return false
+		}
+	}
+	return true
+}
+
+// Outcome names how a run that was not stopped by an error ended, as the ledger records it:
+// ok (AllDone), completed_with_rejections (Completed, rows or files refused), interrupted
+// (cancelled) or some_failed (rows left for a later run).
+func (s Summary) Outcome() string {
+	switch {
+	case s.AllDone():
+		return ledger.RunOutcomeOK
+	case s.Cancelled:
+		return RunOutcomeInterrupted
+	case s.Completed():
+		return ledger.RunOutcomeCompletedWithRejections
+	}
+	return RunOutcomeSomeFailed
+}
+
+// Run outcomes the ledger records besides its successful ones.
+const (
+	// RunOutcomeSomeFailed: the run finished with rows left for a later run.
+	RunOutcomeSomeFailed = "some_failed"
+	// RunOutcomeInterrupted: the run was cancelled; the next one resumes.
+	RunOutcomeInterrupted = "interrupted"
+	// RunOutcomeFailed: the run could not start or stopped on an error.
+	RunOutcomeFailed = "failed"
+)
+
 // MarshalJSON writes the summary with stable snake_case names.
 func (s Summary) MarshalJSON() ([]byte, error) {
 	type file struct {
