@@ -54,7 +54,7 @@ func (j Job) Run(ctx context.Context) (importer.Summary, error) {
 	}
 	outcome := Outcome(sum, err)
 	j.Metrics.ObserveRun(j.Name, outcome, sum.Counts, time.Since(start), time.Now())
-	attrs := append([]any{"outcome", outcome, "files", len(sum.Files)}, sum.Counts.LogAttrs()...)
+	attrs := append([]any{"outcome", outcome, "files", len(sum.Files), "waiting", len(sum.Waiting)}, sum.Counts.LogAttrs()...)
 	attrs = append(attrs, "api_calls", sum.APICalls, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	switch outcome {
 	case metrics.OutcomeOK, metrics.OutcomeCancelled:

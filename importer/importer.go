@@ -165,11 +165,12 @@ func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	files, err := deps.Source.List(ctx)
+	listing, err := deps.Source.List(ctx)
 	if err != nil {
 		imp.fail(fmt.Errorf("%w: list %s: %w", ErrCannotStart, deps.Source.Describe(), err))
 	}
-	for _, f := range files {
+	imp.waiting(listing.Waiting)
+	for _, f := range listing.Files {
 		if ctx.Err() != nil || imp.stopped() != nil {
 			break
 		}
@@ -244,6 +245,21 @@ func (imp *Importer) Close(ctx context.Context) (Summary, error) {
 		stopErr = fmt.Errorf("finish run: %w", err)
 	}
 	return sum, stopErr
+}
+
+// waiting logs the files the source holds back and keeps them for the summary, so that a file
+// dropped a moment ago is not silently absent from the run.
+func (imp *Importer) waiting(ws []source.Waiting) {
+	for _, w := range ws {
+		attrs := []any{"file", w.Name, "reason", w.Reason, "why", w.Why}
+		if !w.EligibleAt.IsZero() {
+			attrs = append(attrs, "eligible_at", w.EligibleAt.Format(time.RFC3339))
+		}
+		imp.log.Info("file not yet eligible", attrs...)
+	}
+	imp.mu.Lock()
+	imp.sum.Waiting = append(imp.sum.Waiting, ws...)
+	imp.mu.Unlock()
 }
 
 // fail stops the run with err (the first error wins).

@@ -245,10 +245,16 @@ func firstOf(vs ...string) string {
 	return ""
 }
 
-// sourceOptions is the source package's view of a job's source block.
-func sourceOptions(cj config.Job, log logger) source.Options {
+// sourceOptions is the source package's view of a job's source block; archive folders and the
+// times the source reports are in the config's time_zone.
+func sourceOptions(cfg *config.Config, cj config.Job, log logger) source.Options {
 	s := cj.Source
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		loc = nil // config.Load has checked it; nil is the source's default
+	}
 	return source.Options{
+		Location:   loc,
 		Dir:        s.Dir,
 		Patterns:   s.Patterns,
 		MinAge:     s.MinAge.D(),
@@ -263,7 +269,7 @@ func sourceOptions(cj config.Job, log logger) source.Options {
 
 // jobSource opens a job's source: a local directory or an SFTP connection.
 func jobSource(ctx context.Context, cfg *config.Config, cj config.Job, log logger) (source.Source, error) {
-	opts := sourceOptions(cj, log)
+	opts := sourceOptions(cfg, cj, log)
 	if cj.Source.Type != "sftp" {
 		return source.NewLocal(opts)
 	}
