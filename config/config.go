@@ -54,6 +54,9 @@ type Amili struct {
 	// a lookup after it that finds nothing lets it be sent again. Default 10m; at least twice
 	// timeout.
 	InDoubtGrace Duration `yaml:"in_doubt_grace"`
+	// CreditorCheckTTL is how long a creditor Amili said is active is taken to stay so by the
+	// runs of one process, unless Amili refuses one of its registrations. Default 1h.
+	CreditorCheckTTL Duration `yaml:"creditor_check_ttl"`
 	UserAgent    string   `yaml:"user_agent"` // default amili-import/<version>
 	// Paths overrides endpoint paths (keys: invoice_registrations, case_registrations,
 	// media_upload, cases, creditors, authenticate, creditor_payments, creditor_creditings,

@@ -136,6 +136,8 @@ type Deps struct {
 	APICalls func() int64
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
+	// Creditors keeps creditor checks across the runs of a process; nil checks once per run.
+	Creditors *CreditorCache
 }
 
 // ErrCannotStart marks a failure that stops a run for a reason a person must fix: refused
@@ -182,8 +184,8 @@ func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
 	return imp.Close(ctx)
 }
 
-// Start makes the once-per-run checks (the credentials are accepted, the job's creditor is
-// active) and opens a ledger run. Errors wrap ErrCannotStart.
+// Start opens a ledger run. It makes no API call: the credentials and each creditor are checked
+// when a file has something to send (checkCreditors). Errors wrap ErrCannotStart.
 func Start(ctx context.Context, job Job, deps Deps) (*Importer, error) {
 	job = job.withDefaults()
 	if deps.Logger == nil {
@@ -203,13 +205,6 @@ func Start(ctx context.Context, job Job, deps Deps) (*Importer, error) {
 	imp.sum.Reasons = map[string]int{}
 	if deps.APICalls != nil {
 		imp.startCalls = deps.APICalls()
-	}
-	var creditors []string
-	if job.Mapping.Creditor != "" {
-		creditors = append(creditors, job.Mapping.Creditor)
-	}
-	if err := imp.preflight(ctx, creditors); err != nil {
-		return nil, err
 	}
 	run, err := deps.Ledger.StartRun(ctx, job.Name)
 	if err != nil {

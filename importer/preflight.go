@@ -26,23 +26,19 @@ func checkCreditor(ctx context.Context, c Client, id string) error {
 	return nil
 }
 
-// preflight makes the checks a run needs once, not per row: the credentials are accepted and
-// every creditor is active. Amili refuses registrations for an inactive creditor, so finding out
-// first saves a whole file of rejections. The answers are cached for the run; errors wrap
-// ErrCannotStart.
-func (imp *Importer) preflight(ctx context.Context, creditors []string) error {
-	if err := imp.deps.Client.Authenticate(ctx); err != nil {
-		return fmt.Errorf("%w: authenticate: %w", ErrCannotStart, err)
-	}
-	return imp.checkCreditors(ctx, creditors)
-}
-
-// checkCreditors asks Amili about each creditor not yet seen in this run.
+// checkCreditors makes sure every creditor a file is about to send for is active, before its
+// first registration: Amili refuses registrations for an inactive creditor, so finding out first
+// saves a whole file of rejections. It is called only when there is something to send, so a run
+// with nothing to do makes no API call (the client authenticates lazily, with its first call).
+// Answers are kept for the run, and across runs in Deps.Creditors; errors wrap ErrCannotStart.
 func (imp *Importer) checkCreditors(ctx context.Context, creditors []string) error {
 	for _, id := range creditors {
 		imp.mu.Lock()
 		known, seen := imp.creditors[id]
 		imp.mu.Unlock()
+		if !seen {
+			known, seen = imp.deps.Creditors.get(id)
+		}
 		if seen {
 			if known != nil {
 				return known
@@ -57,6 +53,7 @@ func (imp *Importer) checkCreditors(ctx context.Context, creditors []string) err
 		imp.mu.Lock()
 		imp.creditors[id] = err
 		imp.mu.Unlock()
+		imp.deps.Creditors.put(id, err)
 		if err != nil {
 			return err
 		}
