@@ -57,7 +57,7 @@ type Amili struct {
 	// CreditorCheckTTL is how long a creditor Amili said is active is taken to stay so by the
 	// runs of one process, unless Amili refuses one of its registrations. Default 1h.
 	CreditorCheckTTL Duration `yaml:"creditor_check_ttl"`
-	UserAgent    string   `yaml:"user_agent"` // default amili-import/<version>
+	UserAgent        string   `yaml:"user_agent"` // default amili-import/<version>
 	// Paths overrides endpoint paths (keys: invoice_registrations, case_registrations,
 	// media_upload, cases, creditors, authenticate, creditor_payments, creditor_creditings,
 	// creditor_cancellations). Default: the reference spelling, e.g. /invoice--registrations.
