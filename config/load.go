@@ -71,6 +71,60 @@ var varRef = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // Parse is Load on bytes already read; name is used in errors.
 func Parse(data []byte, name string, getenv func(string) string) (*Config, error) {
+	expanded, err := expand(data, name, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	cfg.Path = name
+	cfg.applyDefaults()
+	if err := cfg.validate(getenv); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// LoadLedger reads only the ledger block of the config file at path, with its defaults: what
+// the ledger verbs need. ${VAR} is resolved in that block only, so variables the service sets
+// for other keys (secrets, hosts) need not be set in an operator's shell; the rest of the file
+// is not validated.
+func LoadLedger(path string, getenv func(string) string) (Ledger, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Ledger{}, fmt.Errorf("read config: %w", err)
+	}
+	var raw struct {
+		Ledger yaml.Node `yaml:"ledger"`
+	}
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return Ledger{}, &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	l := Ledger{}
+	if !raw.Ledger.IsZero() {
+		block, err := yaml.Marshal(&raw.Ledger)
+		if err != nil {
+			return Ledger{}, &Error{File: path, Key: "ledger", Msg: err.Error()}
+		}
+		if block, err = expand(block, path, getenv); err != nil {
+			return Ledger{}, err
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(block))
+		dec.KnownFields(true)
+		if err := dec.Decode(&l); err != nil && !errors.Is(err, io.EOF) {
+			return Ledger{}, &Error{File: path, Key: "ledger", Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		}
+	}
+	orDefault(&l.Path, DefaultLedgerPath)
+	return l, nil
+}
+
+// expand replaces each ${VAR} of data by its value; an unset one is an error naming it.
+func expand(data []byte, name string, getenv func(string) string) ([]byte, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -89,18 +143,7 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 	if len(missing) > 0 {
 		return nil, &Error{File: name, Msg: fmt.Sprintf("${%s} is not set in the environment", strings.Join(missing, "}, ${"))}
 	}
-	cfg := &Config{}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
-	}
-	cfg.Path = name
-	cfg.applyDefaults()
-	if err := cfg.validate(getenv); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return expanded, nil
 }
 
 func (c *Config) applyDefaults() {

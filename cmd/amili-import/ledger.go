@@ -110,8 +110,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// ledgerPath finds the ledger: --ledger, else ledger.path of the config. A missing default
-// config means the defaults; a config named with --config must load.
+// ledgerPath finds the ledger: --ledger, else ledger.path of the config. Only the config's ledger
+// block is read (config.LoadLedger), so ${VAR}s of other keys may be unset. A missing default
+// config means the defaults; a config named with --config must be readable.
 func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, error) {
 	explicit := false
 	set.Visit(func(fl *flag.Flag) {
@@ -121,13 +122,13 @@ func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (s
 	})
 	path, busy := "", time.Duration(0)
 	if _, err := os.Stat(f.config); err == nil || explicit {
-		cfg, err := config.Load(f.config, getenv)
+		lc, err := config.LoadLedger(f.config, getenv)
 		if err != nil {
 			if f.ledger == "" {
 				return "", 0, err
 			}
 		} else {
-			path, busy = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D()
+			path, busy = lc.Path, lc.BusyTimeout.D()
 		}
 	}
 	if f.ledger != "" {
