@@ -19,11 +19,19 @@ type Config struct {
 	Jobs     []Job    `yaml:"jobs"`
 	Reports  []Report `yaml:"reports"`
 	SMTP     SMTP     `yaml:"smtp"`
+	Notify   Notify   `yaml:"notify"`
 
 	// Warnings are problems that do not stop loading (a key file others can read, …).
 	Warnings []string `yaml:"-"`
 	// Path is the file the config was read from ("" for the embedded defaults).
 	Path string `yaml:"-"`
+}
+
+// Notify configures failure notices, sent through the smtp block's relay.
+type Notify struct {
+	// Email is the operator address told once when a job starts failing or a file is
+	// quarantined. Default none: no notices.
+	Email string `yaml:"email"`
 }
 
 // Log configures logging.

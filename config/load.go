@@ -262,6 +262,9 @@ func (c *Config) validate(getenv func(string) string) error {
 	c.validateJobs(bad)
 	c.validateReports(bad)
 	c.SMTP.validate(bad)
+	if c.Notify.Email != "" && c.SMTP.Host == "" {
+		bad("notify.email", "needs smtp.host: notices are sent through the smtp relay")
+	}
 	// Secret references must resolve now, not at 3 a.m. on the first scheduled run.
 	for _, ref := range c.secretRefs() {
 		if _, warn, err := readSecret(ref.env, ref.file, getenv); err != nil {
