@@ -86,7 +86,6 @@ func (j Job) withDefaults() Job {
 
 // Client is what the importer needs of the Amili API client (*amili.Client).
 type Client interface {
-	Authenticate(ctx context.Context) error
 	GetCreditor(ctx context.Context, id string) (*amili.Creditor, error)
 	RegisterInvoice(ctx context.Context, r *domain.InvoiceRegistration) (*amili.InvoiceRegistered, error)
 	RegisterCase(ctx context.Context, r *domain.CaseRegistration) (*amili.CaseRegistered, error)

@@ -48,7 +48,7 @@ type wired struct {
 }
 
 // wire opens the ledger and builds the client from cfg. The client does not contact Amili
-// until the importer's preflight authenticates.
+// until a run has something to send: it authenticates with its first call.
 func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metrics) (*wired, error) {
 	client, err := newClient(cfg, log, m)
 	if err != nil {
