@@ -19,11 +19,19 @@ type Config struct {
 	Jobs     []Job    `yaml:"jobs"`
 	Reports  []Report `yaml:"reports"`
 	SMTP     SMTP     `yaml:"smtp"`
+	Notify   Notify   `yaml:"notify"`
 
 	// Warnings are problems that do not stop loading (a key file others can read, …).
 	Warnings []string `yaml:"-"`
 	// Path is the file the config was read from ("" for the embedded defaults).
 	Path string `yaml:"-"`
+}
+
+// Notify configures failure notices, sent through the smtp block's relay.
+type Notify struct {
+	// Email is the operator address told once when a job starts failing or a file is
+	// quarantined. Default none: no notices.
+	Email string `yaml:"email"`
 }
 
 // Log configures logging.
@@ -54,7 +62,10 @@ type Amili struct {
 	// a lookup after it that finds nothing lets it be sent again. Default 10m; at least twice
 	// timeout.
 	InDoubtGrace Duration `yaml:"in_doubt_grace"`
-	UserAgent    string   `yaml:"user_agent"` // default amili-import/<version>
+	// CreditorCheckTTL is how long a creditor Amili said is active is taken to stay so by the
+	// runs of one process, unless Amili refuses one of its registrations. Default 1h.
+	CreditorCheckTTL Duration `yaml:"creditor_check_ttl"`
+	UserAgent        string   `yaml:"user_agent"` // default amili-import/<version>
 	// Paths overrides endpoint paths (keys: invoice_registrations, case_registrations,
 	// media_upload, cases, creditors, authenticate, creditor_payments, creditor_creditings,
 	// creditor_cancellations). Default: the reference spelling, e.g. /invoice--registrations.

@@ -12,9 +12,10 @@ import (
 // can never add keys, list items, anchors or documents. A plain scalar takes the type its new
 // text reads as ("2222" for a port, "90s" for a duration), as if written there; a quoted one
 // stays a string. A variable in a key is refused, and comments are not looked at.
-func expandVars(doc *yaml.Node, getenv func(string) string) Errors {
+// key is the path of doc in the file ("" for the whole document).
+func expandVars(doc *yaml.Node, getenv func(string) string, key ...string) Errors {
 	e := expander{getenv: getenv}
-	e.walk(doc, "")
+	e.walk(doc, strings.Join(key, "."))
 	return e.errs
 }
 

@@ -93,10 +93,7 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if errs := expandVars(&doc, getenv); len(errs) > 0 {
-		for _, e := range errs {
-			e.File = name
-		}
-		return nil, errs
+		return nil, inFile(errs, name)
 	}
 	if es := unknownKeys(data, name); len(es) > 0 {
 		return nil, es
@@ -116,6 +113,53 @@ func Parse(data []byte, name string, getenv func(string) string) (*Config, error
 		return nil, err
 	}
 	return cfg, nil
+}
+
+func inFile(errs Errors, name string) Errors {
+	for _, e := range errs {
+		e.File = name
+	}
+	return errs
+}
+
+// LoadLedger reads only the ledger block and time_zone of the config file at path, with their
+// defaults: what the ledger verbs need. ${VAR} is resolved in those keys only, so variables the
+// service sets for other keys (secrets, hosts) need not be set in an operator's shell; the rest
+// of the file is not validated.
+func LoadLedger(path string, getenv func(string) string) (Ledger, string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Ledger{}, "", fmt.Errorf("read config: %w", err)
+	}
+	var raw struct {
+		Ledger   yaml.Node `yaml:"ledger"`
+		TimeZone yaml.Node `yaml:"time_zone"`
+	}
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return Ledger{}, "", &Error{File: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	l, zone := Ledger{}, ""
+	for _, part := range []struct {
+		key  string
+		node *yaml.Node
+		out  any
+	}{{"ledger", &raw.Ledger, &l}, {"time_zone", &raw.TimeZone, &zone}} {
+		if part.node.IsZero() {
+			continue
+		}
+		if errs := expandVars(part.node, getenv, part.key); len(errs) > 0 {
+			return Ledger{}, "", inFile(errs, path)
+		}
+		if err := part.node.Decode(part.out); err != nil {
+			return Ledger{}, "", &Error{File: path, Key: part.key, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		}
+	}
+	orDefault(&l.Path, DefaultLedgerPath)
+	orDefault(&zone, DefaultTimeZone)
+	return l, zone, nil
 }
 
 // checkKeys refuses keys the Config does not have, with their lines in the file as written.
@@ -258,6 +302,9 @@ func (c *Config) validate(getenv func(string) string) error {
 	c.validateReports(bad)
 	c.warnPlainText()
 	c.SMTP.validate(bad)
+	if c.Notify.Email != "" && c.SMTP.Host == "" {
+		bad("notify.email", "needs smtp.host: notices are sent through the smtp relay")
+	}
 	// Secret references must resolve now, not at 3 a.m. on the first scheduled run.
 	for _, ref := range c.secretRefs() {
 		if _, warn, err := readSecret(ref.env, ref.file, getenv); err != nil {

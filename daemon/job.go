@@ -54,11 +54,13 @@ func (j Job) Run(ctx context.Context) (importer.Summary, error) {
 	}
 	outcome := Outcome(sum, err)
 	j.Metrics.ObserveRun(j.Name, outcome, sum.Counts, time.Since(start), time.Now())
-	attrs := append([]any{"outcome", outcome, "files", len(sum.Files)}, sum.Counts.LogAttrs()...)
+	attrs := append([]any{"outcome", outcome, "files", len(sum.Files), "waiting", len(sum.Waiting)}, sum.Counts.LogAttrs()...)
 	attrs = append(attrs, "api_calls", sum.APICalls, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	switch outcome {
 	case metrics.OutcomeOK, metrics.OutcomeCancelled:
 		log.Info("run finished", attrs...)
+	case metrics.OutcomeCompletedWithRejections:
+		log.Warn("run finished with rejected rows", attrs...)
 	case metrics.OutcomeSomeFailed:
 		log.Warn("run finished with rows not done", attrs...)
 	default:
@@ -68,15 +70,19 @@ func (j Job) Run(ctx context.Context) (importer.Summary, error) {
 }
 
 // Outcome names how a run ended, for metrics and logs: cancelled (stopped, or its ownership
-// in the ledger lapsed: the next run resumes it), failed, some_failed (rows not done) or ok.
+// in the ledger lapsed: the next run resumes it), failed, some_failed (rows left for a later
+// run), completed_with_rejections (every row at an end, some rejected or in conflict, or a file
+// refused) or ok.
 func Outcome(sum importer.Summary, err error) string {
 	switch {
 	case err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ledger.ErrOwnerLost)), sum.Cancelled:
 		return metrics.OutcomeCancelled
 	case err != nil:
 		return metrics.OutcomeFailed
-	case !sum.AllDone():
-		return metrics.OutcomeSomeFailed
+	case sum.AllDone():
+		return metrics.OutcomeOK
+	case sum.Completed():
+		return metrics.OutcomeCompletedWithRejections
 	}
-	return metrics.OutcomeOK
+	return metrics.OutcomeSomeFailed
 }

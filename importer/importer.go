@@ -93,7 +93,6 @@ func (j Job) withDefaults() Job {
 
 // Client is what the importer needs of the Amili API client (*amili.Client).
 type Client interface {
-	Authenticate(ctx context.Context) error
 	GetCreditor(ctx context.Context, id string) (*amili.Creditor, error)
 	RegisterInvoice(ctx context.Context, r *domain.InvoiceRegistration) (*amili.InvoiceRegistered, error)
 	RegisterCase(ctx context.Context, r *domain.CaseRegistration) (*amili.CaseRegistered, error)
@@ -143,6 +142,8 @@ type Deps struct {
 	APICalls func() int64
 	// Now is the clock (nil = time.Now).
 	Now func() time.Time
+	// Creditors keeps creditor checks across the runs of a process; nil checks once per run.
+	Creditors *CreditorCache
 }
 
 // ErrCannotStart marks a failure that stops a run for a reason a person must fix: refused
@@ -172,11 +173,12 @@ func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	files, err := deps.Source.List(ctx)
+	listing, err := deps.Source.List(ctx)
 	if err != nil {
 		imp.fail(fmt.Errorf("%w: list %s: %w", ErrCannotStart, deps.Source.Describe(), err))
 	}
-	for _, f := range files {
+	imp.waiting(listing.Waiting)
+	for _, f := range listing.Files {
 		if ctx.Err() != nil || imp.stopped() != nil {
 			break
 		}
@@ -188,8 +190,8 @@ func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
 	return imp.Close(ctx)
 }
 
-// Start makes the once-per-run checks (the credentials are accepted, the job's creditor is
-// active) and opens a ledger run. Errors wrap ErrCannotStart.
+// Start opens a ledger run. It makes no API call: the credentials and each creditor are checked
+// when a file has something to send (checkCreditors). Errors wrap ErrCannotStart.
 func Start(ctx context.Context, job Job, deps Deps) (*Importer, error) {
 	job = job.withDefaults()
 	if deps.Logger == nil {
@@ -209,13 +211,6 @@ func Start(ctx context.Context, job Job, deps Deps) (*Importer, error) {
 	imp.sum.Reasons = map[string]int{}
 	if deps.APICalls != nil {
 		imp.startCalls = deps.APICalls()
-	}
-	var creditors []string
-	if job.Mapping.Creditor != "" {
-		creditors = append(creditors, job.Mapping.Creditor)
-	}
-	if err := imp.preflight(ctx, creditors); err != nil {
-		return nil, err
 	}
 	run, err := deps.Ledger.StartRun(ctx, job.Name)
 	if err != nil {
@@ -243,19 +238,29 @@ func (imp *Importer) Close(ctx context.Context) (Summary, error) {
 	if stopErr == nil && ctx.Err() != nil {
 		sum.Cancelled = true
 	}
-	outcome := ledger.RunOutcomeOK
-	switch {
-	case stopErr != nil:
-		outcome = "failed"
-	case sum.Cancelled:
-		outcome = "interrupted"
-	case !sum.AllDone():
-		outcome = "some_failed"
+	outcome := sum.Outcome()
+	if stopErr != nil {
+		outcome = RunOutcomeFailed
 	}
 	if err := imp.deps.Ledger.FinishRun(context.WithoutCancel(ctx), imp.run, outcome, sum.Counts); err != nil && stopErr == nil {
 		stopErr = fmt.Errorf("finish run: %w", err)
 	}
 	return sum, stopErr
+}
+
+// waiting logs the files the source holds back and keeps them for the summary, so that a file
+// dropped a moment ago is not silently absent from the run.
+func (imp *Importer) waiting(ws []source.Waiting) {
+	for _, w := range ws {
+		attrs := []any{"file", w.Name, "reason", w.Reason, "why", w.Why}
+		if !w.EligibleAt.IsZero() {
+			attrs = append(attrs, "eligible_at", w.EligibleAt.Format(time.RFC3339))
+		}
+		imp.log.Info("file not yet eligible", attrs...)
+	}
+	imp.mu.Lock()
+	imp.sum.Waiting = append(imp.sum.Waiting, ws...)
+	imp.mu.Unlock()
 }
 
 // fail stops the run with err (the first error wins).

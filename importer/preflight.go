@@ -9,44 +9,34 @@ import (
 	"github.com/amili-import/amili-import/amili"
 )
 
-// ErrInactiveCreditor is wrapped by the error for a creditor Amili says is not active.
-var ErrInactiveCreditor = errors.New("creditor is not active")
-
-func checkCreditor(ctx context.Context, c Client, id string) error {
-	cr, err := c.GetCreditor(ctx, id)
-	if err != nil {
-		return cannotStart("creditor "+id, err)
-	}
-	if !cr.IsActive {
-		name := cr.Name
-		if name == "" {
-			name = id
-		}
-		return fmt.Errorf("%w: creditor %s (%s): %w", ErrCannotStart, id, name, ErrInactiveCreditor)
-	}
-	return nil
-}
-
 // errCreditorRefused marks a creditor that Amili does not know or says is not active: the rows
 // naming it are refused, the others go on.
 var errCreditorRefused = errors.New("creditor refused")
 
 // rowCreditor says whether rows may name creditor id. refused is the rule a row naming it
 // breaks ("" when the creditor is active); err is what stops the run instead (credentials
-// refused, Amili unreachable). Each creditor is asked once per run.
+// refused, Amili unreachable). Each creditor is asked once per run, and its verdict is kept
+// across the runs of a process in Deps.Creditors for amili.creditor_check_ttl; a file with
+// nothing to validate asks nothing, so an idle run makes no API call.
 func (imp *Importer) rowCreditor(ctx context.Context, id string) (refused string, err error) {
 	imp.mu.Lock()
 	known, seen := imp.creditors[id]
 	imp.mu.Unlock()
 	if !seen {
+		known, seen = imp.deps.Creditors.get(id)
+	}
+	if !seen {
 		known = imp.askCreditor(ctx, id)
 		if amili.ClassOf(known) == amili.Retryable {
 			return "", fmt.Errorf("%w: creditor %s: %w", ErrCannotStart, id, known)
 		}
-		imp.mu.Lock()
-		imp.creditors[id] = known
-		imp.mu.Unlock()
+		if known == nil || errors.Is(known, errCreditorRefused) {
+			imp.deps.Creditors.put(id, known) // a verdict on the creditor, not on this moment
+		}
 	}
+	imp.mu.Lock()
+	imp.creditors[id] = known
+	imp.mu.Unlock()
 	switch {
 	case known == nil:
 		return "", nil
@@ -84,51 +74,4 @@ func (imp *Importer) askCreditor(ctx context.Context, id string) error {
 		return err
 	}
 	return fmt.Errorf("%w: creditor %s: %w", ErrCannotStart, id, err)
-}
-
-// preflight makes the checks a run needs once, not per row: the credentials are accepted and
-// every creditor is active. Amili refuses registrations for an inactive creditor, so finding out
-// first saves a whole file of rejections. The answers are cached for the run; errors wrap
-// ErrCannotStart.
-func (imp *Importer) preflight(ctx context.Context, creditors []string) error {
-	if err := imp.deps.Client.Authenticate(ctx); err != nil {
-		return cannotStart("authenticate", err)
-	}
-	return imp.checkCreditors(ctx, creditors)
-}
-
-// cannotStart wraps err in ErrCannotStart, naming the step unless err does already: an
-// *amili.Error starts with its own operation ("authenticate: HTTP 401 …").
-func cannotStart(step string, err error) error {
-	if _, ok := errors.AsType[*amili.Error](err); ok {
-		return fmt.Errorf("%w: %w", ErrCannotStart, err)
-	}
-	return fmt.Errorf("%w: %s: %w", ErrCannotStart, step, err)
-}
-
-// checkCreditors asks Amili about each creditor not yet seen in this run.
-func (imp *Importer) checkCreditors(ctx context.Context, creditors []string) error {
-	for _, id := range creditors {
-		imp.mu.Lock()
-		known, seen := imp.creditors[id]
-		imp.mu.Unlock()
-		if seen {
-			if known != nil {
-				return known
-			}
-			continue
-		}
-		err := checkCreditor(ctx, imp.deps.Client, id)
-		if err != nil && amili.ClassOf(err) == amili.Retryable {
-			// A transient failure says nothing about the creditor: do not cache it.
-			return err
-		}
-		imp.mu.Lock()
-		imp.creditors[id] = err
-		imp.mu.Unlock()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -58,6 +58,8 @@ func (s *sub) send() {
 		}
 		s.f.reject(apiReason(err))
 		s.log.Warn("registration rejected by Amili", "err", err)
+		// Perhaps the creditor changed: the next run asks Amili about it again.
+		s.f.imp.deps.Creditors.forget(s.reg.Creditor())
 	case amili.Unauthorized:
 		s.unsent(reason)
 		s.f.imp.fail(fmt.Errorf("%w: %w", ErrCannotStart, err))

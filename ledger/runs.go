@@ -11,9 +11,16 @@ import (
 	"github.com/amili-import/amili-import/domain"
 )
 
-// RunOutcomeOK is the outcome of a run that finished with every row done; LastSuccessfulRun
-// looks for it. Other outcomes are free text ("some_failed", "failed", "interrupted").
-const RunOutcomeOK = "ok"
+// Run outcomes that count as a success: LastSuccessfulRun looks for them. Other outcomes are
+// free text ("some_failed", "failed", "interrupted").
+const (
+	// RunOutcomeOK is the outcome of a run that finished with every row done.
+	RunOutcomeOK = "ok"
+	// RunOutcomeCompletedWithRejections is the outcome of a run that did everything it could:
+	// every row reached an end, but some were rejected or in conflict, or a file was refused as
+	// a whole. A rerun would change nothing; a person must look at those rows.
+	RunOutcomeCompletedWithRejections = "completed_with_rejections"
+)
 
 // StartRun records the start of a run of job by this host and process.
 func (l *Ledger) StartRun(ctx context.Context, job string) (RunID, error) {
@@ -50,12 +57,12 @@ func (l *Ledger) FinishRun(ctx context.Context, id RunID, outcome string, c doma
 	return nil
 }
 
-// LastSuccessfulRun returns when the latest run of job ("" for any job) with outcome
-// RunOutcomeOK finished.
+// LastSuccessfulRun returns when the latest run of job ("" for any job) that succeeded
+// (RunOutcomeOK or RunOutcomeCompletedWithRejections) finished.
 func (l *Ledger) LastSuccessfulRun(ctx context.Context, job string) (time.Time, bool, error) {
 	var at sql.NullString
-	err := l.db.QueryRowContext(ctx, "SELECT max(finished) FROM runs WHERE (? = '' OR job = ?) AND outcome = ?",
-		job, job, RunOutcomeOK).Scan(&at)
+	err := l.db.QueryRowContext(ctx, "SELECT max(finished) FROM runs WHERE (? = '' OR job = ?) AND outcome IN (?, ?)",
+		job, job, RunOutcomeOK, RunOutcomeCompletedWithRejections).Scan(&at)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("last successful run: %w", err)
 	}

@@ -72,6 +72,17 @@ func TestRunsAndLastSuccessful(t *testing.T) {
 	if at, ok, _ := l.LastSuccessfulRun(ctx, ""); !ok || !at.Equal(okAt.Add(2*time.Hour)) {
 		t.Errorf("LastSuccessfulRun of any job = %v %v, want %v", at, ok, okAt.Add(2*time.Hour))
 	}
+	// A run that did all it could, with a row rejected, succeeded; a failed one did not.
+	r4, _ := l.StartRun(ctx, "job")
+	clk.Advance(time.Hour)
+	l.FinishRun(ctx, r4, RunOutcomeCompletedWithRejections, domain.Counts{Rows: 2, Registered: 1, Rejected: 1})
+	rejAt := clk.Now()
+	r5, _ := l.StartRun(ctx, "job")
+	clk.Advance(time.Hour)
+	l.FinishRun(ctx, r5, "failed", domain.Counts{})
+	if at, ok, _ := l.LastSuccessfulRun(ctx, "job"); !ok || !at.Equal(rejAt) {
+		t.Errorf("LastSuccessfulRun after a run with a rejected row = %v %v, want %v", at, ok, rejAt)
+	}
 }
 
 func TestRowErrors(t *testing.T) {

@@ -277,6 +277,38 @@ func (s *Sender) build(m Message) (*gomail.Msg, error) {
 
 // once makes one connection and sends msg.
 func (s *Sender) once(ctx context.Context, msg *gomail.Msg) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	return c.DialAndSendWithContext(ctx, msg)
+}
+
+// Check connects to the relay as Send would (TLS as configured, STARTTLS included, and AUTH
+// when a username is set) and disconnects without sending anything. One attempt, no retries.
+func (s *Sender) Check(ctx context.Context) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// Describe names the relay and how it is reached, e.g. "smtp.example.se:587 (starttls, AUTH
+// as reports@example.se)".
+func (s *Sender) Describe() string {
+	d := fmt.Sprintf("%s:%d (%s", s.cfg.Host, s.cfg.Port, s.cfg.TLS)
+	if s.cfg.Username != "" {
+		d += ", AUTH as " + s.cfg.Username
+	}
+	return d + ")"
+}
+
+// client is a go-mail client for one connection with the configured TLS and authentication.
+func (s *Sender) client() (*gomail.Client, error) {
 	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(s.cfg.Timeout),
 		gomail.WithTLSConfig(s.tls)}
 	switch s.cfg.TLS {
@@ -297,11 +329,7 @@ func (s *Sender) once(ctx context.Context, msg *gomail.Msg) error {
 		opts = append(opts, gomail.WithSMTPAuth(auth), gomail.WithUsername(s.cfg.Username),
 			gomail.WithPassword(s.cfg.Password))
 	}
-	c, err := gomail.NewClient(s.cfg.Host, opts...)
-	if err != nil {
-		return err
-	}
-	return c.DialAndSendWithContext(ctx, msg)
+	return gomail.NewClient(s.cfg.Host, opts...)
 }
 
 // temporary classifies a failure: 4xx replies and network trouble are worth another try; 5xx

@@ -277,3 +277,26 @@ func TestStartTLSRequiredOrOptional(t *testing.T) {
 		t.Errorf("starttls_optional: got %+v, want one message in the clear", m)
 	}
 }
+
+// TestCheck connects, starts TLS and authenticates against a real SMTP server without sending:
+// right credentials pass, a wrong password fails as such, and no message is delivered.
+func TestCheck(t *testing.T) {
+	srv := startServer(t)
+	s, err := New(configFor(t, srv, "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(context.Background()); err != nil {
+		t.Errorf("Check with the right password: %v", err)
+	}
+	bad, err := New(configFor(t, srv, "wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Check(context.Background()); err == nil {
+		t.Error("Check with a wrong password succeeded")
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Errorf("Check delivered %d messages, want none", n)
+	}
+}

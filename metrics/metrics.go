@@ -17,11 +17,14 @@ import (
 
 // Run outcomes for ObserveRun.
 const (
-	OutcomeOK         = "ok"          // every row done
-	OutcomeSomeFailed = "some_failed" // finished, some rows rejected, failed or in conflict
-	OutcomeFailed     = "failed"      // could not start or stopped on an error
-	OutcomeCancelled  = "cancelled"   // stopped by a signal; the next run resumes
-	OutcomeLeaseHeld  = "lease_held"  // another process was running the job
+	OutcomeOK = "ok" // every row done
+	// OutcomeCompletedWithRejections: every row reached an end, some rejected or in conflict,
+	// or a file refused as a whole; a success (the last-success gauge is set).
+	OutcomeCompletedWithRejections = "completed_with_rejections"
+	OutcomeSomeFailed              = "some_failed" // finished, rows left for a later run (failed transiently, pending)
+	OutcomeFailed                  = "failed"      // could not start or stopped on an error
+	OutcomeCancelled               = "cancelled"   // stopped by a signal; the next run resumes
+	OutcomeLeaseHeld               = "lease_held"  // another process was running the job
 )
 
 // Metrics is the set of collectors. Its methods are safe for concurrent use.
@@ -62,7 +65,7 @@ func New() *Metrics {
 			Name: "amili_import_rate_limit_wait_seconds_total", Help: "Time spent waiting for the API rate limit before sending.",
 		}, []string{"endpoint"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "amili_import_last_success_timestamp_seconds", Help: "Unix time when a job last finished with every row done.",
+			Name: "amili_import_last_success_timestamp_seconds", Help: "Unix time when a job last finished with every row at an end (done, rejected or in conflict).",
 		}, []string{"job"}),
 		inProgress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "amili_import_runs_in_progress", Help: "Runs of a job going on now in this process.",
@@ -80,8 +83,9 @@ func (m *Metrics) RunStarted(job string) (done func()) {
 	return g.Dec
 }
 
-// ObserveRun counts one finished run of job: its outcome, duration and row counts. An ok
-// outcome also sets the job's last-success time to end.
+// ObserveRun counts one finished run of job: its outcome, duration and row counts. A
+// successful outcome (ok, completed_with_rejections) also sets the job's last-success time to
+// end.
 func (m *Metrics) ObserveRun(job, outcome string, c domain.Counts, took time.Duration, end time.Time) {
 	m.runs.WithLabelValues(job, outcome).Inc()
 	if outcome == OutcomeLeaseHeld {
@@ -98,7 +102,7 @@ func (m *Metrics) ObserveRun(job, outcome string, c domain.Counts, took time.Dur
 	} {
 		m.rows.WithLabelValues(job, r.outcome).Add(float64(r.n))
 	}
-	if outcome == OutcomeOK {
+	if outcome == OutcomeOK || outcome == OutcomeCompletedWithRejections {
 		m.lastSuccess.WithLabelValues(job).Set(float64(end.Unix()))
 	}
 }

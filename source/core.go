@@ -72,10 +72,10 @@ func (c *core) matches(name string) bool {
 }
 
 // List implements Source.
-func (c *core) List(ctx context.Context) ([]File, error) {
+func (c *core) List(ctx context.Context) (Listing, error) {
 	infos, err := c.fs.readDir(ctx, c.opts.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", c.opts.Dir, err)
+		return Listing{}, fmt.Errorf("list %s: %w", c.opts.Dir, err)
 	}
 	now := c.opts.Now()
 	var markers map[string]bool // regular files by name, to find done-markers
@@ -88,7 +88,7 @@ func (c *core) List(ctx context.Context) ([]File, error) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var files []File
+	var l Listing
 	current := map[string]bool{}
 	for _, fi := range infos {
 		name := fi.Name()
@@ -99,12 +99,18 @@ func (c *core) List(ctx context.Context) ([]File, error) {
 		f := File{Name: name, Size: fi.Size(), ModTime: fi.ModTime()}
 		if c.opts.DoneMarker != "" {
 			if markers[name+c.opts.DoneMarker] {
-				files = append(files, f)
+				l.Files = append(l.Files, f)
+			} else {
+				l.Waiting = append(l.Waiting, Waiting{File: f, Reason: WaitDoneMarker,
+					Why: "no done-marker " + name + c.opts.DoneMarker + " yet"})
 			}
 			continue
 		}
-		if c.stable(f, now) {
-			files = append(files, f)
+		if at := c.eligibleAt(f, now); now.Before(at) {
+			l.Waiting = append(l.Waiting, Waiting{File: f, Reason: WaitMinAge, EligibleAt: at.In(c.opts.Location),
+				Why: fmt.Sprintf("changed less than min_age %s ago", c.opts.MinAge)})
+		} else {
+			l.Files = append(l.Files, f)
 		}
 	}
 	for name := range c.seen {
@@ -112,27 +118,42 @@ func (c *core) List(ctx context.Context) ([]File, error) {
 			delete(c.seen, name)
 		}
 	}
-	sort.Slice(files, func(i, j int) bool {
-		if !files[i].ModTime.Equal(files[j].ModTime) {
-			return files[i].ModTime.Before(files[j].ModTime)
+	sort.Slice(l.Files, func(i, j int) bool { return older(l.Files[i], l.Files[j]) })
+	sort.Slice(l.Waiting, func(i, j int) bool {
+		a, b := l.Waiting[i], l.Waiting[j]
+		if !a.EligibleAt.Equal(b.EligibleAt) {
+			return a.EligibleAt.Before(b.EligibleAt)
 		}
-		return files[i].Name < files[j].Name
+		return older(a.File, b.File)
 	})
-	return files, nil
+	return l, nil
 }
 
-// stable remembers f's first sighting and reports whether it has kept its size and mtime
-// for MinAge, or its mtime is already older than MinAge. c.mu is held.
-func (c *core) stable(f File, now time.Time) bool {
-	if now.Sub(f.ModTime) >= c.opts.MinAge {
-		return true
+// older orders files oldest first, then by name.
+func older(a, b File) bool {
+	if !a.ModTime.Equal(b.ModTime) {
+		return a.ModTime.Before(b.ModTime)
+	}
+	return a.Name < b.Name
+}
+
+// eligibleAt remembers f's first sighting with its size and mtime and returns when f counts
+// as stable: MinAge after its mtime, or MinAge after List first saw it as it is now, whichever
+// comes first (the second holds when the server's clock runs ahead of ours). c.mu is held.
+func (c *core) eligibleAt(f File, now time.Time) time.Time {
+	byMtime := f.ModTime.Add(c.opts.MinAge)
+	if !now.Before(byMtime) {
+		return byMtime
 	}
 	s, ok := c.seen[f.Name]
 	if !ok || s.size != f.Size || !s.modTime.Equal(f.ModTime) {
-		c.seen[f.Name] = sighting{size: f.Size, modTime: f.ModTime, first: now}
-		return false
+		s = sighting{size: f.Size, modTime: f.ModTime, first: now}
+		c.seen[f.Name] = s
 	}
-	return now.Sub(s.first) >= c.opts.MinAge
+	if bySighting := s.first.Add(c.opts.MinAge); bySighting.Before(byMtime) {
+		return bySighting
+	}
+	return byMtime
 }
 
 // Open implements Source.

@@ -292,12 +292,12 @@ func TestSFTPDropMidListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.DropOnList()
-	files, err := src.List(context.Background())
+	l, err := src.List(context.Background())
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if len(files) != 1 || files[0].Name != "a.csv" {
-		t.Errorf("List = %+v, want a.csv", files)
+	if files := l.Files; len(files) != 1 || files[0].Name != "a.csv" {
+		t.Errorf("List = %+v, want a.csv", l.Files)
 	}
 	if !strings.Contains(log.String(), "reconnecting") {
 		t.Errorf("log = %q, want the dropped listing retried on a new connection", log.String())
@@ -323,9 +323,9 @@ func TestSFTPTimeout(t *testing.T) {
 		t.Fatal("connected though the SFTP handshake took longer than the timeout")
 	}
 	srv.SetLatency(0)
-	files, err := src.List(context.Background())
-	if err != nil || len(files) != 1 {
-		t.Fatalf("List once the server is fast again = %v, %v; want a.csv", files, err)
+	l, err := src.List(context.Background())
+	if err != nil || len(l.Files) != 1 {
+		t.Fatalf("List once the server is fast again = %v, %v; want a.csv", l.Files, err)
 	}
 }
 

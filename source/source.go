@@ -18,10 +18,38 @@ type File struct {
 	ModTime time.Time
 }
 
+// Why List holds a matching file back (Waiting.Reason).
+const (
+	// WaitMinAge: the file changed, or appeared, less than min_age ago.
+	WaitMinAge = "min_age"
+	// WaitDoneMarker: the file's done-marker is not there yet.
+	WaitDoneMarker = "done_marker"
+)
+
+// Waiting is a file that matches the patterns but is not complete yet: it may still be being
+// written. It is taken by a later List.
+type Waiting struct {
+	File
+	// Reason is WaitMinAge or WaitDoneMarker.
+	Reason string
+	// Why says it for people: "changed less than min_age 1m0s ago", "no done-marker x.csv.done".
+	Why string
+	// EligibleAt is when List takes the file if it does not change; zero when that depends on
+	// something else (its done-marker).
+	EligibleAt time.Time
+}
+
+// Listing is what List found: the complete files, oldest first, and those held back.
+type Listing struct {
+	Files   []File
+	Waiting []Waiting
+}
+
 // Source is what both implementations provide.
 type Source interface {
-	// List returns the complete files matching the patterns, oldest first.
-	List(ctx context.Context) ([]File, error)
+	// List returns the complete files matching the patterns, oldest first, and the matching
+	// files it holds back, with when they become eligible.
+	List(ctx context.Context) (Listing, error)
 	// Open streams a file found by List.
 	Open(ctx context.Context, name string) (io.ReadCloser, error)
 	// OpenPDF streams a PDF by its name relative to the PDF directory (by default the CSV's

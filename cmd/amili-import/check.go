@@ -10,13 +10,15 @@ import (
 	"github.com/amili-import/amili-import/config"
 	"github.com/amili-import/amili-import/internal/logging"
 	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/mail"
 )
 
 const checkUsage = `Usage: amili-import check [--config F]
 
 Checks everything a run needs before it needs it: the config is valid, Amili accepts the
 credentials, every configured creditor is active, every SFTP source is reachable with its host
-key verified, and the ledger opens. Prints one line per check; exits 2 when any fails.
+key verified, the SMTP relay (when smtp.host is set) accepts a connection, STARTTLS and AUTH
+(nothing is sent), and the ledger opens. Prints one line per check; exits 2 when any fails.
 
 Flags:`
 
@@ -87,6 +89,20 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		what := fmt.Sprintf("job %s: source %s %s", cj.Name, cj.Source.Type, cj.Source.Dir)
 		if err == nil && src != nil {
 			what = fmt.Sprintf("job %s: source %s", cj.Name, src.Describe())
+		}
+		c.result(what, err)
+	}
+
+	if cfg.SMTP.Host != "" {
+		what := "smtp " + cfg.SMTP.Host
+		mc, err := mail.FromConfig(cfg.SMTP, e.getenv)
+		var s *mail.Sender
+		if err == nil {
+			s, err = mail.New(mc)
+		}
+		if err == nil {
+			what = "smtp " + s.Describe()
+			err = s.Check(ctx)
 		}
 		c.result(what, err)
 	}

@@ -106,7 +106,7 @@ func newService(e *env, path string, cfg *config.Config, w *wired, log logger, m
 			if err != nil {
 				return nil, err
 			}
-			return newRunner(c, &wired{ledger: w.ledger, client: client, log: log, ownerTTL: leaseTTL(c)}, m, e), nil
+			return newRunner(c, &wired{ledger: w.ledger, client: client, log: log, ownerTTL: leaseTTL(c), creditors: creditorCache(c)}, m, e), nil
 		},
 		Ledger:       w.ledger,
 		Metrics:      m,

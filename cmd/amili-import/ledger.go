@@ -115,8 +115,9 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // ledgerPath finds the ledger: --ledger, else ledger.path of the config, and the time zone
-// dates are read in. A missing default config means the defaults; a config named with
-// --config must load.
+// dates are read in. Only the config's ledger block and time_zone are read
+// (config.LoadLedger), so ${VAR}s of other keys may be unset. A missing default config means
+// the defaults; a config named with --config must be readable.
 func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (string, time.Duration, *time.Location, error) {
 	explicit := false
 	set.Visit(func(fl *flag.Flag) {
@@ -126,13 +127,13 @@ func ledgerPath(f ledgerFlags, set *flag.FlagSet, getenv func(string) string) (s
 	})
 	path, busy, zone := "", time.Duration(0), config.DefaultTimeZone
 	if _, err := os.Stat(f.config); err == nil || explicit {
-		cfg, err := config.Load(f.config, getenv)
+		lc, lzone, err := config.LoadLedger(f.config, getenv)
 		if err != nil {
 			if f.ledger == "" {
 				return "", 0, nil, err
 			}
 		} else {
-			path, busy, zone = cfg.Ledger.Path, cfg.Ledger.BusyTimeout.D(), cfg.TimeZone
+			path, busy, zone = lc.Path, lc.BusyTimeout.D(), lzone
 		}
 	}
 	loc, err := time.LoadLocation(zone)

@@ -272,3 +272,34 @@ func TestLedgerListRejectedIncludesRowsRefusedByValidation(t *testing.T) {
 		t.Errorf("--state uploaded lists validation refusals: exit %d\n%s", code, out)
 	}
 }
+
+// TestLedgerVerbsNeedOnlyLedgerSettings: the ledger verbs read the config's ledger block only,
+// so a ${VAR} of an unrelated key (an SMTP host, an API code set for the service) that is unset
+// in an operator's shell does not keep them from opening the ledger; one in ledger.path does.
+func TestLedgerVerbsNeedOnlyLedgerSettings(t *testing.T) {
+	path := ledgerFixture(t)
+	cfg := filepath.Join(t.TempDir(), "amili-import.yaml")
+	write := func(ledgerPath string) {
+		t.Helper()
+		yaml := "amili:\n  base_url: ${AMILI_TEST_UNSET_BASE_URL}\n  auth:\n    api_code_file: ${AMILI_TEST_UNSET_DIR}/code\n" +
+			"smtp:\n  host: ${AMILI_TEST_UNSET_SMTP_HOST}\n  from: a@example.se\n  to: [b@example.se]\n" +
+			"ledger:\n  path: " + ledgerPath + "\n  busy_timeout: 2s\n"
+		if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(path)
+	code, out, errOut := runCLI(t, "ledger", "list", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "4 submissions") {
+		t.Errorf("ledger list with unrelated ${VAR}s unset: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "ledger", "show", "INV-1", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "INV-1") {
+		t.Errorf("ledger show with unrelated ${VAR}s unset: exit %d\n%s%s", code, out, errOut)
+	}
+	write("${AMILI_TEST_UNSET_LEDGER}/ledger.db")
+	code, _, errOut = runCLI(t, "ledger", "list", "--config", cfg)
+	if code != 2 || !strings.Contains(errOut, "${AMILI_TEST_UNSET_LEDGER} is not set") {
+		t.Errorf("ledger.path with an unset ${VAR}: exit %d, want 2 naming it:\n%s", code, errOut)
+	}
+}

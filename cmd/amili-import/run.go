@@ -142,7 +142,7 @@ func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, e
 		return importer.Summary{}, fmt.Errorf("%w: %w", importer.ErrCannotStart, err)
 	}
 	job.DrainTimeout = drainTimeout(r.cfg)
-	return daemon.Job{
+	sum, err := daemon.Job{
 		Name: cj.Name, Acquire: r.acquire, LeaseTTL: leaseTTL(r.cfg), Metrics: r.metrics, Logger: r.w.log,
 		StartAttrs: []any{"source", cj.Source.Type, "dir", cj.Source.Dir},
 		Import: func(ctx context.Context) (importer.Summary, error) {
@@ -161,6 +161,8 @@ func (r *runner) runJob(ctx context.Context, cj config.Job) (importer.Summary, e
 			return importer.Run(ctx, job, deps)
 		},
 	}.Run(ctx)
+	(&notifier{cfg: r.cfg, lg: r.w.ledger, log: r.w.log, getenv: r.env.getenv}).after(ctx, cj, sum, err)
+	return sum, err
 }
 
 // RunReport implements daemon.Runner: one scheduled report, under a lease of its own.

@@ -43,10 +43,12 @@ type wired struct {
 	client   *amili.Client
 	log      logger
 	ownerTTL time.Duration // heartbeat of each sending run's ownership (daemon.lease_ttl)
+	// creditors keeps creditor checks across the runs of this process (amili.creditor_check_ttl).
+	creditors *importer.CreditorCache
 }
 
 // wire opens the ledger and builds the client from cfg. The client does not contact Amili
-// until the importer's preflight authenticates.
+// until a run has something to send: it authenticates with its first call.
 func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metrics) (*wired, error) {
 	client, err := newClient(cfg, log, m)
 	if err != nil {
@@ -56,7 +58,7 @@ func wire(ctx context.Context, cfg *config.Config, log logger, m *metrics.Metric
 	if err != nil {
 		return nil, fmt.Errorf("open ledger: %w", err)
 	}
-	return &wired{ledger: lg, client: client, log: log, ownerTTL: leaseTTL(cfg)}, nil
+	return &wired{ledger: lg, client: client, log: log, ownerTTL: leaseTTL(cfg), creditors: creditorCache(cfg)}, nil
 }
 
 // own makes one sending run an owner in the ledger and returns its id, a context that is
@@ -97,13 +99,19 @@ func newClient(cfg *config.Config, log logger, m *metrics.Metrics) (*amili.Clien
 
 func (w *wired) Close() error { return w.ledger.Close() }
 
+// creditorCache keeps creditor checks for amili.creditor_check_ttl, else the importer's default.
+func creditorCache(cfg *config.Config) *importer.CreditorCache {
+	return importer.NewCreditorCache(cfg.Amili.CreditorCheckTTL.D(), nil)
+}
+
 // deps are the importer's parts; a progress bar is drawn only when stderr is a terminal.
 func (w *wired) deps(stderr io.Writer) importer.Deps {
 	d := importer.Deps{
-		Ledger:   w.ledger,
-		Client:   w.client,
-		Logger:   w.log,
-		APICalls: func() int64 { return totalCalls(w.client.Stats()) },
+		Ledger:    w.ledger,
+		Client:    w.client,
+		Logger:    w.log,
+		APICalls:  func() int64 { return totalCalls(w.client.Stats()) },
+		Creditors: w.creditors,
 	}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		d.Progress = stderr
@@ -246,10 +254,16 @@ func firstOf(vs ...string) string {
 	return ""
 }
 
-// sourceOptions is the source package's view of a job's source block.
-func sourceOptions(cj config.Job, log logger) source.Options {
+// sourceOptions is the source package's view of a job's source block; archive folders and the
+// times the source reports are in the config's time_zone.
+func sourceOptions(cfg *config.Config, cj config.Job, log logger) source.Options {
 	s := cj.Source
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		loc = nil // config.Load has checked it; nil is the source's default
+	}
 	return source.Options{
+		Location:   loc,
 		Dir:        s.Dir,
 		Patterns:   s.Patterns,
 		MinAge:     s.MinAge.D(),
@@ -266,7 +280,7 @@ func sourceOptions(cj config.Job, log logger) source.Options {
 
 // jobSource opens a job's source: a local directory or an SFTP connection.
 func jobSource(ctx context.Context, cfg *config.Config, cj config.Job, log logger) (source.Source, error) {
-	opts := sourceOptions(cj, log)
+	opts := sourceOptions(cfg, cj, log)
 	if cj.Source.Type != "sftp" {
 		return source.NewLocal(opts)
 	}

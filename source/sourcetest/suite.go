@@ -93,17 +93,26 @@ func (e *env) read(rel string) (string, bool) {
 	return string(b), err == nil
 }
 
-func (e *env) list() []string {
+func (e *env) listing() source.Listing {
 	e.t.Helper()
-	files, err := e.src.List(e.ctx)
+	l, err := e.src.List(e.ctx)
 	if err != nil {
 		e.t.Fatalf("List: %v", err)
 	}
-	var names []string
+	return l
+}
+
+func (e *env) list() []string {
+	e.t.Helper()
+	return names(e.listing().Files)
+}
+
+func names(files []source.File) []string {
+	var out []string
 	for _, f := range files {
-		names = append(names, f.Name)
+		out = append(out, f.Name)
 	}
-	return names
+	return out
 }
 
 func (e *env) wantList(want ...string) {
@@ -186,6 +195,48 @@ func runStability(t *testing.T, f Factory) {
 		e.wantList()
 		e.clock.Advance(time.Second)
 		e.wantList("skew.csv")
+	})
+	t.Run("HeldBackFilesSayWhenTheyAreDue", func(t *testing.T) {
+		// A file List does not take yet is in the listing's Waiting, with the rule that holds
+		// it back and the moment it is taken if it stays as it is.
+		e := newEnv(t, f, source.Options{MinAge: time.Minute})
+		e.write("in/fresh.csv", "1", base.Add(-20*time.Second))
+		e.write("in/ready.csv", "2", old)
+		l := e.listing()
+		if got := names(l.Files); !slices.Equal(got, []string{"ready.csv"}) {
+			t.Errorf("Files = %q, want ready.csv", got)
+		}
+		if len(l.Waiting) != 1 {
+			t.Fatalf("Waiting = %+v, want fresh.csv", l.Waiting)
+		}
+		w := l.Waiting[0]
+		if w.Name != "fresh.csv" || w.Reason != source.WaitMinAge || !w.EligibleAt.Equal(base.Add(40*time.Second)) {
+			t.Errorf("Waiting = %+v, want fresh.csv held by %s until %v", w, source.WaitMinAge, base.Add(40*time.Second))
+		}
+		if !strings.Contains(w.Why, "min_age 1m0s") {
+			t.Errorf("Why = %q, want it to name min_age 1m0s", w.Why)
+		}
+		e.clock.Advance(40 * time.Second)
+		if l := e.listing(); len(l.Waiting) != 0 || !slices.Equal(names(l.Files), []string{"ready.csv", "fresh.csv"}) {
+			t.Errorf("at its eligible time: Files %q, Waiting %+v; want both taken", names(l.Files), l.Waiting)
+		}
+
+		// A server clock ahead of ours: taken a min_age after List first saw it unchanged.
+		e2 := newEnv(t, f, source.Options{MinAge: time.Minute})
+		e2.write("in/skew.csv", "1", base.Add(time.Hour))
+		if l := e2.listing(); len(l.Waiting) != 1 || !l.Waiting[0].EligibleAt.Equal(base.Add(time.Minute)) {
+			t.Errorf("Waiting = %+v, want skew.csv eligible at %v", l.Waiting, base.Add(time.Minute))
+		}
+
+		e3 := newEnv(t, f, source.Options{DoneMarker: ".done"})
+		e3.write("in/unmarked.csv", "u", old)
+		l = e3.listing()
+		if len(l.Files) != 0 || len(l.Waiting) != 1 {
+			t.Fatalf("listing = %+v, want unmarked.csv waiting", l)
+		}
+		if w := l.Waiting[0]; w.Reason != source.WaitDoneMarker || !w.EligibleAt.IsZero() || !strings.Contains(w.Why, "unmarked.csv.done") {
+			t.Errorf("Waiting = %+v, want it held for its done-marker unmarked.csv.done, no time", w)
+		}
 	})
 	t.Run("DoneMarkers", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{DoneMarker: ".done", Patterns: []string{"*"}})
