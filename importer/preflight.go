@@ -40,6 +40,9 @@ func (imp *Importer) rowCreditor(ctx context.Context, id string) (refused string
 	switch {
 	case known == nil:
 		return "", nil
+	case errors.Is(known, errCreditorRefused) && id == imp.job.Mapping.Creditor:
+		// The job's own creditor: the config is wrong, not a row.
+		return "", fmt.Errorf("%w: the job's creditor: %w", ErrCannotStart, known)
 	case errors.Is(known, errCreditorRefused):
 		return strings.TrimPrefix(known.Error(), errCreditorRefused.Error()+": "), nil
 	}
