@@ -377,3 +377,30 @@ func TestSFTPKeepalive(t *testing.T) {
 		t.Errorf("server saw %d keepalives, want them sent every interval", got)
 	}
 }
+
+// A server holding reads to 16 KiB, as it tells in limits@openssh.com, still delivers a
+// multi-megabyte file whole, as a bulk file and as a PDF stream.
+func TestSFTPServerReadLimit(t *testing.T) {
+	srv, key, root := inProcess(t, sftptest.WithLimits(sftptest.Limits{
+		MaxPacket: 20 * 1024, MaxRead: 16 * 1024, MaxWrite: 16 * 1024, MaxHandles: 64,
+	}))
+	want := make([]byte, 5<<20+123)
+	_, _ = rand.Read(want)
+	writeFile(t, filepath.Join(root, "in", "big.csv"), string(want), old)
+	writeFile(t, filepath.Join(root, "in", "big.pdf"), string(want), old)
+	src, err := dial(t, pinned(srv, key), source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"big.csv", "big.pdf"} {
+		rc, err := src.Open(context.Background(), name)
+		if err != nil {
+			t.Fatalf("Open %s: %v", name, err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: read %d bytes, err %v; want all %d, byte-identical", name, len(got), err, len(want))
+		}
+	}
+}

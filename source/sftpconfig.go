@@ -31,6 +31,7 @@ type SFTPConfig struct {
 
 	// MaxPacket is the SFTP read/write size. Zero picks 255 KiB for servers announcing
 	// limits@openssh.com (OpenSSH 8.6+) and 32 KiB, which every server accepts, otherwise.
+	// Whatever it is, a server's announced max-read-length and max-write-length cap it.
 	MaxPacket int
 	// MaxConcurrentRequests is the number of reads in flight per file; default 64.
 	MaxConcurrentRequests int

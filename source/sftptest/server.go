@@ -65,6 +65,7 @@ type Server struct {
 	password   string
 	authorized []ssh.PublicKey
 	latency    atomic.Int64 // time.Duration
+	limits     *Limits
 
 	hostKey  ssh.Signer
 	listener net.Listener
@@ -278,6 +279,9 @@ func (s *Server) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		d := newDelayLine(ch, func() time.Duration { return time.Duration(s.latency.Load()) })
 		defer d.Close()
 		var rw io.ReadWriteCloser = d
+		if s.limits != nil {
+			rw = newLimitConn(d, *s.limits)
+		}
 		srv := sftp.NewRequestServer(rw, sftp.Handlers{
 			FileGet: dirHandlers{s}, FilePut: dirHandlers{s}, FileCmd: dirHandlers{s}, FileList: dirHandlers{s},
 		}, sftp.WithStartDirectory("/"))
