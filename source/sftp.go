@@ -144,7 +144,8 @@ func (s *sftpFS) get(ctx context.Context) (*sftpConn, error) {
 // permanent reports dial errors that retrying cannot fix.
 func permanent(err error) bool {
 	var hk *HostKeyError
-	return errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate") ||
+	var neg *ssh.AlgorithmNegotiationError
+	return errors.As(err, &hk) || errors.As(err, &neg) || strings.Contains(err.Error(), "unable to authenticate") ||
 		strings.Contains(err.Error(), "private key") || strings.Contains(err.Error(), "ssh-agent")
 }
 
@@ -157,10 +158,10 @@ func (s *sftpFS) dial(ctx context.Context) (*sftpConn, error) {
 	config := &ssh.ClientConfig{
 		User:              s.cfg.User,
 		Auth:              methods,
-		HostKeyCallback:   s.hk.callback,
-		HostKeyAlgorithms: s.hk.algorithms,
-		Timeout:           s.cfg.Timeout,
+		HostKeyCallback: s.hk.callback,
+		Timeout:         s.cfg.Timeout,
 	}
+	applyAlgorithms(config, s.hk.algorithms, s.cfg.LegacyAlgorithms)
 	d := net.Dialer{Timeout: s.cfg.Timeout, KeepAlive: s.cfg.Keepalive}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -172,7 +173,7 @@ func (s *sftpFS) dial(ctx context.Context) (*sftpConn, error) {
 	if err != nil {
 		nc.Close()
 		closeAgent()
-		return nil, fmt.Errorf("sftp: %s: %w", addr, err)
+		return nil, fmt.Errorf("sftp: %s: %w", addr, explainAlgorithms(err, s.cfg.LegacyAlgorithms, s.cfg.mayUseRSA()))
 	}
 	_ = nc.SetDeadline(time.Time{})
 	client := ssh.NewClient(cc, chans, reqs)

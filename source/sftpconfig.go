@@ -26,6 +26,12 @@ type SFTPConfig struct {
 	KnownHostsFile string // verify the host key against this known_hosts file
 	HostKey        string // or against this pin: an authorized_keys line or "SHA256:…"; wins over KnownHostsFile
 
+	// LegacyAlgorithms also offers what OpenSSH 9's client refuses by default, for a server
+	// that offers nothing else: the SHA-1 key exchanges (diffie-hellman-group14-sha1,
+	// diffie-hellman-group-exchange-sha1, diffie-hellman-group1-sha1) and SHA-1 ssh-rsa
+	// host-key and client-key signatures. CBC and 3DES ciphers stay refused. Default false.
+	LegacyAlgorithms bool
+
 	Keepalive time.Duration // keepalive@openssh.com interval; default 30s, negative disables
 	Timeout   time.Duration // per operation (connect, each request, stalled transfer); default 30s
 
@@ -111,7 +117,7 @@ func (c SFTPConfig) authMethods() ([]ssh.AuthMethod, func(), error) {
 			// The parse error never quotes key material.
 			return nil, closer, fmt.Errorf("sftp: private key: %w", err)
 		}
-		methods = append(methods, ssh.PublicKeys(signer))
+		methods = append(methods, ssh.PublicKeys(signersFor(signer, c.LegacyAlgorithms)...))
 	}
 	if c.UseAgent {
 		sock := os.Getenv("SSH_AUTH_SOCK")
@@ -123,7 +129,15 @@ func (c SFTPConfig) authMethods() ([]ssh.AuthMethod, func(), error) {
 			return nil, closer, fmt.Errorf("sftp: ssh-agent: %w", err)
 		}
 		closer = func() { conn.Close() }
-		methods = append(methods, ssh.PublicKeysCallback(agent.NewClient(conn).Signers))
+		signers := agent.NewClient(conn).Signers
+		methods = append(methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+			ss, err := signers()
+			var out []ssh.Signer
+			for _, s := range ss {
+				out = append(out, signersFor(s, c.LegacyAlgorithms)...)
+			}
+			return out, err
+		}))
 	}
 	if c.Password != "" {
 		pw := c.Password
