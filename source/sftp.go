@@ -156,8 +156,8 @@ func (s *sftpFS) dial(ctx context.Context) (*sftpConn, error) {
 	}
 	addr := s.cfg.addr()
 	config := &ssh.ClientConfig{
-		User:              s.cfg.User,
-		Auth:              methods,
+		User:            s.cfg.User,
+		Auth:            methods,
 		HostKeyCallback: s.hk.callback,
 		Timeout:         s.cfg.Timeout,
 	}
