@@ -392,8 +392,10 @@ func TestSFTPServerReadLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"big.csv", "big.pdf"} {
-		rc, err := src.Open(context.Background(), name)
+	for name, open := range map[string]func(context.Context, string) (io.ReadCloser, error){
+		"big.csv": src.Open, "big.pdf": src.OpenPDF,
+	} {
+		rc, err := open(context.Background(), name)
 		if err != nil {
 			t.Fatalf("Open %s: %v", name, err)
 		}

@@ -21,10 +21,12 @@ type Limits struct {
 // client that reads more than that a request gets short reads.
 func WithLimits(l Limits) Option { return func(s *Server) { s.limits = &l } }
 
-// SFTP packet types the limits filter looks at.
+// SFTP packet types the filter looks at.
 const (
 	fxpVersion       = 2
 	fxpRead          = 5
+	fxpStatus        = 101
+	fxpData          = 103
 	fxpExtended      = 200
 	fxpExtendedReply = 201
 )
@@ -33,11 +35,16 @@ const (
 const maxFilteredPacket = 1 << 20
 
 // limitConn sits between the SSH channel and pkg/sftp's request server, which knows
-// nothing of limits@openssh.com: it adds the extension to the server's VERSION, answers the
-// extended request itself and shortens READ requests to MaxRead.
+// nothing of limits@openssh.com: with limits set it adds the extension to the server's
+// VERSION, answers the extended request itself and shortens READ requests to MaxRead. It
+// also counts the reads in flight, for Server.MaxReadsInFlight.
 type limitConn struct {
 	rw     io.ReadWriteCloser
-	limits Limits
+	limits *Limits
+	peak   func(int) // called with the number of reads in flight as it grows
+
+	rmu   sync.Mutex
+	reads map[uint32]bool // ids of READs not yet answered
 
 	in []byte // client packets, filtered, not yet read by the server
 
@@ -46,8 +53,8 @@ type limitConn struct {
 	version bool   // the VERSION packet has gone out
 }
 
-func newLimitConn(rw io.ReadWriteCloser, l Limits) *limitConn {
-	return &limitConn{rw: rw, limits: l}
+func newLimitConn(rw io.ReadWriteCloser, l *Limits, peak func(int)) *limitConn {
+	return &limitConn{rw: rw, limits: l, peak: peak, reads: map[uint32]bool{}}
 }
 
 // Read hands the request server the client's packets, filtered.
@@ -60,8 +67,13 @@ func (c *limitConn) Read(p []byte) (int, error) {
 		switch pkt[4] {
 		case fxpRead:
 			c.capRead(pkt)
+			c.rmu.Lock()
+			c.reads[binary.BigEndian.Uint32(pkt[5:])] = true
+			n := len(c.reads)
+			c.rmu.Unlock()
+			c.peak(n)
 		case fxpExtended:
-			if id, name, ok := extendedName(pkt); ok && name == "limits@openssh.com" {
+			if id, name, ok := extendedName(pkt); ok && name == "limits@openssh.com" && c.limits != nil {
 				if err := c.writePacket(c.limitsReply(id)); err != nil {
 					return 0, err
 				}
@@ -77,7 +89,7 @@ func (c *limitConn) Read(p []byte) (int, error) {
 
 // capRead lowers the length of a READ (id, handle, offset, length) to MaxRead.
 func (c *limitConn) capRead(pkt []byte) {
-	if c.limits.MaxRead == 0 || len(pkt) < 13 {
+	if c.limits == nil || c.limits.MaxRead == 0 || len(pkt) < 13 {
 		return
 	}
 	hl := int(binary.BigEndian.Uint32(pkt[9:]))
@@ -113,7 +125,12 @@ func (c *limitConn) Write(b []byte) (int, error) {
 			break
 		}
 		pkt := c.out[:n:n]
-		if !c.version && n > 4 && pkt[4] == fxpVersion {
+		if n >= 9 && (pkt[4] == fxpData || pkt[4] == fxpStatus) {
+			c.rmu.Lock()
+			delete(c.reads, binary.BigEndian.Uint32(pkt[5:]))
+			c.rmu.Unlock()
+		}
+		if !c.version && n > 4 && pkt[4] == fxpVersion && c.limits != nil {
 			c.version = true
 			pkt = appendString(appendString(append([]byte(nil), pkt...), "limits@openssh.com"), "1")
 			binary.BigEndian.PutUint32(pkt, uint32(len(pkt)-4))

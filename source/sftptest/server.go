@@ -71,6 +71,7 @@ type Server struct {
 	authorized []ssh.PublicKey
 	latency    atomic.Int64 // time.Duration
 	limits     *Limits
+	peakReads  atomic.Int64
 	legacy     bool
 
 	hostKey  ssh.Signer
@@ -185,6 +186,19 @@ func (s *Server) DropOnRename() { s.dropRename.Store(true) }
 
 // DropOnList arms a one-shot fault: the next directory listing closes every connection.
 func (s *Server) DropOnList() { s.dropList.Store(true) }
+
+// MaxReadsInFlight is the most reads one SFTP session has had waiting for an answer at once:
+// the client's read window, which bounds its memory per file.
+func (s *Server) MaxReadsInFlight() int { return int(s.peakReads.Load()) }
+
+func (s *Server) notePeak(n int) {
+	for {
+		cur := s.peakReads.Load()
+		if int64(n) <= cur || s.peakReads.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
+}
 
 // Keepalives is how many keepalive@openssh.com requests clients have sent.
 func (s *Server) Keepalives() int64 { return s.keepalives.Load() }
@@ -304,12 +318,12 @@ func (s *Server) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		}
 		_ = req.Reply(true, nil)
 		go ssh.DiscardRequests(reqs)
-		d := newDelayLine(ch, func() time.Duration { return time.Duration(s.latency.Load()) })
+		// The filter sits on the channel side of the delay, so a read counts as in flight
+		// until its answer has crossed the simulated network.
+		lc := newLimitConn(ch, s.limits, s.notePeak)
+		d := newDelayLine(lc, func() time.Duration { return time.Duration(s.latency.Load()) })
 		defer d.Close()
 		var rw io.ReadWriteCloser = d
-		if s.limits != nil {
-			rw = newLimitConn(d, *s.limits)
-		}
 		srv := sftp.NewRequestServer(rw, sftp.Handlers{
 			FileGet: dirHandlers{s}, FilePut: dirHandlers{s}, FileCmd: dirHandlers{s}, FileList: dirHandlers{s},
 		}, sftp.WithStartDirectory("/"))
