@@ -30,13 +30,15 @@ var (
 		ssh.InsecureKeyExchangeDHGEXSHA1,
 		ssh.InsecureKeyExchangeDH1SHA1,
 	}
+	// OpenSSH 9's ciphers, AES-GCM first: with AES-NI it is several times faster in Go than
+	// x/crypto's chacha20-poly1305, and a download runs at the speed of its cipher.
 	modernCiphers = []string{
+		ssh.CipherAES128GCM,
+		ssh.CipherAES256GCM,
 		ssh.CipherChaCha20Poly1305,
 		ssh.CipherAES128CTR,
 		ssh.CipherAES192CTR,
 		ssh.CipherAES256CTR,
-		ssh.CipherAES128GCM,
-		ssh.CipherAES256GCM,
 	}
 	// MACs are OpenSSH 9's default list; hmac-sha1 as a MAC is still in it.
 	modernMACs = []string{
