@@ -105,6 +105,9 @@ type SFTP struct {
 	HostKey                  string   `yaml:"host_key"`    // pinned key (authorized_keys line) or SHA256:… fingerprint
 	Keepalive                Duration `yaml:"keepalive"`   // default 30s
 	Timeout                  Duration `yaml:"timeout"`     // per operation, default 30s
+	// LegacyAlgorithms (default false) also offers the SHA-1 key exchanges and ssh-rsa
+	// signatures OpenSSH 9 refuses, for a server that offers nothing newer.
+	LegacyAlgorithms bool `yaml:"legacy_algorithms"`
 }
 
 // Daemon configures the long-running service.

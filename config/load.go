@@ -266,6 +266,9 @@ func mergeSFTP(base, over SFTP) SFTP {
 	if over.UseAgent {
 		out.UseAgent = true
 	}
+	if over.LegacyAlgorithms {
+		out.LegacyAlgorithms = true
+	}
 	if over.Keepalive != 0 {
 		out.Keepalive = over.Keepalive
 	}

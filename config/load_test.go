@@ -221,3 +221,39 @@ reports:
 		t.Errorf("first error: key %q line %d, want sftp.knwon_hosts line 7", es[0].Key, es[0].Line)
 	}
 }
+
+func TestSFTPLegacyAlgorithms(t *testing.T) {
+	sftpJob := strings.Replace(minimal, "dir: /srv/in", "dir: /srv/in\n      type: sftp", 1) +
+		"sftp:\n  host: h\n  user: u\n  use_agent: true\n"
+	parse := func(t *testing.T, src string) *Config {
+		t.Helper()
+		c, err := Parse([]byte(src), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	t.Run("default off", func(t *testing.T) {
+		if parse(t, sftpJob).Jobs[0].Source.SFTP.LegacyAlgorithms {
+			t.Error("legacy_algorithms is on by default")
+		}
+	})
+	t.Run("top level reaches the job", func(t *testing.T) {
+		if !parse(t, sftpJob+"  legacy_algorithms: true\n").Jobs[0].Source.SFTP.LegacyAlgorithms {
+			t.Error("sftp.legacy_algorithms: true did not reach the job")
+		}
+	})
+	t.Run("a job turns it on", func(t *testing.T) {
+		src := strings.Replace(sftpJob, "type: sftp", "type: sftp\n      sftp:\n        legacy_algorithms: true", 1)
+		c := parse(t, src)
+		if !c.Jobs[0].Source.SFTP.LegacyAlgorithms || c.SFTP.LegacyAlgorithms {
+			t.Errorf("job %v, top level %v; want on for the job only", c.Jobs[0].Source.SFTP.LegacyAlgorithms, c.SFTP.LegacyAlgorithms)
+		}
+	})
+	t.Run("not a boolean", func(t *testing.T) {
+		_, err := Parse([]byte(sftpJob+"  legacy_algorithms: sometimes\n"), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t"}))
+		if err == nil || !strings.Contains(err.Error(), "into bool") {
+			t.Errorf("err = %v; want a refusal of the value", err)
+		}
+	})
+}

@@ -61,6 +61,7 @@ type sftpFS struct {
 type sftpConn struct {
 	ssh        *ssh.Client
 	sftp       *sftp.Client
+	limits     serverLimits // as the server told them; every read size is held to them
 	closeAgent func()
 	done       chan struct{}
 	once       sync.Once
@@ -143,7 +144,8 @@ func (s *sftpFS) get(ctx context.Context) (*sftpConn, error) {
 // permanent reports dial errors that retrying cannot fix.
 func permanent(err error) bool {
 	var hk *HostKeyError
-	return errors.As(err, &hk) || strings.Contains(err.Error(), "unable to authenticate") ||
+	var neg *ssh.AlgorithmNegotiationError
+	return errors.As(err, &hk) || errors.As(err, &neg) || strings.Contains(err.Error(), "unable to authenticate") ||
 		strings.Contains(err.Error(), "private key") || strings.Contains(err.Error(), "ssh-agent")
 }
 
@@ -154,12 +156,12 @@ func (s *sftpFS) dial(ctx context.Context) (*sftpConn, error) {
 	}
 	addr := s.cfg.addr()
 	config := &ssh.ClientConfig{
-		User:              s.cfg.User,
-		Auth:              methods,
-		HostKeyCallback:   s.hk.callback,
-		HostKeyAlgorithms: s.hk.algorithms,
-		Timeout:           s.cfg.Timeout,
+		User:            s.cfg.User,
+		Auth:            methods,
+		HostKeyCallback: s.hk.callback,
+		Timeout:         s.cfg.Timeout,
 	}
+	applyAlgorithms(config, s.hk.algorithms, s.cfg.LegacyAlgorithms)
 	d := net.Dialer{Timeout: s.cfg.Timeout, KeepAlive: s.cfg.Keepalive}
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -171,17 +173,17 @@ func (s *sftpFS) dial(ctx context.Context) (*sftpConn, error) {
 	if err != nil {
 		nc.Close()
 		closeAgent()
-		return nil, fmt.Errorf("sftp: %s: %w", addr, err)
+		return nil, fmt.Errorf("sftp: %s: %w", addr, explainAlgorithms(err, s.cfg.LegacyAlgorithms, s.cfg.mayUseRSA()))
 	}
 	_ = nc.SetDeadline(time.Time{})
 	client := ssh.NewClient(cc, chans, reqs)
-	sc, err := s.newClient(client)
+	sc, lim, err := s.newClient(client)
 	if err != nil {
 		client.Close()
 		closeAgent()
 		return nil, fmt.Errorf("sftp: start sftp subsystem on %s: %w", addr, err)
 	}
-	c := &sftpConn{ssh: client, sftp: sc, closeAgent: closeAgent, done: make(chan struct{})}
+	c := &sftpConn{ssh: client, sftp: sc, limits: lim, closeAgent: closeAgent, done: make(chan struct{})}
 	go func() {
 		_ = client.Wait()
 		c.close()
@@ -197,25 +199,26 @@ func (s *sftpFS) dial(ctx context.Context) (*sftpConn, error) {
 // (SFTP_MAX_MSG_LENGTH - 1024).
 const openSSHMaxRead = 256*1024 - 1024
 
-// newClient starts the SFTP subsystem. With MaxPacket unset, a server that announces
-// limits@openssh.com (OpenSSH 8.6 and later) gets 255 KiB reads, which roughly double the
-// throughput of the 32 KiB every server accepts; others get 32 KiB.
-func (s *sftpFS) newClient(client *ssh.Client) (*sftp.Client, error) {
-	start := func(packet int) (*sftp.Client, error) {
-		return s.startClient(client, packet, s.cfg.MaxConcurrentRequests)
-	}
-	if s.cfg.MaxPacket > 0 {
-		return start(s.cfg.MaxPacket)
-	}
-	sc, err := start(DefaultMaxPacket)
+// newClient starts the SFTP subsystem and returns it with the server's limits. With
+// MaxPacket unset, a server that announces limits@openssh.com (OpenSSH 8.6 and later) gets
+// 255 KiB reads, which roughly double the throughput of the 32 KiB every server accepts, or
+// less if its limits say so; others, and servers whose limits cannot be read, get 32 KiB.
+func (s *sftpFS) newClient(client *ssh.Client) (*sftp.Client, serverLimits, error) {
+	lim, ok, err := queryLimits(client, s.cfg.Timeout)
 	if err != nil {
-		return nil, err
+		s.log.Debug("sftp: server limits unknown, reading 32 KiB a request", "err", err)
+		ok = false
 	}
-	if _, ok := sc.HasExtension("limits@openssh.com"); !ok {
-		return sc, nil
+	packet := s.cfg.MaxPacket
+	switch {
+	case packet > 0:
+	case ok:
+		packet = openSSHMaxRead
+	default:
+		packet = DefaultMaxPacket
 	}
-	sc.Close()
-	return start(openSSHMaxRead)
+	sc, err := s.startClient(client, lim.capPacket(packet), s.cfg.MaxConcurrentRequests)
+	return sc, lim, err
 }
 
 // streamClient is the session PDFs are read through: c's small-window session, started on
@@ -227,7 +230,7 @@ func (s *sftpFS) streamClient(c *sftpConn) *sftp.Client {
 		if c.dead() {
 			return c.sftp
 		}
-		c.stream, c.streamErr = s.startClient(c.ssh, s.cfg.StreamPacket, s.cfg.StreamConcurrentRequests)
+		c.stream, c.streamErr = s.startClient(c.ssh, c.limits.capPacket(s.cfg.StreamPacket), s.cfg.StreamConcurrentRequests)
 		if c.streamErr != nil {
 			s.log.Debug("sftp: no second session for PDFs, reading them with the bulk window", "err", c.streamErr)
 		}

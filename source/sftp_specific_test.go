@@ -389,3 +389,107 @@ func TestSFTPKeepalive(t *testing.T) {
 		t.Errorf("server saw %d keepalives, want them sent every interval", got)
 	}
 }
+
+// A server holding reads to 16 KiB, as it tells in limits@openssh.com, still delivers a
+// multi-megabyte file whole, as a bulk file and as a PDF stream.
+func TestSFTPServerReadLimit(t *testing.T) {
+	srv, key, root := inProcess(t, sftptest.WithLimits(sftptest.Limits{
+		MaxPacket: 20 * 1024, MaxRead: 16 * 1024, MaxWrite: 16 * 1024, MaxHandles: 64,
+	}))
+	want := make([]byte, 5<<20+123)
+	_, _ = rand.Read(want)
+	writeFile(t, filepath.Join(root, "in", "big.csv"), string(want), old)
+	writeFile(t, filepath.Join(root, "in", "big.pdf"), string(want), old)
+	src, err := dial(t, pinned(srv, key), source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, open := range map[string]func(context.Context, string) (io.ReadCloser, error){
+		"big.csv": src.Open, "big.pdf": src.OpenPDF,
+	} {
+		rc, err := open(context.Background(), name)
+		if err != nil {
+			t.Fatalf("Open %s: %v", name, err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: read %d bytes, err %v; want all %d, byte-identical", name, len(got), err, len(want))
+		}
+	}
+}
+
+// TestSFTPOpenSSHLegacyAlgorithms: a server offering only what OpenSSH 9's client refuses
+// (SHA-1 key exchange, SHA-1 ssh-rsa signatures) is refused with an error naming
+// sftp.legacy_algorithms, and accepted with LegacyAlgorithms set.
+func TestSFTPOpenSSHLegacyAlgorithms(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+	}{
+		{"KexSHA1", "KexAlgorithms diffie-hellman-group14-sha1\n"},
+		{"HostKeySHA1", "HostKeyAlgorithms ssh-rsa\n"},
+		{"PubkeySHA1", "PubkeyAcceptedAlgorithms ssh-rsa\n"},
+		{"AllSHA1", "KexAlgorithms diffie-hellman-group14-sha1\nHostKeyAlgorithms ssh-rsa\nPubkeyAcceptedAlgorithms ssh-rsa\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sshd := sftptest.StartSSHDWith(t, sftptest.SSHDOptions{Config: tt.config, RSAClientKey: true})
+			cfg := source.SFTPConfig{Host: sshd.Host, Port: sshd.Port, User: sshd.User,
+				PrivateKey: sshd.ClientKey.PEM, Timeout: 5 * time.Second,
+				HostKey: string(ssh.MarshalAuthorizedKey(sshd.HostKeys[ssh.KeyAlgoRSA]))}
+			start := time.Now()
+			_, err := dial(t, cfg, source.Options{Dir: sshd.Dir})
+			if err == nil {
+				t.Fatal("connected to a server offering only SHA-1 algorithms; want a refusal")
+			}
+			t.Log(err)
+			if !strings.Contains(err.Error(), "sftp.legacy_algorithms") {
+				t.Fatalf("err = %v; want it to name sftp.legacy_algorithms", err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("refusal took %v; want no retries", d)
+			}
+			cfg.LegacyAlgorithms = true
+			src, err := dial(t, cfg, source.Options{Dir: sshd.Dir})
+			if err != nil {
+				t.Fatalf("with LegacyAlgorithms: %v\nsshd log:\n%s", err, sshd.Log())
+			}
+			if _, err := src.List(context.Background()); err != nil {
+				t.Fatalf("List with LegacyAlgorithms: %v", err)
+			}
+		})
+	}
+}
+
+// TestSFTPLegacyAlgorithmsInProcess: the same against the in-process server.
+func TestSFTPLegacyAlgorithmsInProcess(t *testing.T) {
+	srv, key, root := inProcess(t, sftptest.WithLegacySHA1())
+	if err := mkdir(filepath.Join(root, "in")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := pinned(srv, key)
+	_, err := dial(t, cfg, source.Options{})
+	if err == nil || !strings.Contains(err.Error(), "sftp.legacy_algorithms") {
+		t.Fatalf("err = %v; want a refusal naming sftp.legacy_algorithms", err)
+	}
+	cfg.LegacyAlgorithms = true
+	if _, err := dial(t, cfg, source.Options{}); err != nil {
+		t.Fatalf("with LegacyAlgorithms: %v", err)
+	}
+}
+
+// TestSFTPOpenSSHNoCBC: CBC and 3DES ciphers are never offered, not even with
+// LegacyAlgorithms.
+func TestSFTPOpenSSHNoCBC(t *testing.T) {
+	sshd := sftptest.StartSSHDWith(t, sftptest.SSHDOptions{Config: "Ciphers aes128-cbc,aes256-cbc,3des-cbc\n"})
+	for _, legacy := range []bool{false, true} {
+		cfg := source.SFTPConfig{Host: sshd.Host, Port: sshd.Port, User: sshd.User,
+			PrivateKey: sshd.ClientKey.PEM, KnownHostsFile: sshd.KnownHostsFile, Timeout: 5 * time.Second,
+			LegacyAlgorithms: legacy}
+		_, err := dial(t, cfg, source.Options{Dir: sshd.Dir})
+		if err == nil || !strings.Contains(err.Error(), "cipher") {
+			t.Errorf("legacy %v: err = %v; want a refusal for want of a common cipher", legacy, err)
+		}
+	}
+}

@@ -26,19 +26,27 @@ type SFTPConfig struct {
 	KnownHostsFile string // verify the host key against this known_hosts file
 	HostKey        string // or against this pin: an authorized_keys line or "SHA256:…"; wins over KnownHostsFile
 
+	// LegacyAlgorithms also offers what OpenSSH 9's client refuses by default, for a server
+	// that offers nothing else: the SHA-1 key exchanges (diffie-hellman-group14-sha1,
+	// diffie-hellman-group-exchange-sha1, diffie-hellman-group1-sha1) and SHA-1 ssh-rsa
+	// host-key and client-key signatures. CBC and 3DES ciphers stay refused. Default false.
+	LegacyAlgorithms bool
+
 	Keepalive time.Duration // keepalive@openssh.com interval; default 30s, negative disables
 	Timeout   time.Duration // per operation (connect, each request, stalled transfer); default 30s
 
 	// MaxPacket is the SFTP read/write size. Zero picks 255 KiB for servers announcing
 	// limits@openssh.com (OpenSSH 8.6+) and 32 KiB, which every server accepts, otherwise.
+	// Whatever it is, a server's announced max-read-length and max-write-length cap it.
 	MaxPacket int
 	// MaxConcurrentRequests is the number of reads in flight per file; default 64.
 	MaxConcurrentRequests int
 
 	// StreamPacket and StreamConcurrentRequests are the read size and reads in flight for
 	// PDFs, which are copied into an upload slower than SFTP delivers them and several at a
-	// time: a small window (default 32 KiB x 8 = 256 KiB per open PDF) keeps memory flat
-	// where the bulk window (up to 255 KiB x 64 = 16 MB per file) would only fill buffers.
+	// time. The default, 32 KiB x 64 = 2 MiB per open PDF, is OpenSSH sftp's own window, so a
+	// PDF arrives as fast as sftp would fetch it, and memory stays bounded by it where the
+	// bulk window (up to 255 KiB x 64 = 16 MB per file) would only fill buffers.
 	StreamPacket             int
 	StreamConcurrentRequests int
 }
@@ -52,7 +60,7 @@ const (
 	DefaultMaxConcurrency = 64
 
 	DefaultStreamPacket      = 32 * 1024
-	DefaultStreamConcurrency = 8
+	DefaultStreamConcurrency = 64
 )
 
 func (c SFTPConfig) withDefaults() (SFTPConfig, error) {
@@ -110,7 +118,7 @@ func (c SFTPConfig) authMethods() ([]ssh.AuthMethod, func(), error) {
 			// The parse error never quotes key material.
 			return nil, closer, fmt.Errorf("sftp: private key: %w", err)
 		}
-		methods = append(methods, ssh.PublicKeys(signer))
+		methods = append(methods, ssh.PublicKeys(signersFor(signer, c.LegacyAlgorithms)...))
 	}
 	if c.UseAgent {
 		sock := os.Getenv("SSH_AUTH_SOCK")
@@ -122,7 +130,15 @@ func (c SFTPConfig) authMethods() ([]ssh.AuthMethod, func(), error) {
 			return nil, closer, fmt.Errorf("sftp: ssh-agent: %w", err)
 		}
 		closer = func() { conn.Close() }
-		methods = append(methods, ssh.PublicKeysCallback(agent.NewClient(conn).Signers))
+		signers := agent.NewClient(conn).Signers
+		methods = append(methods, ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+			ss, err := signers()
+			var out []ssh.Signer
+			for _, s := range ss {
+				out = append(out, signersFor(s, c.LegacyAlgorithms)...)
+			}
+			return out, err
+		}))
 	}
 	if c.Password != "" {
 		pw := c.Password

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/amili-import/amili-import/source"
+	"github.com/amili-import/amili-import/source/sftptest"
 )
 
 // TestSFTPPDFStreamWindow reads PDFs through the small stream window (here 4 KiB x 2, so a
@@ -51,4 +53,34 @@ func TestSFTPPDFStreamWindow(t *testing.T) {
 		wg.Go(func() { read(src.OpenPDF, name, want) })
 	}
 	wg.Wait()
+}
+
+// TestSFTPPDFStreamWindowDefault: by default a PDF is read with 64 requests of 32 KiB in
+// flight, as OpenSSH's sftp does, so a PDF keeps pace with it on a link with latency; and
+// never more, so an open PDF holds at most 2 MiB.
+func TestSFTPPDFStreamWindowDefault(t *testing.T) {
+	srv, key, root := inProcess(t, sftptest.WithLatency(5*time.Millisecond))
+	want := make([]byte, 8<<20)
+	_, _ = rand.Read(want)
+	writeFile(t, filepath.Join(root, "in", "a.pdf"), string(want), old)
+	src, err := dial(t, pinned(srv, key), source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := src.OpenPDF(context.Background(), "a.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes, err %v; want all %d intact", len(got), err, len(want))
+	}
+	// pkg/sftp sends the next read before a worker is free to take it: one more than the window.
+	if got, want := srv.MaxReadsInFlight(), 64; got < want || got > want+1 {
+		t.Errorf("reads in flight: got at most %d, want the window of %d (+1)", got, want)
+	}
+	if source.DefaultStreamConcurrency*source.DefaultStreamPacket > 2<<20 {
+		t.Errorf("stream window %d x %d exceeds 2 MiB per open PDF", source.DefaultStreamConcurrency, source.DefaultStreamPacket)
+	}
 }

@@ -316,6 +316,7 @@ func sftpConfig(s config.SFTP, getenv func(string) string) (source.SFTPConfig, e
 		Host: s.Host, Port: s.Port, User: s.User, UseAgent: s.UseAgent,
 		KnownHostsFile: s.KnownHosts, HostKey: s.HostKey,
 		Keepalive: time.Duration(s.Keepalive), Timeout: time.Duration(s.Timeout),
+		LegacyAlgorithms: s.LegacyAlgorithms,
 	}
 	if out.KnownHostsFile == "" && out.HostKey == "" {
 		out.KnownHostsFile = source.DefaultKnownHosts()

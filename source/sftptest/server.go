@@ -7,6 +7,7 @@ package sftptest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/subtle"
 	"encoding/pem"
 	"errors"
@@ -54,6 +55,10 @@ func WithUser(user string) Option { return func(s *Server) { s.user = user } }
 // would; requests still pipeline, so throughput is bounded by the client's window.
 func WithLatency(d time.Duration) Option { return func(s *Server) { s.latency.Store(int64(d)) } }
 
+// WithLegacySHA1 makes the server one from before OpenSSH 7.2: its only key exchange is
+// diffie-hellman-group14-sha1 and its host key an RSA key signing with SHA-1 (ssh-rsa) only.
+func WithLegacySHA1() Option { return func(s *Server) { s.legacy = true } }
+
 // SetLatency changes the delay of WithLatency for everything sent from now on.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
@@ -65,6 +70,9 @@ type Server struct {
 	password   string
 	authorized []ssh.PublicKey
 	latency    atomic.Int64 // time.Duration
+	limits     *Limits
+	peakReads  atomic.Int64
+	legacy     bool
 
 	hostKey  ssh.Signer
 	listener net.Listener
@@ -86,19 +94,38 @@ func Start(root string, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
+	if err := s.newHostKey(); err != nil {
 		return nil, err
 	}
-	if s.hostKey, err = ssh.NewSignerFromKey(priv); err != nil {
-		return nil, err
-	}
+	var err error
 	if s.listener, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 		return nil, err
 	}
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
+}
+
+// newHostKey generates the host key: ed25519, or RSA signing with ssh-rsa for WithLegacySHA1.
+func (s *Server) newHostKey() error {
+	if !s.legacy {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		s.hostKey, err = ssh.NewSignerFromKey(priv)
+		return err
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return err
+	}
+	s.hostKey, err = ssh.NewSignerWithAlgorithms(signer.(ssh.AlgorithmSigner), []string{ssh.KeyAlgoRSA})
+	return err
 }
 
 // New is Start for tests: it fails tb on error and closes the server on cleanup.
@@ -160,6 +187,19 @@ func (s *Server) DropOnRename() { s.dropRename.Store(true) }
 // DropOnList arms a one-shot fault: the next directory listing closes every connection.
 func (s *Server) DropOnList() { s.dropList.Store(true) }
 
+// MaxReadsInFlight is the most reads one SFTP session has had waiting for an answer at once:
+// the client's read window, which bounds its memory per file.
+func (s *Server) MaxReadsInFlight() int { return int(s.peakReads.Load()) }
+
+func (s *Server) notePeak(n int) {
+	for {
+		cur := s.peakReads.Load()
+		if int64(n) <= cur || s.peakReads.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
+}
+
 // Keepalives is how many keepalive@openssh.com requests clients have sent.
 func (s *Server) Keepalives() int64 { return s.keepalives.Load() }
 
@@ -182,6 +222,9 @@ func (s *Server) Close() error {
 
 func (s *Server) config() *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{}
+	if s.legacy {
+		cfg.KeyExchanges = []string{ssh.InsecureKeyExchangeDH14SHA1}
+	}
 	if s.password != "" {
 		cfg.PasswordCallback = func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			if c.User() == s.user && subtle.ConstantTimeCompare(pw, []byte(s.password)) == 1 {
@@ -275,7 +318,10 @@ func (s *Server) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		}
 		_ = req.Reply(true, nil)
 		go ssh.DiscardRequests(reqs)
-		d := newDelayLine(ch, func() time.Duration { return time.Duration(s.latency.Load()) })
+		// The filter sits on the channel side of the delay, so a read counts as in flight
+		// until its answer has crossed the simulated network.
+		lc := newLimitConn(ch, s.limits, s.notePeak)
+		d := newDelayLine(lc, func() time.Duration { return time.Duration(s.latency.Load()) })
 		defer d.Close()
 		var rw io.ReadWriteCloser = d
 		srv := sftp.NewRequestServer(rw, sftp.Handlers{

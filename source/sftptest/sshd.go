@@ -50,9 +50,24 @@ type SSHD struct {
 // Addr is host:port.
 func (d *SSHD) Addr() string { return net.JoinHostPort(d.Host, portString(d.Port)) }
 
+// SSHDOptions adjusts the sshd that StartSSHDWith starts.
+type SSHDOptions struct {
+	// Config is extra sshd_config text. It comes first, and sshd keeps the first value of a
+	// keyword, so it wins over the defaults (KexAlgorithms, HostKeyAlgorithms, …).
+	Config string
+	// RSAClientKey makes the authorized client key an RSA key instead of ed25519.
+	RSAClientKey bool
+}
+
 // StartSSHD starts sshd for the test and stops it on cleanup. Without /usr/sbin/sshd the test
 // is skipped, except under CI=true, where it fails.
 func StartSSHD(tb TB) *SSHD {
+	tb.Helper()
+	return StartSSHDWith(tb, SSHDOptions{})
+}
+
+// StartSSHDWith is StartSSHD with a configuration of the test's own.
+func StartSSHDWith(tb TB, o SSHDOptions) *SSHD {
 	tb.Helper()
 	if _, err := os.Stat(SSHDPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -62,7 +77,7 @@ func StartSSHD(tb TB) *SSHD {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		d, err := startSSHD(tb.TempDir())
+		d, err := startSSHD(tb.TempDir(), o)
 		if err == nil {
 			tb.Cleanup(d.stop)
 			return d
@@ -73,7 +88,7 @@ func StartSSHD(tb TB) *SSHD {
 	return nil
 }
 
-func startSSHD(dir string) (*SSHD, error) {
+func startSSHD(dir string, o SSHDOptions) (*SSHD, error) {
 	u, err := user.Current()
 	if err != nil {
 		return nil, err
@@ -98,12 +113,22 @@ func startSSHD(dir string) (*SSHD, error) {
 		hostKeyLines += "HostKey " + file + "\n"
 	}
 	d.HostKey = d.HostKeys[ssh.KeyAlgoED25519]
-	if d.ClientKey, err = NewClientKey(""); err != nil {
-		return nil, err
-	}
-	d.ClientKeyFile = filepath.Join(dir, "id_ed25519")
-	if err := os.WriteFile(d.ClientKeyFile, d.ClientKey.PEM, 0o600); err != nil {
-		return nil, err
+	if o.RSAClientKey {
+		d.ClientKeyFile = filepath.Join(dir, "id_rsa")
+		if d.ClientKey.Public, err = writeKey(d.ClientKeyFile, "rsa"); err != nil {
+			return nil, err
+		}
+		if d.ClientKey.PEM, err = os.ReadFile(d.ClientKeyFile); err != nil {
+			return nil, err
+		}
+	} else {
+		if d.ClientKey, err = NewClientKey(""); err != nil {
+			return nil, err
+		}
+		d.ClientKeyFile = filepath.Join(dir, "id_ed25519")
+		if err := os.WriteFile(d.ClientKeyFile, d.ClientKey.PEM, 0o600); err != nil {
+			return nil, err
+		}
 	}
 	authKeys := filepath.Join(dir, "authorized_keys")
 	if err := os.WriteFile(authKeys, ssh.MarshalAuthorizedKey(d.ClientKey.Public), 0o600); err != nil {
@@ -117,7 +142,7 @@ func startSSHD(dir string) (*SSHD, error) {
 		return nil, err
 	}
 	config := filepath.Join(dir, "sshd_config")
-	conf := fmt.Sprintf(`Port %d
+	conf := o.Config + "\n" + fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
 %sAuthorizedKeysFile %s
 PidFile %s
