@@ -183,12 +183,44 @@ func (c *core) Archive(ctx context.Context, name string) (string, error) {
 	if c.opts.After == AfterLeave {
 		return path.Join(c.opts.Dir, base), nil
 	}
-	day := c.opts.Now().In(c.opts.Location).Format("2006-01-02")
-	to, err := c.move(ctx, base, path.Join(c.opts.ArchiveDir, day), "")
+	to, err := c.move(ctx, base, c.archiveDay(), "")
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", base, err)
 	}
 	c.opts.Logger.Info("archived", "file", base, "to", to)
+	return to, nil
+}
+
+// archiveDay is today's archive directory, archive_dir/<yyyy-mm-dd>.
+func (c *core) archiveDay() string {
+	return path.Join(c.opts.ArchiveDir, c.opts.Now().In(c.opts.Location).Format("2006-01-02"))
+}
+
+// ArchivesPDFs implements Source.
+func (c *core) ArchivesPDFs() bool { return c.opts.After == AfterArchive && !c.opts.LeavePDFs }
+
+// ArchivePDF implements Source.
+func (c *core) ArchivePDF(ctx context.Context, name string) (string, error) {
+	rel, err := cleanRel(name)
+	if err != nil {
+		return "", fmt.Errorf("archive pdf: %w", err)
+	}
+	from := path.Join(c.opts.PDFDir, rel)
+	if !c.ArchivesPDFs() {
+		return from, nil
+	}
+	fi, err := c.fs.stat(ctx, from)
+	if err != nil {
+		return "", fmt.Errorf("archive pdf %s: %w", rel, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("archive pdf %s: not a regular file", rel)
+	}
+	to, err := c.moveFile(ctx, from, path.Join(c.archiveDay(), path.Dir(rel)), path.Base(rel), "")
+	if err != nil {
+		return "", fmt.Errorf("archive pdf %s: %w", rel, err)
+	}
+	c.opts.Logger.Info("archived PDF", "pdf", rel, "to", to)
 	return to, nil
 }
 
@@ -224,6 +256,17 @@ const maxCollisions = 10000
 // refuses an existing target, so a race only costs another number.
 func (c *core) move(ctx context.Context, base, dir, sideSuffix string) (string, error) {
 	from := path.Join(c.opts.Dir, base)
+	to, err := c.moveFile(ctx, from, dir, base, sideSuffix)
+	if err != nil {
+		return "", err
+	}
+	c.moveMarker(ctx, from, to)
+	return to, nil
+}
+
+// moveFile moves from into dir under the first free name among base, base.1, base.2 …, as
+// move does, without a done-marker.
+func (c *core) moveFile(ctx context.Context, from, dir, base, sideSuffix string) (string, error) {
 	if err := c.fs.mkdirAll(ctx, dir); err != nil {
 		return "", fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -250,7 +293,6 @@ func (c *core) move(ctx context.Context, base, dir, sideSuffix string) (string, 
 		if err != nil {
 			return "", err
 		}
-		c.moveMarker(ctx, from, to)
 		return to, nil
 	}
 	return "", fmt.Errorf("no free name for %s in %s", base, dir)

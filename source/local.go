@@ -95,6 +95,9 @@ func (l localFS) renameNoReplace(_ context.Context, from, to string) error {
 	if err := l.bounds.checkPath(path.Dir(to)); err != nil {
 		return err
 	}
+	if err := l.bounds.checkPath(path.Dir(from)); err != nil {
+		return err
+	}
 	from, to = filepath.FromSlash(from), filepath.FromSlash(to)
 	err := os.Link(from, to)
 	if err == nil {

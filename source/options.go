@@ -42,6 +42,9 @@ type Options struct {
 	ArchiveDir string // default <Dir>/archive
 	ErrorDir   string // default <Dir>/error
 	After      After  // default AfterArchive
+	// LeavePDFs keeps ArchivePDF from moving PDFs (archive_pdfs: false); by default the PDFs
+	// a finished file used are archived with it.
+	LeavePDFs bool
 	// AllowSymlinksOutside lets a local source follow symbolic links that lead out of Dir and
 	// the directories configured outside it. By default such a link is refused
 	// (ErrNotUsable): the inbox is a boundary.

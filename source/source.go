@@ -58,6 +58,15 @@ type Source interface {
 	// Archive moves a finished file to archive_dir/<yyyy-mm-dd>/ and returns its new name. A
 	// name already there is never overwritten.
 	Archive(ctx context.Context, name string) (string, error)
+	// ArchivePDF moves a PDF a finished file used, named relative to the PDF directory as
+	// OpenPDF takes it, to archive_dir/<yyyy-mm-dd>/ under the same relative name, and returns
+	// its new name. A name already there is never overwritten; only a regular file is moved.
+	// When the source leaves PDFs in place (ArchivesPDFs is false) nothing moves and the
+	// PDF's current name is returned.
+	ArchivePDF(ctx context.Context, name string) (string, error)
+	// ArchivesPDFs reports whether ArchivePDF moves PDFs: after is archive and archive_pdfs
+	// is not turned off.
+	ArchivesPDFs() bool
 	// Quarantine moves a file that failed as a whole to error_dir, with <name>.error.txt
 	// beside it holding reason.
 	Quarantine(ctx context.Context, name, reason string) (string, error)

@@ -340,6 +340,57 @@ func runDisposal(t *testing.T, f Factory) {
 			t.Error("archived file still in the inbox")
 		}
 	})
+	t.Run("ArchivePDFKeepsRelativeNameNeverOverwrites", func(t *testing.T) {
+		e := newEnv(t, f, source.Options{PDFDir: "pdf"})
+		for i, content := range []string{"%PDF-1 first", "%PDF-1 second"} {
+			e.write("pdf/sub/inv.pdf", content, old)
+			got, err := e.src.ArchivePDF(e.ctx, "sub/inv.pdf")
+			if err != nil {
+				t.Fatalf("ArchivePDF #%d: %v", i, err)
+			}
+			want := []string{"inv.pdf", "inv.1.pdf"}[i]
+			if !strings.HasSuffix(got, "archive/2026-03-02/sub/"+want) {
+				t.Errorf("ArchivePDF #%d = %q, want …archive/2026-03-02/sub/%s", i, got, want)
+			}
+		}
+		for rel, want := range map[string]string{"inv.pdf": "%PDF-1 first", "inv.1.pdf": "%PDF-1 second"} {
+			if got, _ := e.read("archive/2026-03-02/sub/" + rel); got != want {
+				t.Errorf("archive/2026-03-02/sub/%s = %q, want %q", rel, got, want)
+			}
+		}
+		if _, ok := e.read("pdf/sub/inv.pdf"); ok {
+			t.Error("archived PDF still in pdf_dir")
+		}
+		if _, err := e.src.ArchivePDF(e.ctx, "missing.pdf"); err == nil {
+			t.Error("ArchivePDF of a missing PDF succeeded")
+		}
+		if err := os.MkdirAll(filepath.Join(e.root, "pdf", "dir.pdf"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.src.ArchivePDF(e.ctx, "dir.pdf"); err == nil {
+			t.Error("ArchivePDF of a directory succeeded")
+		}
+		for _, name := range []string{"../secret.pdf", "/etc/passwd", ""} {
+			if _, err := e.src.ArchivePDF(e.ctx, name); err == nil {
+				t.Errorf("ArchivePDF(%q) succeeded, want refused", name)
+			}
+		}
+	})
+	t.Run("ArchivePDFLeftWhenTurnedOff", func(t *testing.T) {
+		for _, opts := range []source.Options{{LeavePDFs: true}, {After: source.AfterLeave}} {
+			e := newEnv(t, f, opts)
+			e.write("in/inv.pdf", "%PDF-1", old)
+			if e.src.ArchivesPDFs() {
+				t.Errorf("ArchivesPDFs() with %+v = true", opts)
+			}
+			if _, err := e.src.ArchivePDF(e.ctx, "inv.pdf"); err != nil {
+				t.Fatalf("ArchivePDF: %v", err)
+			}
+			if got, _ := e.read("in/inv.pdf"); got != "%PDF-1" {
+				t.Errorf("in/inv.pdf = %q, want it left", got)
+			}
+		}
+	})
 	t.Run("QuarantineWritesReason", func(t *testing.T) {
 		e := newEnv(t, f, source.Options{})
 		for i, want := range []string{"bad.csv", "bad.1.csv"} {
