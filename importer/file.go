@@ -29,6 +29,8 @@ type fileRun struct {
 	counts     domain.Counts
 	reasons    map[string]int
 	unfinished bool // something was left for a later run
+	// pdfs are the PDFs this file's registrations name (cleaned), when the run archives them.
+	pdfs map[string]bool
 }
 
 func (f *fileRun) add(fn func(c *domain.Counts)) {
@@ -164,5 +166,9 @@ func (f *fileRun) importFile(ctx context.Context) (FileResult, error) {
 	if err := f.finish(lctx, outcome, ""); err != nil {
 		return FileResult{Outcome: outcome, Error: err.Error()}, fmt.Errorf("%w: ledger: %w", ErrCannotStart, err)
 	}
-	return FileResult{Outcome: outcome, MovedTo: f.move(lctx, outcome, "")}, nil
+	res := FileResult{Outcome: outcome, MovedTo: f.move(lctx, outcome, "")}
+	if outcome == ledger.FileDone && res.MovedTo != "" {
+		f.donePDFs()
+	}
+	return res, nil
 }

@@ -165,6 +165,7 @@ type Importer struct {
 	creditors map[string]error // creditor id → nil when active, the reason otherwise
 	stopErr   error            // set when the run must stop (unauthorized)
 	progress  *progress
+	pdfs      map[string]bool // PDFs of the files done and archived, moved at the run's end
 }
 
 // Run imports every complete file deps.Source lists, oldest first, in one ledger run.
@@ -186,6 +187,9 @@ func Run(ctx context.Context, job Job, deps Deps) (Summary, error) {
 			imp.fail(err)
 			break
 		}
+	}
+	if ctx.Err() == nil {
+		imp.archivePDFs(ctx)
 	}
 	return imp.Close(ctx)
 }

@@ -52,6 +52,7 @@ func (f *fileRun) submitAll(ctx context.Context, spool string) error {
 		if reg == nil || len(reg.Items) == 0 || f.imp.creditorRefused(reg.Creditor()) {
 			continue // refused in the validation pass, already recorded
 		}
+		f.notePDFs(reg)
 		window = append(window, reg)
 		if len(window) >= claimBatchSize {
 			if !p.flush(window) {

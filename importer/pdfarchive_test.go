@@ -1,0 +1,151 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/amili-import/amili-import/amili/amilitest"
+	"github.com/amili-import/amili-import/domain"
+	"github.com/amili-import/amili-import/ledger"
+	"github.com/amili-import/amili-import/source"
+)
+
+// runSource imports every file matching pattern from a local source with opts over the inbox.
+func (s *setup) runSource(opts source.Options, pattern string) Summary {
+	s.t.Helper()
+	opts.Dir, opts.Patterns = s.dir, []string{pattern}
+	src, err := source.NewLocal(opts)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer src.Close()
+	sum, err := Run(context.Background(), s.job(domain.KindInvoice), Deps{Ledger: s.ledger, Client: s.client, Source: src})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return sum
+}
+
+// rowsOf writes name into the inbox: the header of samples/invoices.csv and its rows of the
+// given invoice numbers.
+func (s *setup) rowsOf(name string, invoices ...string) {
+	s.t.Helper()
+	f, err := os.Open("../samples/invoices.csv")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	for i, r := range recs {
+		if i == 0 || slices.Contains(invoices, r[0]) {
+			_ = w.Write(r)
+		}
+	}
+	w.Flush()
+	s.write(name, out.Bytes())
+}
+
+// where says whether rel is in the inbox and whether it is in today's archive folder.
+func (s *setup) where(rel string) (inbox, archived bool) {
+	_, err := os.Stat(filepath.Join(s.dir, rel))
+	inbox = err == nil
+	_, err = os.Stat(filepath.Join(s.dir, "archive", time.Now().Format("2006-01-02"), rel))
+	return inbox, err == nil
+}
+
+// A done file's PDFs go to the archive's date folder with it; one that is missing is only
+// logged and the file stays done.
+func TestDoneFilePDFsAreArchivedWithIt(t *testing.T) {
+	s := newSetup(t, amilitest.Options{})
+	if err := os.Remove(filepath.Join(s.dir, "INV-2025-104.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	sum := s.runSource(source.Options{}, "invoices.csv")
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileDone {
+		t.Fatalf("files %+v, want one done", sum.Files)
+	}
+	for _, rel := range []string{"invoices.csv", "INV-2025-101.pdf", "INV-2025-102.pdf", "INV-2025-103.pdf"} {
+		if inbox, archived := s.where(rel); inbox || !archived {
+			t.Errorf("%s: in the inbox %v, archived %v; want archived", rel, inbox, archived)
+		}
+	}
+	// Named only by cases.csv, which this job does not take.
+	if inbox, archived := s.where("71001.pdf"); !inbox || archived {
+		t.Errorf("71001.pdf: in the inbox %v, archived %v; want it left", inbox, archived)
+	}
+}
+
+// A partial file keeps its PDFs in place, and so does a done file's PDF the partial file also
+// names; the done file's other PDFs are archived.
+func TestPartialFileKeepsItsPDFs(t *testing.T) {
+	s := newSetup(t, amilitest.Options{Faults: amilitest.Faults{ByInvoiceNumber: map[string]string{"INV-2025-102": amilitest.FaultServerError}}})
+	s.rowsOf("a-done.csv", "INV-2025-101", "INV-2025-103")
+	s.rowsOf("b-partial.csv", "INV-2025-101", "INV-2025-102")
+	sum := s.runSource(source.Options{}, "?-*.csv")
+	got := map[string]ledger.FileOutcome{}
+	for _, f := range sum.Files {
+		got[f.Name] = f.Outcome
+	}
+	if got["a-done.csv"] != ledger.FileDone || got["b-partial.csv"] != ledger.FilePartial {
+		t.Fatalf("outcomes %v, want a-done.csv done and b-partial.csv partial", got)
+	}
+	for rel, wantArchived := range map[string]bool{
+		"a-done.csv": true, "INV-2025-103.pdf": true,
+		"b-partial.csv": false, "INV-2025-101.pdf": false, "INV-2025-102.pdf": false,
+	} {
+		if inbox, archived := s.where(rel); inbox == wantArchived || archived != wantArchived {
+			t.Errorf("%s: in the inbox %v, archived %v; want archived %v", rel, inbox, archived, wantArchived)
+		}
+	}
+}
+
+// archive_pdfs: false archives the CSV and leaves its PDFs where they are.
+func TestArchivePDFsOffLeavesThem(t *testing.T) {
+	s := newSetup(t, amilitest.Options{})
+	sum := s.runSource(source.Options{LeavePDFs: true}, "invoices.csv")
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileDone {
+		t.Fatalf("files %+v, want one done", sum.Files)
+	}
+	if inbox, archived := s.where("invoices.csv"); inbox || !archived {
+		t.Errorf("invoices.csv: in the inbox %v, archived %v; want archived", inbox, archived)
+	}
+	for _, rel := range []string{"INV-2025-101.pdf", "INV-2025-104.pdf"} {
+		if inbox, archived := s.where(rel); !inbox || archived {
+			t.Errorf("%s: in the inbox %v, archived %v; want it left", rel, inbox, archived)
+		}
+	}
+}
+
+// A PDF's name is found across a chunk boundary, quoted, and in a Windows-1252 CSV.
+func TestNotNamedIn(t *testing.T) {
+	dir := t.TempDir()
+	body := strings.Repeat("x", scanChunk-3) + `inv.pdf,"say ""hi"".pdf",` + "faktur\xe5.pdf\n"
+	if err := os.WriteFile(filepath.Join(dir, "a.csv"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.NewLocal(source.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	left, err := notNamedIn(context.Background(), src, "a.csv",
+		[]string{"sub/inv.pdf", `say "hi".pdf`, "fakturå.pdf", "other.pdf", "nv.pdf.x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []string{"other.pdf", "nv.pdf.x"}) {
+		t.Errorf("not named: %q, want other.pdf and nv.pdf.x", left)
+	}
+}
