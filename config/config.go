@@ -161,6 +161,9 @@ type Source struct {
 	ArchiveDir string   `yaml:"archive_dir"` // default <dir>/archive
 	ErrorDir   string   `yaml:"error_dir"`   // default <dir>/error
 	After      string   `yaml:"after"`       // archive (default) or leave
+	// ArchivePDFs moves the PDFs a done file used into its archive folder with it (after:
+	// archive only); false leaves them in pdf_dir. Default true.
+	ArchivePDFs *bool `yaml:"archive_pdfs"`
 	// AllowSymlinksOutside lets a local source follow links that lead out of its directories.
 	AllowSymlinksOutside bool `yaml:"allow_symlinks_outside"` // default false
 	// SFTP overrides keys of the top-level sftp block for this job.

@@ -220,6 +220,10 @@ func (j *Job) applyDefaults(c *Config) {
 	s := &j.Source
 	orDefault(&s.Type, "local")
 	orDefault(&s.After, "archive")
+	if s.ArchivePDFs == nil {
+		archive := true
+		s.ArchivePDFs = &archive
+	}
 	if s.Dir != "" && s.ArchiveDir == "" {
 		s.ArchiveDir = joinDir(s.Dir, "archive")
 	}

@@ -272,6 +272,7 @@ func sourceOptions(cfg *config.Config, cj config.Job, log logger) source.Options
 		ArchiveDir: s.ArchiveDir,
 		ErrorDir:   s.ErrorDir,
 		After:      source.After(s.After),
+		LeavePDFs:  s.ArchivePDFs != nil && !*s.ArchivePDFs,
 		Logger:     log,
 		// Only the local source follows links itself; an SFTP server resolves its own.
 		AllowSymlinksOutside: s.AllowSymlinksOutside,

@@ -122,3 +122,29 @@ func TestClientConfigTokenTTL(t *testing.T) {
 		t.Errorf("token ttl: got %v, want %v", got, want)
 	}
 }
+
+// jobs[].source.archive_pdfs reaches the source: on unless set to false.
+func TestSourceOptionsArchivePDFs(t *testing.T) {
+	const job = `amili:
+  account: 674dbeaf08847b9501cc9132
+  creditor: 674dbeb208847b9501cc9138
+  auth: {token_env: T}
+jobs:
+  - name: invoices
+    source:
+      dir: /srv/in
+`
+	for src, leave := range map[string]bool{
+		job:                                 false,
+		job + "      archive_pdfs: true\n":  false,
+		job + "      archive_pdfs: false\n": true,
+	} {
+		cfg, err := config.Parse([]byte(src), "c.yaml", func(string) string { return "x" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sourceOptions(cfg, cfg.Jobs[0], logging.Discard()).LeavePDFs; got != leave {
+			t.Errorf("LeavePDFs = %v, want %v for\n%s", got, leave, src)
+		}
+	}
+}
