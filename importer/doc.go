@@ -15,10 +15,12 @@
 //     a registration whose outcome is unknown is looked up at Amili (one GET /cases) and is
 //     sent again only when a lookup after the grace period finds nothing;
 //  4. the file's outcome goes to the ledger, then the file is archived (done),
-//     quarantined (failed) or left for the next run (partial).
+//     quarantined (failed) or left for the next run (partial);
+//  5. once every file of the run is through, the PDFs of the files archived as done follow
+//     them into the archive, except those a CSV still in the inbox names.
 //
 // Each stage has its file: spool.go, validate.go, submit.go (the pass and its bookkeeping),
-// claim.go, send.go, resolve.go, upload.go, finish.go.
+// claim.go, send.go, resolve.go, upload.go, finish.go, pdfarchive.go.
 //
 // The package declares what it needs of a ledger, an API client and a source as small
 // interfaces; cmd/amili-import wires the real ones.

@@ -15,7 +15,8 @@ import (
 
 // A file's way through a run, a file per stage: spool.go (read once, hashed), validate.go (every
 // row, nothing sent), submit.go and claim.go (the ledger's decision), send.go, resolve.go (in
-// doubt), upload.go (the PDFs), finish.go (outcome and move).
+// doubt), upload.go (the PDFs), finish.go (outcome and move), pdfarchive.go (the PDFs of the
+// done files, once the run is through).
 
 // fileRun is one file's state while it is imported.
 type fileRun struct {

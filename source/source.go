@@ -1,7 +1,7 @@
 // Package source is where amili-import finds its files: a local directory or a directory on an
 // SFTP server. Both implementations offer the same operations (list complete files, open one
-// as a stream, open a PDF beside it, archive or quarantine it afterwards), so the importer does
-// not know which it has.
+// as a stream, open a PDF beside it, archive or quarantine it afterwards, archive the PDFs it
+// used), so the importer does not know which it has.
 package source
 
 import (
