@@ -149,3 +149,40 @@ func TestNotNamedIn(t *testing.T) {
 		t.Errorf("not named: %q, want other.pdf and nv.pdf.x", left)
 	}
 }
+
+// A CSV that is not complete yet (changed less than min_age ago) keeps the PDFs it names in
+// place, although the done file that used them is archived.
+func TestWaitingFileKeepsThePDFsItNames(t *testing.T) {
+	s := newSetup(t, amilitest.Options{})
+	s.rowsOf("a-done.csv", "INV-2025-101", "INV-2025-103")
+	s.rowsOf("b-waiting.csv", "INV-2025-103")
+	now := time.Now()
+	if err := os.Chtimes(filepath.Join(s.dir, "b-waiting.csv"), now, now); err != nil {
+		t.Fatal(err)
+	}
+	sum := s.runSource(source.Options{}, "?-*.csv")
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileDone || len(sum.Waiting) != 1 {
+		t.Fatalf("files %+v, waiting %+v; want a-done.csv done and b-waiting.csv waiting", sum.Files, sum.Waiting)
+	}
+	for rel, wantArchived := range map[string]bool{"a-done.csv": true, "INV-2025-101.pdf": true, "INV-2025-103.pdf": false} {
+		if inbox, archived := s.where(rel); inbox == wantArchived || archived != wantArchived {
+			t.Errorf("%s: in the inbox %v, archived %v; want archived %v", rel, inbox, archived, wantArchived)
+		}
+	}
+}
+
+// A quarantined file's PDFs stay where they are.
+func TestQuarantinedFileKeepsItsPDFs(t *testing.T) {
+	s := newSetup(t, amilitest.Options{})
+	s.write("broken.csv", []byte("invoice_number,currency,pdf_file\nINV-2025-101,SEK,INV-2025-101.pdf\n"))
+	sum := s.runSource(source.Options{}, "broken.csv")
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileFailed {
+		t.Fatalf("files %+v, want one failed", sum.Files)
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, "error", "broken.csv")); err != nil {
+		t.Errorf("not quarantined: %v", err)
+	}
+	if inbox, archived := s.where("INV-2025-101.pdf"); !inbox || archived {
+		t.Errorf("INV-2025-101.pdf: in the inbox %v, archived %v; want it left", inbox, archived)
+	}
+}
