@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +34,11 @@ func (s *setup) runSource(opts source.Options, pattern string) Summary {
 
 // rowsOf writes name into the inbox: the header of samples/invoices.csv and its rows of the
 // given invoice numbers.
-func (s *setup) rowsOf(name string, invoices ...string) {
+func (s *setup) rowsOf(name string, invoices ...string) { s.rowsOfWith(name, true, invoices...) }
+
+// rowsOfWith is rowsOf, with or without the pdf_file column (without it, the PDF's name is
+// the layout's template, {invoice_number}.pdf).
+func (s *setup) rowsOfWith(name string, pdfColumn bool, invoices ...string) {
 	s.t.Helper()
 	f, err := os.Open("../samples/invoices.csv")
 	if err != nil {
@@ -49,6 +52,9 @@ func (s *setup) rowsOf(name string, invoices ...string) {
 	var out bytes.Buffer
 	w := csv.NewWriter(&out)
 	for i, r := range recs {
+		if !pdfColumn {
+			r = r[:len(r)-1] // pdf_file is the last column
+		}
 		if i == 0 || slices.Contains(invoices, r[0]) {
 			_ = w.Write(r)
 		}
@@ -128,34 +134,13 @@ func TestArchivePDFsOffLeavesThem(t *testing.T) {
 	}
 }
 
-// A PDF's name is found across a chunk boundary, quoted, and in a Windows-1252 CSV.
-func TestNotNamedIn(t *testing.T) {
-	dir := t.TempDir()
-	body := strings.Repeat("x", scanChunk-3) + `inv.pdf,"say ""hi"".pdf",` + "faktur\xe5.pdf\n"
-	if err := os.WriteFile(filepath.Join(dir, "a.csv"), []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src, err := source.NewLocal(source.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	left, err := notNamedIn(context.Background(), src, "a.csv",
-		[]string{"sub/inv.pdf", `say "hi".pdf`, "fakturå.pdf", "other.pdf", "nv.pdf.x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(left, []string{"other.pdf", "nv.pdf.x"}) {
-		t.Errorf("not named: %q, want other.pdf and nv.pdf.x", left)
-	}
-}
-
 // A CSV that is not complete yet (changed less than min_age ago) keeps the PDFs it names in
-// place, although the done file that used them is archived.
+// place, although the done file that used them is archived: here both name their PDFs by the
+// layout's template, {invoice_number}.pdf, so the name is nowhere in the CSV's text.
 func TestWaitingFileKeepsThePDFsItNames(t *testing.T) {
 	s := newSetup(t, amilitest.Options{})
-	s.rowsOf("a-done.csv", "INV-2025-101", "INV-2025-103")
-	s.rowsOf("b-waiting.csv", "INV-2025-103")
+	s.rowsOfWith("a-done.csv", false, "INV-2025-101", "INV-2025-103")
+	s.rowsOfWith("b-waiting.csv", false, "INV-2025-103")
 	now := time.Now()
 	if err := os.Chtimes(filepath.Join(s.dir, "b-waiting.csv"), now, now); err != nil {
 		t.Fatal(err)
@@ -184,5 +169,24 @@ func TestQuarantinedFileKeepsItsPDFs(t *testing.T) {
 	}
 	if inbox, archived := s.where("INV-2025-101.pdf"); !inbox || archived {
 		t.Errorf("INV-2025-101.pdf: in the inbox %v, archived %v; want it left", inbox, archived)
+	}
+}
+
+// A CSV still in the inbox that cannot be read to its end keeps every PDF of the run in place.
+func TestUnreadableWaitingFileKeepsEveryPDF(t *testing.T) {
+	s := newSetup(t, amilitest.Options{})
+	s.rowsOf("a-done.csv", "INV-2025-101", "INV-2025-103")
+	p := filepath.Join(s.dir, "b-waiting.csv")
+	if err := os.WriteFile(p, []byte("invoice_number,currency,pdf_file\n\"X-1,SEK\nX-2\",SEK,\"x\"y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := s.runSource(source.Options{}, "?-*.csv")
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileDone || len(sum.Waiting) != 1 {
+		t.Fatalf("files %+v, waiting %+v; want a-done.csv done and b-waiting.csv waiting", sum.Files, sum.Waiting)
+	}
+	for rel, wantArchived := range map[string]bool{"a-done.csv": true, "INV-2025-101.pdf": false, "INV-2025-103.pdf": false} {
+		if inbox, archived := s.where(rel); inbox == wantArchived || archived != wantArchived {
+			t.Errorf("%s: in the inbox %v, archived %v; want archived %v", rel, inbox, archived, wantArchived)
+		}
 	}
 }
