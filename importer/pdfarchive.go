@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path"
 	"sort"
@@ -80,14 +81,14 @@ func (imp *Importer) archivePDFs(ctx context.Context) {
 		csvs = append(csvs, w.File)
 	}
 	kept := 0
-	for _, csv := range csvs {
+	for i, csv := range csvs {
 		if len(names) == 0 {
 			break
 		}
 		if csv.Size > imp.job.MaxFileSize {
 			continue // refused whole without a row read: it needs no PDF
 		}
-		n, err := imp.dropNamedIn(ctx, csv.Name, names)
+		n, err := imp.dropNamedIn(ctx, csv.Name, names, i >= len(listing.Files))
 		if err != nil {
 			imp.log.Warn("PDFs not archived: cannot read a CSV still in the inbox", "csv", csv.Name, "pdfs", len(names)+kept, "err", err)
 			return
@@ -112,8 +113,9 @@ func (imp *Importer) archivePDFs(ctx context.Context) {
 // dropNamedIn reads the CSV name of the run's source with the job's mapping and deletes from
 // names every PDF one of its registrations names (rows the mapping refuses have none). It
 // returns how many it deleted. A file error (a CSV the import would quarantine) is an error
-// here too: what follows it is not known.
-func (imp *Importer) dropNamedIn(ctx context.Context, name string, names map[string]bool) (int, error) {
+// here too: what follows it is not known. So is a refused row of a file that is not complete
+// yet (incomplete): its row may only be half written, and name a PDF once it is whole.
+func (imp *Importer) dropNamedIn(ctx context.Context, name string, names map[string]bool, incomplete bool) (int, error) {
 	rc, err := imp.deps.Source.Open(ctx, name)
 	if err != nil {
 		return 0, err
@@ -129,12 +131,15 @@ func (imp *Importer) dropNamedIn(ctx context.Context, name string, names map[str
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		reg, _, err := r.Next()
+		reg, rowErrs, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
 		if err != nil {
 			return n, err
+		}
+		if incomplete && len(rowErrs) > 0 {
+			return n, fmt.Errorf("not complete yet, and line %d cannot be read as it is: %s", rowErrs[0].Line, rowErrs[0].Rule)
 		}
 		if reg == nil {
 			continue

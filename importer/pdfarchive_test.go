@@ -190,3 +190,29 @@ func TestUnreadableWaitingFileKeepsEveryPDF(t *testing.T) {
 		}
 	}
 }
+
+// A row of a CSV that is not complete yet that cannot be read (here: cut short, as while it
+// is written) keeps every PDF of the run in place: whole, it may name one.
+func TestHalfWrittenRowKeepsEveryPDF(t *testing.T) {
+	s := newSetup(t, amilitest.Options{})
+	s.rowsOf("a-done.csv", "INV-2025-101", "INV-2025-103")
+	s.rowsOf("b-waiting.csv", "INV-2025-104")
+	p := filepath.Join(s.dir, "b-waiting.csv")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := bytes.Index(b, []byte("\nINV-2025-104,")) + len("\nINV-2025-104,2025-09-10")
+	if err := os.WriteFile(p, b[:cut], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := s.runSource(source.Options{}, "?-*.csv")
+	if len(sum.Files) != 1 || sum.Files[0].Outcome != ledger.FileDone || len(sum.Waiting) != 1 {
+		t.Fatalf("files %+v, waiting %+v; want a-done.csv done and b-waiting.csv waiting", sum.Files, sum.Waiting)
+	}
+	for rel, wantArchived := range map[string]bool{"a-done.csv": true, "INV-2025-101.pdf": false, "INV-2025-103.pdf": false} {
+		if inbox, archived := s.where(rel); inbox == wantArchived || archived != wantArchived {
+			t.Errorf("%s: in the inbox %v, archived %v; want archived %v", rel, inbox, archived, wantArchived)
+		}
+	}
+}
