@@ -14,6 +14,7 @@ import (
 	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/ledger"
 	"github.com/amili-import/amili-import/source"
+	"github.com/amili-import/amili-import/source/sftptest"
 )
 
 // runSource imports every file matching pattern from a local source with opts over the inbox.
@@ -24,6 +25,12 @@ func (s *setup) runSource(opts source.Options, pattern string) Summary {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return s.runFrom(src)
+}
+
+// runFrom imports every complete file src lists, and closes it.
+func (s *setup) runFrom(src Source) Summary {
+	s.t.Helper()
 	defer src.Close()
 	sum, err := Run(context.Background(), s.job(domain.KindInvoice), Deps{Ledger: s.ledger, Client: s.client, Source: src})
 	if err != nil {
@@ -211,6 +218,41 @@ func TestHalfWrittenRowKeepsEveryPDF(t *testing.T) {
 		t.Fatalf("files %+v, waiting %+v; want a-done.csv done and b-waiting.csv waiting", sum.Files, sum.Waiting)
 	}
 	for rel, wantArchived := range map[string]bool{"a-done.csv": true, "INV-2025-101.pdf": false, "INV-2025-103.pdf": false} {
+		if inbox, archived := s.where(rel); inbox == wantArchived || archived != wantArchived {
+			t.Errorf("%s: in the inbox %v, archived %v; want archived %v", rel, inbox, archived, wantArchived)
+		}
+	}
+}
+
+// Over SFTP too, a done file's PDFs follow it into the archive and a partial file's stay.
+func TestPDFsAreArchivedOverSFTP(t *testing.T) {
+	s := newSetup(t, amilitest.Options{Faults: amilitest.Faults{ByInvoiceNumber: map[string]string{"INV-2025-102": amilitest.FaultServerError}}})
+	s.rowsOf("a-done.csv", "INV-2025-101", "INV-2025-103")
+	s.rowsOf("b-partial.csv", "INV-2025-101", "INV-2025-102")
+	key, err := sftptest.NewClientKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := sftptest.New(t, filepath.Dir(s.dir), sftptest.WithAuthorizedKey(key.Public))
+	src, err := source.DialSFTP(context.Background(), source.SFTPConfig{
+		Host: srv.Host(), Port: srv.Port(), User: srv.User(),
+		PrivateKey: key.PEM, HostKey: srv.HostKeyLine(), Timeout: 5 * time.Second,
+	}, source.Options{Dir: "/in", Patterns: []string{"?-*.csv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := s.runFrom(src)
+	got := map[string]ledger.FileOutcome{}
+	for _, f := range sum.Files {
+		got[f.Name] = f.Outcome
+	}
+	if got["a-done.csv"] != ledger.FileDone || got["b-partial.csv"] != ledger.FilePartial {
+		t.Fatalf("outcomes %v, want a-done.csv done and b-partial.csv partial", got)
+	}
+	for rel, wantArchived := range map[string]bool{
+		"a-done.csv": true, "INV-2025-103.pdf": true,
+		"b-partial.csv": false, "INV-2025-101.pdf": false, "INV-2025-102.pdf": false,
+	} {
 		if inbox, archived := s.where(rel); inbox == wantArchived || archived != wantArchived {
 			t.Errorf("%s: in the inbox %v, archived %v; want archived %v", rel, inbox, archived, wantArchived)
 		}
