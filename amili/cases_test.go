@@ -136,16 +136,16 @@ func TestTransactionStatus(t *testing.T) {
 	})
 	c, _ := testClient(t, srv.URL, func(cfg *Config) { cfg.Paths.Creditings = "creditor-crediting" })
 	ctx := context.Background()
-	p, err := c.RegisterPayment(ctx, &Payment{Creditor: "cr", Case: "c1", Currency: "SEK", Amount: 200000,
-		BankTransactionDate: domain.Date{}, Origin: OriginCreditorSystem})
+	p, err := c.RegisterPayment(ctx, &domain.Payment{Creditor: "cr", Case: "c1", Currency: "SEK", Amount: 200000,
+		BankTransactionDate: domain.Date{}, Origin: domain.OriginCreditorSystem})
 	if err != nil || p.ID != "p1" || p.Status != "completed" {
 		t.Errorf("payment = %+v, %v", p, err)
 	}
-	k, err := c.RegisterCrediting(ctx, &Crediting{Creditor: "cr", InvoiceNumber: "INV-1", Amount: 10000, Origin: OriginCreditorSystem})
+	k, err := c.RegisterCrediting(ctx, &domain.Crediting{Creditor: "cr", InvoiceNumber: "INV-1", Amount: 10000, Origin: domain.OriginCreditorSystem})
 	if err != nil || k.ID != "k1" || k.Status != "completed" {
 		t.Errorf("crediting = %+v, %v", k, err)
 	}
-	x, err := c.RegisterCancellation(ctx, &Cancellation{Creditor: "cr", Case: "c1", Origin: OriginCreditorSystem})
+	x, err := c.RegisterCancellation(ctx, &domain.Cancellation{Creditor: "cr", Case: "c1", Origin: domain.OriginCreditorSystem})
 	if err != nil || x.ID != "x1" || x.Status != "warning" {
 		t.Errorf("cancellation = %+v, %v", x, err)
 	}

@@ -125,7 +125,7 @@ func (c *Client) AllCases(ctx context.Context, q CaseQuery) iter.Seq2[Case, erro
 }
 
 // RegisterPayment reports a payment the debtor made to the creditor directly. Sent at most once.
-func (c *Client) RegisterPayment(ctx context.Context, p *Payment) (*TransactionResult, error) {
+func (c *Client) RegisterPayment(ctx context.Context, p *domain.Payment) (*TransactionResult, error) {
 	if p == nil {
 		return nil, &Error{Op: "register payment", Class: Permanent, Err: errors.New("nil payment")}
 	}
@@ -133,7 +133,7 @@ func (c *Client) RegisterPayment(ctx context.Context, p *Payment) (*TransactionR
 }
 
 // RegisterCrediting credits part or all of a case. Sent at most once.
-func (c *Client) RegisterCrediting(ctx context.Context, p *Crediting) (*TransactionResult, error) {
+func (c *Client) RegisterCrediting(ctx context.Context, p *domain.Crediting) (*TransactionResult, error) {
 	if p == nil {
 		return nil, &Error{Op: "register crediting", Class: Permanent, Err: errors.New("nil crediting")}
 	}
@@ -141,7 +141,7 @@ func (c *Client) RegisterCrediting(ctx context.Context, p *Crediting) (*Transact
 }
 
 // RegisterCancellation cancels a case. Sent at most once.
-func (c *Client) RegisterCancellation(ctx context.Context, p *Cancellation) (*TransactionResult, error) {
+func (c *Client) RegisterCancellation(ctx context.Context, p *domain.Cancellation) (*TransactionResult, error) {
 	if p == nil {
 		return nil, &Error{Op: "register cancellation", Class: Permanent, Err: errors.New("nil cancellation")}
 	}

@@ -219,8 +219,8 @@ func TestSandboxCalls(t *testing.T) {
 			}
 		}},
 		{"payment", func(t *testing.T) {
-			r, err := c.RegisterPayment(ctx, &amili.Payment{Account: s.Account, Creditor: s.Creditor, Case: debtCases[0],
-				Currency: "SEK", Amount: 50000, BankTransactionDate: domain.NewDate(2026, 3, 1), Origin: amili.OriginCreditorSystem})
+			r, err := c.RegisterPayment(ctx, &domain.Payment{Account: s.Account, Creditor: s.Creditor, Case: debtCases[0],
+				Currency: "SEK", Amount: 50000, BankTransactionDate: domain.NewDate(2026, 3, 1), Origin: domain.OriginCreditorSystem})
 			if err != nil || r.Status != "completed" || r.ID == "" {
 				t.Fatalf("payment = %+v, %v", r, err)
 			}
@@ -230,14 +230,14 @@ func TestSandboxCalls(t *testing.T) {
 			}
 		}},
 		{"crediting by invoice number", func(t *testing.T) {
-			r, err := c.RegisterCrediting(ctx, &amili.Crediting{Account: s.Account, Creditor: s.Creditor, InvoiceNumber: "D-2",
-				Currency: "SEK", Amount: 5000, Origin: amili.OriginCreditorSystem})
+			r, err := c.RegisterCrediting(ctx, &domain.Crediting{Account: s.Account, Creditor: s.Creditor, InvoiceNumber: "D-2",
+				Currency: "SEK", Amount: 5000, Origin: domain.OriginCreditorSystem})
 			if err != nil || r.Status == "" || r.ID == "" {
 				t.Fatalf("crediting = %+v, %v", r, err)
 			}
 		}},
 		{"cancellation", func(t *testing.T) {
-			r, err := c.RegisterCancellation(ctx, &amili.Cancellation{Creditor: s.Creditor, Case: invoiceCase, Origin: amili.OriginCreditorSystem})
+			r, err := c.RegisterCancellation(ctx, &domain.Cancellation{Creditor: s.Creditor, Case: invoiceCase, Origin: domain.OriginCreditorSystem})
 			if err != nil || (r.Status != "completed" && r.Status != "warning") {
 				t.Fatalf("cancellation = %+v, %v", r, err)
 			}

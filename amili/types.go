@@ -119,46 +119,6 @@ type CaseQuery struct {
 	Sort       string // e.g. "-_created"
 }
 
-// Payment is the body of POST /creditor--payments. Set Case or InvoiceNumber, not both.
-type Payment struct {
-	Account                  string        `json:"account,omitempty"`
-	Creditor                 string        `json:"creditor"`
-	Case                     string        `json:"case,omitempty"`
-	InvoiceNumber            string        `json:"invoice_number,omitempty"`
-	Currency                 string        `json:"currency"`
-	Amount                   domain.Amount `json:"amount"`
-	BankTransactionDate      domain.Date   `json:"bank_transaction_date"`
-	CreditorPaymentReference string        `json:"creditor_payment_reference,omitempty"`
-	ClientRegistrationDate   *domain.Date  `json:"client_registration_date,omitempty"`
-	Origin                   string        `json:"origin"`
-}
-
-// Crediting is the body of POST /creditor--creditings. Set Case or InvoiceNumber, not both.
-type Crediting struct {
-	Account           string        `json:"account,omitempty"`
-	Creditor          string        `json:"creditor"`
-	Case              string        `json:"case,omitempty"`
-	InvoiceNumber     string        `json:"invoice_number,omitempty"`
-	Currency          string        `json:"currency,omitempty"`
-	Amount            domain.Amount `json:"amount"`
-	CreditInvoice     string        `json:"credit_invoice,omitempty"`
-	CreditorReference string        `json:"creditor_reference,omitempty"`
-	Origin            string        `json:"origin"`
-}
-
-// Cancellation is the body of POST /creditor--cancellations. Set Case or InvoiceNumber.
-type Cancellation struct {
-	Account       string `json:"account,omitempty"`
-	Creditor      string `json:"creditor"`
-	Case          string `json:"case,omitempty"`
-	InvoiceNumber string `json:"invoice_number,omitempty"`
-	Origin        string `json:"origin"`
-}
-
-// OriginCreditorSystem is the origin amili-import states on payments, creditings and
-// cancellations.
-const OriginCreditorSystem = "creditor_system"
-
 // TransactionResult is the answer to a payment, crediting or cancellation. Status holds
 // _payment_status, _crediting_status or _cancellation_status, whichever the endpoint sends.
 type TransactionResult struct {

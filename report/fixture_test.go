@@ -247,9 +247,9 @@ func (f *fixture) sandboxCase(it item, amount domain.Amount) (regID, caseID, ocr
 // pay reports a payment the debtor made to the creditor directly.
 func (f *fixture) pay(creditor, caseID string, amount domain.Amount) {
 	f.t.Helper()
-	_, err := f.client.RegisterPayment(f.ctx, &amili.Payment{Creditor: creditor, Case: caseID, Currency: "SEK",
+	_, err := f.client.RegisterPayment(f.ctx, &domain.Payment{Creditor: creditor, Case: caseID, Currency: "SEK",
 		Amount: amount, BankTransactionDate: domain.Date{Time: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)},
-		Origin: amili.OriginCreditorSystem})
+		Origin: domain.OriginCreditorSystem})
 	if err != nil {
 		f.t.Fatal(err)
 	}
