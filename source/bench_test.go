@@ -24,7 +24,7 @@ import (
 // OpenSSH runs twice: with its defaults (ratio) and with the same 255 KiB reads as ours
 // (-B 261120, ratio-big).
 // AMILI_BENCH_PACKET and AMILI_BENCH_REQUESTS override the client's MaxPacket and
-// MaxConcurrentRequests.
+// MaxConcurrentRequests, AMILI_BENCH_STREAM_REQUESTS its StreamConcurrentRequests (PDFs).
 func BenchmarkFetch(b *testing.B) {
 	sftpBin, err := exec.LookPath("sftp")
 	if err != nil {
@@ -47,6 +47,7 @@ func BenchmarkFetch(b *testing.B) {
 		PrivateKey: sshd.ClientKey.PEM, KnownHostsFile: sshd.KnownHostsFile}
 	cfg.MaxPacket, _ = strconv.Atoi(os.Getenv("AMILI_BENCH_PACKET"))
 	cfg.MaxConcurrentRequests, _ = strconv.Atoi(os.Getenv("AMILI_BENCH_REQUESTS"))
+	cfg.StreamConcurrentRequests, _ = strconv.Atoi(os.Getenv("AMILI_BENCH_STREAM_REQUESTS"))
 	src, err := source.DialSFTP(context.Background(), cfg, source.Options{Dir: filepath.ToSlash(remote), PDFDir: "pdf"})
 	if err != nil {
 		b.Fatal(err)

@@ -55,9 +55,9 @@ func TestSFTPPDFStreamWindow(t *testing.T) {
 	wg.Wait()
 }
 
-// TestSFTPPDFStreamWindowDefault: by default a PDF is read with 64 requests of 32 KiB in
-// flight, as OpenSSH's sftp does, so a PDF keeps pace with it on a link with latency; and
-// never more, so an open PDF holds at most 2 MiB.
+// TestSFTPPDFStreamWindowDefault: by default a PDF is read with 32 requests of 32 KiB in
+// flight, so a PDF keeps pace on a link with latency; and never more, so an open PDF holds at
+// most 1 MiB.
 func TestSFTPPDFStreamWindowDefault(t *testing.T) {
 	srv, key, root := inProcess(t, sftptest.WithLatency(5*time.Millisecond))
 	want := make([]byte, 8<<20)
@@ -77,10 +77,10 @@ func TestSFTPPDFStreamWindowDefault(t *testing.T) {
 		t.Fatalf("read %d bytes, err %v; want all %d intact", len(got), err, len(want))
 	}
 	// pkg/sftp sends the next read before a worker is free to take it: one more than the window.
-	if got, want := srv.MaxReadsInFlight(), 64; got < want || got > want+1 {
+	if got, want := srv.MaxReadsInFlight(), 32; got < want || got > want+1 {
 		t.Errorf("reads in flight: got at most %d, want the window of %d (+1)", got, want)
 	}
-	if source.DefaultStreamConcurrency*source.DefaultStreamPacket > 2<<20 {
-		t.Errorf("stream window %d x %d exceeds 2 MiB per open PDF", source.DefaultStreamConcurrency, source.DefaultStreamPacket)
+	if source.DefaultStreamConcurrency*source.DefaultStreamPacket > 1<<20 {
+		t.Errorf("stream window %d x %d exceeds 1 MiB per open PDF", source.DefaultStreamConcurrency, source.DefaultStreamPacket)
 	}
 }
