@@ -39,7 +39,7 @@ type Options struct {
 // broken export repeats one invoice number on every row.
 const maxGroupRows = 10_000
 
-// Reader reads registrations from one CSV file, one at a time. It is not safe for concurrent
+// Reader reads registrations (Next) or events (NextEvent) from one CSV file, one at a time. It is not safe for concurrent
 // use; use one Reader per file.
 type Reader struct {
 	file   string
@@ -76,7 +76,8 @@ type Reader struct {
 	seed maphash.Seed
 	// seen maps a 64-bit hash of each invoice number met so far to (content hash<<32 | line),
 	// in about 20 bytes per number outside the Go heap; freed at the end of the file, or by a
-	// cleanup when the Reader is dropped before.
+	// cleanup when the Reader is dropped before. An event file keeps there, per creditor and
+	// key, the line of its first row and a fingerprint of its content (checkEventSeen).
 	seen *seenset.Set
 }
 

@@ -201,7 +201,7 @@ type cell interface {
 
 // rowRef is the element gocsv decodes into: a pointer to the row. gocsv makes each element
 // twice (a zero value, and the one it fills and copies into the batch); with a pointer the
-// 840-byte row is made once, when its first cell arrives, and the copies are a word each.
+// 952-byte row is made once, when its first cell arrives, and the copies are a word each.
 // gocsv reads the tags of the row it points to.
 type rowRef struct {
 	Row *row `csv:"row"`
