@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/amili-import/amili-import/domain"
@@ -130,6 +131,11 @@ func (r *Reader) target(g *group) (inv, caseID string) {
 		r.rowErr(g, fInvoiceNumber, "", required+" (or a case id)")
 	case inv != "" && caseID != "":
 		r.rowErr(g, fCase, caseID, "give the invoice_number or the case, not both")
+	}
+	if r.kind == domain.KindCancellation && strings.HasPrefix(inv, "case:") {
+		// The key of a case's cancellation is "case:" and its id: an invoice number of that
+		// form would be taken for it.
+		r.rowErr(g, fInvoiceNumber, inv, `an invoice number of a cancellation may not begin with "case:" (give the case id in the case column)`)
 	}
 	if len(caseID) > MaxNumberLen && utf8.RuneCountInString(caseID) > MaxNumberLen {
 		r.rowErr(g, fCase, caseID, fmt.Sprintf("case id is longer than %d characters", MaxNumberLen))
