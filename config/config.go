@@ -128,7 +128,7 @@ type Daemon struct {
 type Job struct {
 	Name        string `yaml:"name"`     // required, unique
 	Enabled     *bool  `yaml:"enabled"`  // default true
-	Kind        string `yaml:"kind"`     // invoice, case, or empty to detect from the header
+	Kind        string `yaml:"kind"`     // invoice, case, payment, crediting, cancellation, or empty to detect from the header
 	Schedule    string `yaml:"schedule"` // cron spec or descriptor; required for the daemon
 	Mapping     string `yaml:"mapping"`  // mapping file; default the canonical layout
 	Account     string `yaml:"account"`  // default amili.account

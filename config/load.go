@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/schedules"
 	"go.yaml.in/yaml/v3"
 )
@@ -377,8 +378,8 @@ func (c *Config) validateJobs(bad badFunc) {
 		if j.Name != "" {
 			k = fmt.Sprintf("jobs[%d] (%s)", i, j.Name)
 		}
-		if !oneOf(j.Kind, "", "invoice", "case") {
-			bad(k+".kind", "must be invoice, case or empty (detect), not %q", j.Kind)
+		if j.Kind != "" && !domain.Kind(j.Kind).Valid() {
+			bad(k+".kind", "must be invoice, case, payment, crediting, cancellation or empty (detect), not %q", j.Kind)
 		}
 		if j.Schedule != "" {
 			if _, err := schedules.Parse(j.Schedule, nil); err != nil {

@@ -55,6 +55,18 @@ func TestParse(t *testing.T) {
 			}
 		}
 	})
+	t.Run("event kinds", func(t *testing.T) {
+		for _, k := range []string{"invoice", "case", "payment", "crediting", "cancellation"} {
+			src := strings.Replace(minimal, "name: invoices", "name: invoices\n    kind: "+k, 1)
+			c, err := Parse([]byte(src), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t"}))
+			if err != nil {
+				t.Fatalf("kind %s: %v", k, err)
+			}
+			if c.Jobs[0].Kind != k {
+				t.Errorf("kind: got %q, want %q", c.Jobs[0].Kind, k)
+			}
+		}
+	})
 	t.Run("expands variables", func(t *testing.T) {
 		src := strings.Replace(minimal, "/srv/in", "${IN_DIR}/x$$y", 1)
 		c, err := Parse([]byte(src), "a.yaml", env(map[string]string{"AMILI_TOKEN": "t", "IN_DIR": "/data"}))
@@ -86,6 +98,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate job", minimal + "  - name: invoices\n    source: {dir: /x}\n", map[string]string{"AMILI_TOKEN": "t"}, `"invoices" is used by another job`},
 		{"remote listen", minimal + "\ndaemon:\n  listen: 0.0.0.0:9090\n", map[string]string{"AMILI_TOKEN": "t"}, "daemon.listen"},
 		{"sftp without host", strings.Replace(minimal, "dir: /srv/in", "dir: /srv/in\n      type: sftp", 1), map[string]string{"AMILI_TOKEN": "t"}, ".host: required"},
+		{"bad kind", strings.Replace(minimal, "name: invoices", "name: invoices\n    kind: refund", 1), map[string]string{"AMILI_TOKEN": "t"}, `.kind: must be invoice, case, payment, crediting, cancellation or empty (detect), not "refund"`},
 		{"bad pdf policy", strings.Replace(minimal, "name: invoices", "name: invoices\n    pdf: maybe", 1), map[string]string{"AMILI_TOKEN": "t"}, `.pdf: must be required or optional, not "maybe"`},
 	}
 	for _, tt := range tests {

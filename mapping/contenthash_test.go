@@ -35,3 +35,31 @@ func checkHashes(t testing.TB, reg *domain.Registration) {
 		}
 	}
 }
+
+// checkEventHash recomputes an event's content hash with encoding/json over its payload, and
+// checks that exactly the payload of its kind is set.
+func checkEventHash(t testing.TB, ev *domain.Event) {
+	t.Helper()
+	var payload any
+	n := 0
+	if ev.Payment != nil {
+		payload, n = ev.Payment, n+1
+	}
+	if ev.Crediting != nil {
+		payload, n = ev.Crediting, n+1
+	}
+	if ev.Cancellation != nil {
+		payload, n = ev.Cancellation, n+1
+	}
+	if n != 1 {
+		t.Fatalf("event at line %d has %d payloads, want 1", ev.Line, n)
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	if want := hex.EncodeToString(s[:]); ev.ContentHash != want {
+		t.Fatalf("event %q: content hash %s differs from the hash of json.Marshal %s", ev.Key, ev.ContentHash, want)
+	}
+}

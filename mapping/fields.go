@@ -63,21 +63,61 @@ const (
 	fDebtReminderAmount
 	fDebtReminderDate
 
+	fCase
+	fAmount
+	fBankTransactionDate
+	fCreditorPaymentReference
+	fClientRegistrationDate
+	fCreditorReference
+	fCreditInvoice
+
 	fPDFFile
 
 	numFields
 )
 
-// scope says which kind of file a field belongs to.
-type scope int
+// scope says which kinds of file a field belongs to: a bit per kind, in the order of
+// domain.Kinds.
+type scope uint8
 
 const (
-	scopeBoth scope = iota
-	scopeInvoice
+	scopeInvoice scope = 1 << iota
 	scopeCase
+	scopePayment
+	scopeCrediting
+	scopeCancellation
+
+	// scopeBoth is the fields of both registrations.
+	scopeBoth = scopeInvoice | scopeCase
+	// scopeMoney is the events that move money.
+	scopeMoney = scopePayment | scopeCrediting
+	// scopeEvents is every event.
+	scopeEvents = scopeMoney | scopeCancellation
+	scopeAll    = scopeBoth | scopeEvents
 )
 
-// fieldDef describes a field: its canonical header name (Amili's dotted path) and the kind
+// kindScope is the bit of kind k; 0 for a kind that is not one of domain.Kinds.
+func kindScope(k domain.Kind) scope {
+	for i, v := range domain.Kinds {
+		if v == k {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// kinds lists the kinds of s, in the order of domain.Kinds.
+func (s scope) kinds() []domain.Kind {
+	var ks []domain.Kind
+	for i, k := range domain.Kinds {
+		if s&(1<<i) != 0 {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
+
+// fieldDef describes a field: its canonical header name (Amili's dotted path) and the kinds
 // of file it belongs to.
 type fieldDef struct {
 	name  string
@@ -88,7 +128,7 @@ type fieldDef struct {
 }
 
 var fieldDefs = [numFields]fieldDef{
-	fInvoiceNumber:       {"invoice_number", scopeInvoice, true},
+	fInvoiceNumber:       {"invoice_number", scopeInvoice | scopeEvents, true},
 	fInvoiceDate:         {"invoice_date", scopeInvoice, true},
 	fInvoiceDueDate:      {"invoice_due_date", scopeInvoice, true},
 	fInvoiceDeliveryDate: {"invoice_delivery_date", scopeInvoice, true},
@@ -102,8 +142,8 @@ var fieldDefs = [numFields]fieldDef{
 	fOurReference:        {"our_reference", scopeInvoice, true},
 	fDebtDescription:     {"debt_description", scopeInvoice, true},
 
-	fCurrency:    {"currency", scopeBoth, true},
-	fCreditor:    {"creditor", scopeBoth, true},
+	fCurrency:    {"currency", scopeBoth | scopeMoney, true},
+	fCreditor:    {"creditor", scopeAll, true},
 	fFirstAction: {"first_action", scopeCase, true},
 
 	fCustName:      {"customer.name", scopeBoth, true},
@@ -138,6 +178,14 @@ var fieldDefs = [numFields]fieldDef{
 	fDebtReminderAmount:  {"debts.fees_already_claimed.reminder.amount", scopeCase, false},
 	fDebtReminderDate:    {"debts.fees_already_claimed.reminder.fee_registration_date", scopeCase, false},
 
+	fCase:                     {"case", scopeEvents, false},
+	fAmount:                   {"amount", scopeMoney, false},
+	fBankTransactionDate:      {"bank_transaction_date", scopePayment, false},
+	fCreditorPaymentReference: {"creditor_payment_reference", scopePayment, false},
+	fClientRegistrationDate:   {"client_registration_date", scopePayment, false},
+	fCreditorReference:        {"creditor_reference", scopeCrediting, false},
+	fCreditInvoice:            {"credit_invoice", scopeCrediting, false},
+
 	fPDFFile: {"pdf_file", scopeBoth, false},
 }
 
@@ -155,15 +203,7 @@ func fieldByName(name string) (field, bool) {
 func (f field) String() string { return fieldDefs[f].name }
 
 // inKind reports whether f can appear in a file of kind k.
-func (f field) inKind(k domain.Kind) bool {
-	switch fieldDefs[f].scope {
-	case scopeInvoice:
-		return k == domain.KindInvoice
-	case scopeCase:
-		return k == domain.KindCase
-	}
-	return true
-}
+func (f field) inKind(k domain.Kind) bool { return fieldDefs[f].scope&kindScope(k) != 0 }
 
 func sortedCopy(s []string) []string {
 	c := append([]string(nil), s...)

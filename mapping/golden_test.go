@@ -44,6 +44,10 @@ func runFile(t testing.TB, input []byte, name string, opts Options) (regs, errs 
 		fmt.Fprintf(&eb, "file error: %v\n", err)
 		return rb.Bytes(), eb.Bytes()
 	}
+	if r.Kind().IsEvent() {
+		runEvents(t, r, &rb, &eb)
+		return rb.Bytes(), eb.Bytes()
+	}
 	for {
 		reg, rowErrs, err := r.Next()
 		if err == io.EOF {
@@ -93,6 +97,59 @@ func runFile(t testing.TB, input []byte, name string, opts Options) (regs, errs 
 		}
 	}
 	return rb.Bytes(), eb.Bytes()
+}
+
+// runEvents renders what NextEvent returns, as runFile does for registrations: events as JSON
+// lines, problems as lines of text.
+func runEvents(t testing.TB, r *Reader, rb, eb *bytes.Buffer) {
+	for {
+		ev, rowErrs, err := r.NextEvent()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("NextEvent returned %T %v, want *FileError", err, err)
+			}
+			fmt.Fprintf(eb, "file error: %v\n", err)
+			return
+		}
+		rejected := false
+		for _, e := range rowErrs {
+			rejected = rejected || !e.Warning
+			if e.Line <= 0 {
+				t.Errorf("RowError without a line: %v", e)
+			}
+			if e.Warning {
+				eb.WriteString("warning: ")
+			}
+			fmt.Fprintf(eb, "%v [invoice %q]\n", e, e.InvoiceNumber)
+		}
+		if rejected != (ev == nil) {
+			t.Errorf("event %v returned with errors %v: want an event exactly when no error rejects it", ev != nil, rowErrs)
+		}
+		if ev == nil && len(rowErrs) == 0 {
+			t.Fatal("NextEvent returned neither an event nor errors")
+		}
+		if ev == nil {
+			continue
+		}
+		checkEventHash(t, ev)
+		line, err := json.Marshal(struct {
+			Kind        domain.Kind `json:"kind"`
+			File        string      `json:"file"`
+			Line        int         `json:"line"`
+			Key         string      `json:"key"`
+			ContentHash string      `json:"content_hash"`
+			Payload     any         `json:"payload"`
+		}{ev.Kind, ev.File, ev.Line, ev.Key, ev.ContentHash, ev.Payload("")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb.Write(line)
+		rb.WriteByte('\n')
+	}
 }
 
 // TestGolden runs every testdata/<case>/input.csv (with its optional mapping.yaml and

@@ -23,7 +23,7 @@ import (
 type Layout struct {
 	// Name is the layout's name for messages: the mapping file's path, or "canonical".
 	Name string
-	// Kind forces the kind of file; "" detects it from the header.
+	// Kind forces the kind of file (one of domain.Kinds); "" detects it from the header.
 	Kind domain.Kind
 	// Encoding is "utf-8" (default; a BOM is stripped), "windows-1252" or "iso-8859-1".
 	Encoding string
@@ -193,8 +193,8 @@ func setKind(l *Layout, v *yaml.Node) error {
 		return err
 	}
 	l.Kind = domain.Kind(strings.ToLower(strings.TrimSpace(s)))
-	if l.Kind != domain.KindInvoice && l.Kind != domain.KindCase && l.Kind != "" {
-		return fmt.Errorf("must be invoice or case, not %q", s)
+	if l.Kind != "" && !l.Kind.Valid() {
+		return fmt.Errorf("must be %s, not %q", kindList(domain.Kinds, "or"), s)
 	}
 	return nil
 }

@@ -14,7 +14,7 @@ func TestParseLayoutErrorsNameKeyAndLine(t *testing.T) {
 		{"UnknownKey", "kind: invoice\ndelimeter: \";\"\n", `m.yaml:2: unknown key "delimeter"`},
 		{"UnknownField", "columns:\n  invoice_nr: Fakturanr\n", `m.yaml:2: columns: unknown field "invoice_nr"`},
 		{"UnknownConstantField", "constants:\n  valuta: SEK\n", `m.yaml:2: constants: unknown field "valuta"`},
-		{"BadKind", "kind: bill\n", `m.yaml:1: key "kind": must be invoice or case`},
+		{"BadKind", "kind: bill\n", `m.yaml:1: key "kind": must be invoice, case, payment, crediting or cancellation, not "bill"`},
 		{"BadDelimiter", "delimiter: \"|\"\n", `m.yaml:1: key "delimiter"`},
 		{"BadDecimal", "decimal_separator: x\n", `m.yaml:1: key "decimal_separator"`},
 		{"BadEncoding", "encoding: utf-16\n", `encoding "utf-16" is not one of`},

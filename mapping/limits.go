@@ -46,7 +46,7 @@ func (l Limits) withDefaults() Limits {
 const (
 	// MaxRecordBytes is the default of Limits.RecordBytes: 4 MiB.
 	MaxRecordBytes = 4 << 20
-	// MaxColumns is the default of Limits.Columns; the canonical layout has 46 fields.
+	// MaxColumns is the default of Limits.Columns; the canonical layouts have 53 fields.
 	MaxColumns = 1000
 	// MaxFieldLen is the default of Limits.CellChars. Amili documents no limits, but a cell
 	// of megabytes is a broken export, not a customer name: its row is refused rather than

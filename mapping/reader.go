@@ -39,7 +39,7 @@ type Options struct {
 // broken export repeats one invoice number on every row.
 const maxGroupRows = 10_000
 
-// Reader reads registrations from one CSV file, one at a time. It is not safe for concurrent
+// Reader reads registrations (Next) or events (NextEvent) from one CSV file, one at a time. It is not safe for concurrent
 // use; use one Reader per file.
 type Reader struct {
 	file   string
@@ -76,7 +76,8 @@ type Reader struct {
 	seed maphash.Seed
 	// seen maps a 64-bit hash of each invoice number met so far to (content hash<<32 | line),
 	// in about 20 bytes per number outside the Go heap; freed at the end of the file, or by a
-	// cleanup when the Reader is dropped before.
+	// cleanup when the Reader is dropped before. An event file keeps there, per creditor and
+	// key, the line of its first row and a fingerprint of its content (checkEventSeen).
 	seen *seenset.Set
 }
 
@@ -209,7 +210,14 @@ func (r *Reader) checkRequired() error {
 	var missing []string
 	for _, req := range requiredColumns(r.kind) {
 		if !slices.ContainsFunc(req, r.has) {
-			missing = append(missing, req[0].String())
+			name := req[0].String()
+			if r.kind.IsEvent() {
+				// Every choice of an event file is between equals (invoice_number or case).
+				for _, f := range req[1:] {
+					name += " or " + f.String()
+				}
+			}
+			missing = append(missing, name)
 		}
 	}
 	if !r.has(fCreditor) && r.opts.Creditor == "" {
@@ -226,14 +234,35 @@ func (r *Reader) has(f field) bool { return r.col[f] >= 0 || r.layout.hasConst[f
 
 // requiredColumns lists, per kind, the fields a file must provide; an inner list is a choice.
 func requiredColumns(k domain.Kind) [][]field {
-	if k == domain.KindInvoice {
+	switch k {
+	case domain.KindInvoice:
 		return [][]field{{fInvoiceNumber}, {fInvoiceDate}, {fInvoiceDueDate}, {fCurrency}, {fCustName},
 			{fTotalExclVAT, fUnitPrice}, {fVATPercent}}
+	case domain.KindCase:
+		return [][]field{{fFirstAction}, {fCurrency}, {fCustName}, {fDebtInvoiceNumber}, {fDebtDescriptionCase},
+			{fDebtInvoiceDate}, {fDebtCapital}, {fDebtDueDays, fDebtDueDate}}
+	case domain.KindPayment:
+		return [][]field{{fInvoiceNumber, fCase}, {fAmount}, {fCurrency}, {fBankTransactionDate}, {fCreditorPaymentReference}}
+	case domain.KindCrediting:
+		return [][]field{{fInvoiceNumber, fCase}, {fAmount}, {fCurrency}, {fCreditorReference, fCreditInvoice}}
 	}
-	return [][]field{{fFirstAction}, {fCurrency}, {fCustName}, {fDebtInvoiceNumber}, {fDebtDescriptionCase},
-		{fDebtInvoiceDate}, {fDebtCapital}, {fDebtDueDays, fDebtDueDate}}
+	return [][]field{{fInvoiceNumber, fCase}}
 }
 
+// complete reports whether the file has every column (or constant) a file of kind k requires.
+func (r *Reader) complete(k domain.Kind) bool {
+	for _, req := range requiredColumns(k) {
+		if !slices.ContainsFunc(req, r.has) {
+			return false
+		}
+	}
+	return true
+}
+
+// decideKind takes the kind from the options or the layout, or else from the header: the one
+// kind whose files have every field of the header, or, when several do, the one of those whose
+// required columns are all there. A header no kind has all fields of, or one that fits several
+// kinds equally, is a *FileError naming them.
 func (r *Reader) decideKind() error {
 	switch {
 	case r.opts.Kind != "":
@@ -241,33 +270,82 @@ func (r *Reader) decideKind() error {
 	case r.layout.Kind != "":
 		r.kind = r.layout.Kind
 	default:
-		var inv, cas []string
-		for f := field(0); f < numFields; f++ {
-			if !r.has(f) {
-				continue
-			}
-			switch fieldDefs[f].scope {
-			case scopeInvoice:
-				inv = append(inv, f.String())
-			case scopeCase:
-				cas = append(cas, f.String())
-			}
-		}
-		switch {
-		case len(inv) > 0 && len(cas) > 0:
-			return r.fileError(1, "", fmt.Sprintf("ambiguous layout: the header has invoice fields (%s) and case fields (%s); set kind in the mapping file or the job", strings.Join(inv, ", "), strings.Join(cas, ", ")))
-		case len(inv) > 0:
-			r.kind = domain.KindInvoice
-		case len(cas) > 0:
-			r.kind = domain.KindCase
-		default:
-			return r.fileError(1, "", "unknown layout: the header has neither invoice fields (invoice_number, matrix.*) nor case fields (first_action, debts.*)")
+		if err := r.detectKind(); err != nil {
+			return err
 		}
 	}
-	if r.kind != domain.KindInvoice && r.kind != domain.KindCase {
-		return r.fileError(0, "", fmt.Sprintf("kind %q is not invoice or case", r.kind))
+	if !r.kind.Valid() {
+		return r.fileError(0, "", fmt.Sprintf("kind %q is not %s", r.kind, kindList(domain.Kinds, "or")))
 	}
 	return nil
+}
+
+func (r *Reader) detectKind() error {
+	fits := scopeAll
+	var present []field
+	for f := field(0); f < numFields; f++ {
+		if r.has(f) {
+			fits &= fieldDefs[f].scope
+			present = append(present, f)
+		}
+	}
+	candidates := fits.kinds()
+	if len(candidates) == 0 {
+		return r.fileError(1, "", fmt.Sprintf("ambiguous layout: no kind of file has all of the header's fields: %s; set kind in the mapping file or the job", conflictingFields(present)))
+	}
+	if len(candidates) > 1 {
+		var full []domain.Kind
+		for _, k := range candidates {
+			if r.complete(k) {
+				full = append(full, k)
+			}
+		}
+		if len(full) != 1 {
+			return r.fileError(1, "", fmt.Sprintf("ambiguous layout: the header fits %s files; set kind in the mapping file or the job", kindList(candidates, "and")))
+		}
+		candidates = full
+	}
+	r.kind = candidates[0]
+	return nil
+}
+
+// conflictingFields describes the fields of a header that no kind has all of: the fields of
+// each scope no other present scope narrows, by kind ("invoice fields (…) and case fields (…)").
+func conflictingFields(present []field) string {
+	byScope := map[scope][]string{}
+	var scopes []scope
+	for _, f := range present {
+		s := fieldDefs[f].scope
+		if _, ok := byScope[s]; !ok {
+			scopes = append(scopes, s)
+		}
+		byScope[s] = append(byScope[s], f.String())
+	}
+	var parts []string
+	for _, s := range scopes {
+		narrowest := true
+		for _, t := range scopes {
+			if t != s && t&s == t {
+				narrowest = false
+			}
+		}
+		if narrowest {
+			parts = append(parts, fmt.Sprintf("%s fields (%s)", kindList(s.kinds(), "or"), strings.Join(byScope[s], ", ")))
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// kindList joins kinds for a message: "invoice, case or payment".
+func kindList(ks []domain.Kind, conj string) string {
+	names := make([]string, len(ks))
+	for i, k := range ks {
+		names[i] = string(k)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " " + conj + " " + names[len(names)-1]
 }
 
 // quoteList quotes names for a message: sorted, each clipped, at most maxListed of them.
@@ -286,15 +364,45 @@ func quoteList(s []string) string {
 // Next returns the next registration. When its rows have errors, reg is nil and errs lists
 // every problem of every row in the group. Warnings come with a non-nil reg. At the end it
 // returns io.EOF; a problem that makes the rest of the file unreadable returns a *FileError,
-// after which the file must be abandoned.
+// after which the file must be abandoned. An event file (payment, crediting, cancellation) is
+// read with NextEvent: Next on one returns a *FileError.
 func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err error) {
+	if r.kind.IsEvent() {
+		return nil, nil, r.fileError(0, "", fmt.Sprintf("%s file holds events, not registrations: it is read with NextEvent", article(r.kind)))
+	}
 	if r.fileErr != nil {
 		return nil, nil, r.fileErr
 	}
+	for r.advance() {
+		if r.meta.broken {
+			// A stray quote inside an unquoted field spoils only its own line.
+			r.brokenRow(r.meta.recLine, bareQuoteRule)
+			continue
+		}
+		if g := r.addRow(); g != nil {
+			return r.finish(g)
+		}
+	}
+	if r.fileErr != nil {
+		return nil, nil, r.fileErr
+	}
+	if r.cur.rows > 0 {
+		g := r.cur
+		r.cur, r.spare = r.spare, g
+		r.cur.rows = 0
+		return r.finish(g)
+	}
+	r.seen.Free() // the file is done: no number can appear again
+	return nil, nil, io.EOF
+}
+
+// advance makes the next data row the current one. It returns false at the end of the file,
+// and when the file ended with an error, which is then in fileErr.
+func (r *Reader) advance() bool {
 	for !r.done {
 		if r.batch == nil || r.pos == len(r.batch.metas) {
 			if !r.nextBatch() {
-				return nil, nil, r.fileErr
+				return false
 			}
 			continue
 		}
@@ -308,27 +416,13 @@ func (r *Reader) Next() (reg *domain.Registration, errs []domain.RowError, err e
 			if fe := r.src.checkEncoding(r.rec, r.meta.fieldLine); fe != nil {
 				r.fileErr = fe
 				r.src.stop()
-				return nil, nil, fe
+				return false
 			}
 		}
 		r.rows++
-		if r.meta.broken {
-			// A stray quote inside an unquoted field spoils only its own line.
-			r.brokenRow(r.meta.recLine, bareQuoteRule)
-			continue
-		}
-		if g := r.addRow(); g != nil {
-			return r.finish(g)
-		}
+		return true
 	}
-	if r.cur.rows > 0 {
-		g := r.cur
-		r.cur, r.spare = r.spare, g
-		r.cur.rows = 0
-		return r.finish(g)
-	}
-	r.seen.Free() // the file is done: no number can appear again
-	return nil, nil, io.EOF
+	return false
 }
 
 // fieldLine is the physical line on which column i of the current row starts.

@@ -66,58 +66,72 @@ type row struct {
 	DebtInvoiceFee      moneyCell `csv:"debts.fees_included_in_capital_to_claim.invoice_fee"`
 	DebtReminderAmount  moneyCell `csv:"debts.fees_already_claimed.reminder.amount"`
 	DebtReminderDate    dateCell  `csv:"debts.fees_already_claimed.reminder.fee_registration_date"`
+	Case                text      `csv:"case"`
+	Amount              moneyCell `csv:"amount"`
+	BankTransactionDate dateCell  `csv:"bank_transaction_date"`
+	PaymentReference    text      `csv:"creditor_payment_reference"`
+	ClientRegDate       dateCell  `csv:"client_registration_date"`
+	CreditorReference   text      `csv:"creditor_reference"`
+	CreditInvoice       text      `csv:"credit_invoice"`
 	PDFFile             fileName  `csv:"pdf_file"`
 }
 
 // cells gives the cell of each field of row, in fieldDefs' order, without reflection: gocsv
 // calls UnmarshalCSVWithFields for every cell of every row. init holds it to row's tags.
 var cells = [numFields]func(*row) cell{
-	fInvoiceNumber:       func(r *row) cell { return &r.InvoiceNumber },
-	fInvoiceDate:         func(r *row) cell { return &r.InvoiceDate },
-	fInvoiceDueDate:      func(r *row) cell { return &r.InvoiceDueDate },
-	fInvoiceDeliveryDate: func(r *row) cell { return &r.InvoiceDeliveryDate },
-	fInvoiceType:         func(r *row) cell { return &r.InvoiceType },
-	fReferenceNumber:     func(r *row) cell { return &r.ReferenceNumber },
-	fPayoutReference:     func(r *row) cell { return &r.PayoutReference },
-	fInvoiceHeadline:     func(r *row) cell { return &r.InvoiceHeadline },
-	fInvoiceBodyText:     func(r *row) cell { return &r.InvoiceBodyText },
-	fYourContact:         func(r *row) cell { return &r.YourContact },
-	fYourReference:       func(r *row) cell { return &r.YourReference },
-	fOurReference:        func(r *row) cell { return &r.OurReference },
-	fDebtDescription:     func(r *row) cell { return &r.DebtDescription },
-	fCurrency:            func(r *row) cell { return &r.Currency },
-	fCreditor:            func(r *row) cell { return &r.Creditor },
-	fFirstAction:         func(r *row) cell { return &r.FirstAction },
-	fCustName:            func(r *row) cell { return &r.CustName },
-	fCustNumber:          func(r *row) cell { return &r.CustNumber },
-	fCustIDNumber:        func(r *row) cell { return &r.CustIDNumber },
-	fCustIsPerson:        func(r *row) cell { return &r.CustIsPerson },
-	fCustIsCompany:       func(r *row) cell { return &r.CustIsCompany },
-	fCustIsForeign:       func(r *row) cell { return &r.CustIsForeign },
-	fCustType:            func(r *row) cell { return &r.CustType },
-	fCustAddress1:        func(r *row) cell { return &r.CustAddress1 },
-	fCustAddress2:        func(r *row) cell { return &r.CustAddress2 },
-	fCustZip:             func(r *row) cell { return &r.CustZip },
-	fCustCity:            func(r *row) cell { return &r.CustCity },
-	fCustCountry:         func(r *row) cell { return &r.CustCountry },
-	fCustEmail:           func(r *row) cell { return &r.CustEmail },
-	fCustMobile:          func(r *row) cell { return &r.CustMobile },
-	fArticleNumber:       func(r *row) cell { return &r.ArticleNumber },
-	fArticleDescription:  func(r *row) cell { return &r.ArticleDescription },
-	fNumberOfUnits:       func(r *row) cell { return &r.NumberOfUnits },
-	fUnitPrice:           func(r *row) cell { return &r.UnitPrice },
-	fTotalExclVAT:        func(r *row) cell { return &r.TotalExclVAT },
-	fVATPercent:          func(r *row) cell { return &r.VATPercent },
-	fDebtInvoiceNumber:   func(r *row) cell { return &r.DebtInvoiceNumber },
-	fDebtDescriptionCase: func(r *row) cell { return &r.DebtDescriptionCase },
-	fDebtInvoiceDate:     func(r *row) cell { return &r.DebtInvoiceDate },
-	fDebtCapital:         func(r *row) cell { return &r.DebtCapital },
-	fDebtDueDays:         func(r *row) cell { return &r.DebtDueDays },
-	fDebtDueDate:         func(r *row) cell { return &r.DebtDueDate },
-	fDebtInvoiceFee:      func(r *row) cell { return &r.DebtInvoiceFee },
-	fDebtReminderAmount:  func(r *row) cell { return &r.DebtReminderAmount },
-	fDebtReminderDate:    func(r *row) cell { return &r.DebtReminderDate },
-	fPDFFile:             func(r *row) cell { return &r.PDFFile },
+	fInvoiceNumber:            func(r *row) cell { return &r.InvoiceNumber },
+	fInvoiceDate:              func(r *row) cell { return &r.InvoiceDate },
+	fInvoiceDueDate:           func(r *row) cell { return &r.InvoiceDueDate },
+	fInvoiceDeliveryDate:      func(r *row) cell { return &r.InvoiceDeliveryDate },
+	fInvoiceType:              func(r *row) cell { return &r.InvoiceType },
+	fReferenceNumber:          func(r *row) cell { return &r.ReferenceNumber },
+	fPayoutReference:          func(r *row) cell { return &r.PayoutReference },
+	fInvoiceHeadline:          func(r *row) cell { return &r.InvoiceHeadline },
+	fInvoiceBodyText:          func(r *row) cell { return &r.InvoiceBodyText },
+	fYourContact:              func(r *row) cell { return &r.YourContact },
+	fYourReference:            func(r *row) cell { return &r.YourReference },
+	fOurReference:             func(r *row) cell { return &r.OurReference },
+	fDebtDescription:          func(r *row) cell { return &r.DebtDescription },
+	fCurrency:                 func(r *row) cell { return &r.Currency },
+	fCreditor:                 func(r *row) cell { return &r.Creditor },
+	fFirstAction:              func(r *row) cell { return &r.FirstAction },
+	fCustName:                 func(r *row) cell { return &r.CustName },
+	fCustNumber:               func(r *row) cell { return &r.CustNumber },
+	fCustIDNumber:             func(r *row) cell { return &r.CustIDNumber },
+	fCustIsPerson:             func(r *row) cell { return &r.CustIsPerson },
+	fCustIsCompany:            func(r *row) cell { return &r.CustIsCompany },
+	fCustIsForeign:            func(r *row) cell { return &r.CustIsForeign },
+	fCustType:                 func(r *row) cell { return &r.CustType },
+	fCustAddress1:             func(r *row) cell { return &r.CustAddress1 },
+	fCustAddress2:             func(r *row) cell { return &r.CustAddress2 },
+	fCustZip:                  func(r *row) cell { return &r.CustZip },
+	fCustCity:                 func(r *row) cell { return &r.CustCity },
+	fCustCountry:              func(r *row) cell { return &r.CustCountry },
+	fCustEmail:                func(r *row) cell { return &r.CustEmail },
+	fCustMobile:               func(r *row) cell { return &r.CustMobile },
+	fArticleNumber:            func(r *row) cell { return &r.ArticleNumber },
+	fArticleDescription:       func(r *row) cell { return &r.ArticleDescription },
+	fNumberOfUnits:            func(r *row) cell { return &r.NumberOfUnits },
+	fUnitPrice:                func(r *row) cell { return &r.UnitPrice },
+	fTotalExclVAT:             func(r *row) cell { return &r.TotalExclVAT },
+	fVATPercent:               func(r *row) cell { return &r.VATPercent },
+	fDebtInvoiceNumber:        func(r *row) cell { return &r.DebtInvoiceNumber },
+	fDebtDescriptionCase:      func(r *row) cell { return &r.DebtDescriptionCase },
+	fDebtInvoiceDate:          func(r *row) cell { return &r.DebtInvoiceDate },
+	fDebtCapital:              func(r *row) cell { return &r.DebtCapital },
+	fDebtDueDays:              func(r *row) cell { return &r.DebtDueDays },
+	fDebtDueDate:              func(r *row) cell { return &r.DebtDueDate },
+	fDebtInvoiceFee:           func(r *row) cell { return &r.DebtInvoiceFee },
+	fDebtReminderAmount:       func(r *row) cell { return &r.DebtReminderAmount },
+	fDebtReminderDate:         func(r *row) cell { return &r.DebtReminderDate },
+	fCase:                     func(r *row) cell { return &r.Case },
+	fAmount:                   func(r *row) cell { return &r.Amount },
+	fBankTransactionDate:      func(r *row) cell { return &r.BankTransactionDate },
+	fCreditorPaymentReference: func(r *row) cell { return &r.PaymentReference },
+	fClientRegistrationDate:   func(r *row) cell { return &r.ClientRegDate },
+	fCreditorReference:        func(r *row) cell { return &r.CreditorReference },
+	fCreditInvoice:            func(r *row) cell { return &r.CreditInvoice },
+	fPDFFile:                  func(r *row) cell { return &r.PDFFile },
 }
 
 // checkCells holds cells to row's tags: the cell it gives for each field must be the one
@@ -187,7 +201,7 @@ type cell interface {
 
 // rowRef is the element gocsv decodes into: a pointer to the row. gocsv makes each element
 // twice (a zero value, and the one it fills and copies into the batch); with a pointer the
-// 840-byte row is made once, when its first cell arrives, and the copies are a word each.
+// 952-byte row is made once, when its first cell arrives, and the copies are a word each.
 // gocsv reads the tags of the row it points to.
 type rowRef struct {
 	Row *row `csv:"row"`

@@ -272,11 +272,11 @@ func runChild(ctx context.Context, name string, n int, dir string) ([]bench.Resu
 // benchDryRun is the dry-run scenario's mapping: the same code as "import --dry-run", its
 // JSON output discarded.
 func benchDryRun(r io.Reader, name string, opts mapping.Options) (int, error) {
-	regs, bad, _, err := dryRunFile(r, name, opts, io.Discard, nil)
-	if err == nil && bad > 0 {
+	n, _, err := dryRunFile(r, name, opts, io.Discard, nil)
+	if err == nil && n.bad > 0 {
 		err = errors.New("rows with errors")
 	}
-	return regs, err
+	return n.regs, err
 }
 
 // defaultBenchDir is /dev/shm when there is one: at the bench's scaled rates a disk's fsync per

@@ -12,12 +12,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/amili-import/amili-import/config"
+	"github.com/amili-import/amili-import/domain"
 	"github.com/amili-import/amili-import/mapping"
 )
 
 // dryRun maps files without the Amili API or the ledger and prints what would be sent: each
-// registration's JSON body on a line of its own (or a table for people), then the row errors
-// and a count line. A file may be local or an sftp:// URL, read through the config's sftp block
+// registration's or event's JSON body on a line of its own (or a table for people), then the
+// row errors and a count line. A file may be local or an sftp:// URL, read through the config's sftp block
 // and left where it is, so a mapping can be tried on the server's own export. It returns exit
 // 1 when any row is not valid.
 func dryRun(ctx context.Context, e *env, f *importFlags, files []string) error {
@@ -46,18 +47,19 @@ func dryRun(ctx context.Context, e *env, f *importFlags, files []string) error {
 	if f.format == "table" {
 		report = e.stdout
 		tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FILE\tLINE\tKIND\tINVOICE NUMBER\tCUSTOMER\tAMOUNT\tCURRENCY\tPDF")
+		fmt.Fprintln(tw, "FILE\tLINE\tKIND\tINVOICE NUMBER\tCUSTOMER\tAMOUNT\tCURRENCY\tPDF\tKEY")
 	}
-	var regs, bad, fileErrs int
+	var total dryCounts
+	var fileErrs int
 	var problems []string
 	for _, name := range files {
 		fh, base, err := openDryRun(ctx, cfg, name, log)
 		if err != nil {
 			return err
 		}
-		n, b, probs, err := dryRunFile(fh, base, opts, out, tw)
+		n, probs, err := dryRunFile(fh, base, opts, out, tw)
 		fh.Close()
-		regs, bad = regs+n, bad+b
+		total.regs, total.events, total.bad = total.regs+n.regs, total.events+n.events, total.bad+n.bad
 		problems = append(problems, probs...)
 		if err != nil {
 			fileErrs++
@@ -70,8 +72,12 @@ func dryRun(ctx context.Context, e *env, f *importFlags, files []string) error {
 	for _, p := range problems {
 		fmt.Fprintln(report, p)
 	}
-	fmt.Fprintf(report, "%d registrations valid, %d rows with errors, %d files refused\n", regs, bad, fileErrs)
-	if bad > 0 || fileErrs > 0 {
+	valid := fmt.Sprintf("%d registrations valid", total.regs)
+	if total.events > 0 {
+		valid += fmt.Sprintf(", %d events valid", total.events)
+	}
+	fmt.Fprintf(report, "%s, %d rows with errors, %d files refused\n", valid, total.bad, fileErrs)
+	if total.bad > 0 || fileErrs > 0 {
 		return someRowsFailed(nil)
 	}
 	return nil
@@ -104,25 +110,35 @@ type closeBoth struct {
 
 func (c closeBoth) Close() error { return errors.Join(c.ReadCloser.Close(), c.src.Close()) }
 
-// dryRunFile prints one file's registrations; it returns the number of valid registrations,
-// of rows with errors, the problems to print, and the file error that stopped it.
-func dryRunFile(r io.Reader, name string, opts mapping.Options, out io.Writer, tw *tabwriter.Writer) (int, int, []string, error) {
+// dryCounts counts what a dry run found: valid registrations, valid events, rows with errors.
+type dryCounts struct{ regs, events, bad int }
+
+// dryRunFile prints one file's registrations or events; it returns what it counted, the
+// problems to print, and the file error that stopped it.
+func dryRunFile(r io.Reader, name string, opts mapping.Options, out io.Writer, tw *tabwriter.Writer) (dryCounts, []string, error) {
+	var n dryCounts
 	rd, err := mapping.NewReader(r, name, opts)
 	if err != nil {
-		return 0, 0, nil, err
+		return n, nil, err
 	}
 	defer rd.Close()
-	var regs, bad int
 	var problems []string
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	for {
-		reg, rowErrs, err := rd.Next()
+		var reg *domain.Registration
+		var ev *domain.Event
+		var rowErrs []domain.RowError
+		if rd.Kind().IsEvent() {
+			ev, rowErrs, err = rd.NextEvent()
+		} else {
+			reg, rowErrs, err = rd.Next()
+		}
 		if errors.Is(err, io.EOF) {
-			return regs, bad, problems, nil
+			return n, problems, nil
 		}
 		if err != nil {
-			return regs, bad, problems, err
+			return n, problems, err
 		}
 		lines := map[int]bool{}
 		for _, re := range rowErrs {
@@ -131,22 +147,39 @@ func dryRunFile(r io.Reader, name string, opts mapping.Options, out io.Writer, t
 				prefix = "warning: "
 			} else if !lines[re.Line] {
 				lines[re.Line] = true
-				bad++
+				n.bad++
 			}
 			problems = append(problems, prefix+re.Error())
 		}
-		if reg == nil {
-			continue
-		}
-		regs++
-		if tw == nil {
-			if err := enc.Encode(reg.Payload()); err != nil {
-				return regs, bad, problems, err
+		switch {
+		case ev != nil:
+			n.events++
+			if tw == nil {
+				if err := enc.Encode(ev.Payload("")); err != nil {
+					return n, problems, err
+				}
+				continue
 			}
-			continue
-		}
-		for _, it := range reg.Items {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", name, reg.Line, reg.Kind, it.InvoiceNumber, it.CustomerName, it.Amount, it.Currency, it.PDF)
+			target, caseID := ev.Target()
+			if caseID != "" {
+				target = "case " + caseID
+			}
+			amount, currency := "", ""
+			if a, c := ev.Amount(); c != "" || a != 0 {
+				amount, currency = a.String(), c
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\t%s\t%s\t\t%s\n", name, ev.Line, ev.Kind, target, amount, currency, ev.Key)
+		case reg != nil:
+			n.regs++
+			if tw == nil {
+				if err := enc.Encode(reg.Payload()); err != nil {
+					return n, problems, err
+				}
+				continue
+			}
+			for _, it := range reg.Items {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, reg.Line, reg.Kind, it.InvoiceNumber, it.CustomerName, it.Amount, it.Currency, it.PDF, it.InvoiceNumber)
+			}
 		}
 	}
 }

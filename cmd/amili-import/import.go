@@ -38,7 +38,7 @@ type importFlags struct {
 func (f *importFlags) register(fs *flag.FlagSet) {
 	f.common.register(fs)
 	fs.StringVar(&f.job, "job", "", "take kind, mapping, creditor and PDF policy from this configured job")
-	fs.StringVar(&f.kind, "kind", "", "invoice or case (default: detect from the header)")
+	fs.StringVar(&f.kind, "kind", "", "invoice, case, payment, crediting or cancellation (default: detect from the header)")
 	fs.StringVar(&f.mapping, "mapping", "", "mapping file for a non-canonical layout")
 	fs.StringVar(&f.account, "account", "", "Amili account id (default amili.account)")
 	fs.StringVar(&f.creditor, "creditor", "", "Amili creditor id (default amili.creditor)")

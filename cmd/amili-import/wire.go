@@ -193,10 +193,8 @@ func jobFromConfig(cfg *config.Config, cj config.Job) (importer.Job, error) {
 				CellChars: cj.MaxCellChars},
 		},
 	}
-	switch job.Mapping.Kind {
-	case "", domain.KindInvoice, domain.KindCase:
-	default:
-		return job, fmt.Errorf("job %q: kind %q: want invoice or case", cj.Name, cj.Kind)
+	if k := job.Mapping.Kind; k != "" && !k.Valid() {
+		return job, fmt.Errorf("job %q: kind %q: want invoice, case, payment, crediting or cancellation", cj.Name, cj.Kind)
 	}
 	switch job.PDF {
 	case "", importer.PDFRequired, importer.PDFOptional:

@@ -1,8 +1,9 @@
-// Package contenthash computes the content hash of an item to register: the SHA-256 of its JSON
+// Package contenthash computes the content hash of an item to register, or of an event to send:
+// the SHA-256 of its JSON
 // exactly as encoding/json writes it (field order, omitempty, HTML-safe string escaping).
 // Reflection-based marshalling of every invoice dominated the read time of a file, so the
 // payload types are written here by hand; a test and mapping's fuzzer hold these bytes equal to
-// json.Marshal's. The hash decides whether a row seen again is the same registration.
+// json.Marshal's. The hash decides whether a row seen again is the same registration or event.
 package contenthash
 
 import (
@@ -281,4 +282,57 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// Payment returns the content hash of a payment, reusing buf for the JSON.
+func Payment(buf *[]byte, v *domain.Payment) [32]byte {
+	w := jsonWriter{b: (*buf)[:0]}
+	w.open()
+	w.str("account", v.Account, true)
+	w.str("creditor", v.Creditor, false)
+	w.str("case", v.Case, true)
+	w.str("invoice_number", v.InvoiceNumber, true)
+	w.str("currency", v.Currency, false)
+	w.amount("amount", v.Amount)
+	w.date("bank_transaction_date", v.BankTransactionDate)
+	w.str("creditor_payment_reference", v.CreditorPaymentReference, true)
+	if v.ClientRegistrationDate != nil {
+		w.date("client_registration_date", *v.ClientRegistrationDate)
+	}
+	w.str("origin", v.Origin, false)
+	w.close()
+	*buf = w.b
+	return sha256.Sum256(*buf)
+}
+
+// Crediting returns the content hash of a crediting, reusing buf for the JSON.
+func Crediting(buf *[]byte, v *domain.Crediting) [32]byte {
+	w := jsonWriter{b: (*buf)[:0]}
+	w.open()
+	w.str("account", v.Account, true)
+	w.str("creditor", v.Creditor, false)
+	w.str("case", v.Case, true)
+	w.str("invoice_number", v.InvoiceNumber, true)
+	w.str("currency", v.Currency, true)
+	w.amount("amount", v.Amount)
+	w.str("credit_invoice", v.CreditInvoice, true)
+	w.str("creditor_reference", v.CreditorReference, true)
+	w.str("origin", v.Origin, false)
+	w.close()
+	*buf = w.b
+	return sha256.Sum256(*buf)
+}
+
+// Cancellation returns the content hash of a cancellation, reusing buf for the JSON.
+func Cancellation(buf *[]byte, v *domain.Cancellation) [32]byte {
+	w := jsonWriter{b: (*buf)[:0]}
+	w.open()
+	w.str("account", v.Account, true)
+	w.str("creditor", v.Creditor, false)
+	w.str("case", v.Case, true)
+	w.str("invoice_number", v.InvoiceNumber, true)
+	w.str("origin", v.Origin, false)
+	w.close()
+	*buf = w.b
+	return sha256.Sum256(*buf)
 }

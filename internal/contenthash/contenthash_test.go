@@ -1,6 +1,7 @@
 package contenthash
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"testing"
 
@@ -30,6 +31,22 @@ func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("case JSON differs\n got %s\nwant %s", got, want)
 		}
 	}
+	for _, s := range strs {
+		var buf []byte
+		p := &domain.Payment{Account: s, Creditor: s, InvoiceNumber: s, Currency: "SEK", Amount: 12345, BankTransactionDate: d,
+			CreditorPaymentReference: s, ClientRegistrationDate: &d, Origin: domain.OriginCreditorSystem}
+		checkSum(t, "payment", Payment(&buf, p), p)
+		p = &domain.Payment{Creditor: s, Case: s, Amount: -1}
+		checkSum(t, "bare payment", Payment(&buf, p), p)
+		c := &domain.Crediting{Account: s, Creditor: s, Case: s, Currency: "SEK", Amount: 7, CreditInvoice: s, CreditorReference: s, Origin: s}
+		checkSum(t, "crediting", Crediting(&buf, c), c)
+		c = &domain.Crediting{Creditor: s}
+		checkSum(t, "bare crediting", Crediting(&buf, c), c)
+		x := &domain.Cancellation{Account: s, Creditor: s, InvoiceNumber: s, Case: s, Origin: s}
+		checkSum(t, "cancellation", Cancellation(&buf, x), x)
+		x = &domain.Cancellation{}
+		checkSum(t, "bare cancellation", Cancellation(&buf, x), x)
+	}
 	empty := &domain.InvoiceRegistration{}
 	want, _ := json.Marshal(empty)
 	if got := appendInvoiceJSON(nil, empty); string(got) != string(want) {
@@ -39,5 +56,17 @@ func TestCanonicalJSONMatchesEncodingJSON(t *testing.T) {
 	want, _ = json.Marshal(bare)
 	if got := appendCaseItemJSON(nil, bare); string(got) != string(want) {
 		t.Errorf("bare case JSON differs\n got %s\nwant %s", got, want)
+	}
+}
+
+// checkSum fails when sum is not the SHA-256 of json.Marshal(v).
+func checkSum(t *testing.T, what string, sum [32]byte, v any) {
+	t.Helper()
+	want, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != sha256.Sum256(want) {
+		t.Errorf("%s: hash differs from the hash of %s", what, want)
 	}
 }
