@@ -402,7 +402,8 @@ func (l *Ledger) History(ctx context.Context, creditor, invoiceNumber string) (S
 
 // Events returns a submission's history, oldest first.
 func (l *Ledger) Events(ctx context.Context, id SubmissionID) ([]Event, error) {
-	rows, err := l.db.QueryContext(ctx, "SELECT at, coalesce(run_id, 0), from_state, to_state, detail FROM events WHERE submission_id = ? ORDER BY id", id)
+	rows, err := l.db.QueryContext(ctx, `SELECT e.at, coalesce(e.run_id, 0), coalesce(r.job, ''), coalesce(r.started, ''),
+		e.from_state, e.to_state, e.detail FROM events e LEFT JOIN runs r ON r.id = e.run_id WHERE e.submission_id = ? ORDER BY e.id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -410,11 +411,14 @@ func (l *Ledger) Events(ctx context.Context, id SubmissionID) ([]Event, error) {
 	var evs []Event
 	for rows.Next() {
 		var e Event
-		var at string
-		if err := rows.Scan(&at, &e.Run, &e.From, &e.To, &e.Detail); err != nil {
+		var at, started string
+		if err := rows.Scan(&at, &e.Run, &e.Job, &started, &e.From, &e.To, &e.Detail); err != nil {
 			return nil, err
 		}
 		e.At = parseTime(at)
+		if started != "" {
+			e.RunStarted = parseTime(started)
+		}
 		evs = append(evs, e)
 	}
 	return evs, rows.Err()
