@@ -68,3 +68,35 @@ func TestCreditorNames(t *testing.T) {
 		t.Errorf("got %q at %v (ok %v, %v), want the name saved last", name, at, ok, err)
 	}
 }
+
+// Each event names its run by job and start time, so a person reading a history need not look
+// the run's id up; an event of no run names none.
+func TestEventsNameTheirRun(t *testing.T) {
+	l, clk := mustOpenClock(t)
+	ctx := context.Background()
+	started := clk.Now()
+	run, err := l.StartRun(ctx, "invoices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	c, err := l.Claim(ctx, invoiceReq(run, 0, "R-1", "r1", 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := l.Claim(ctx, invoiceReq(0, 0, "R-2", "r2", 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := l.Events(ctx, c.Submission.ID)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events %+v (%v), want one", evs, err)
+	}
+	if got := evs[0]; got.Run != run || got.Job != "invoices" || !got.RunStarted.Equal(started) {
+		t.Errorf("event run %d job %q started %v, want %d invoices %v", got.Run, got.Job, got.RunStarted, run, started)
+	}
+	evs, err = l.Events(ctx, other.Submission.ID)
+	if err != nil || len(evs) != 1 || evs[0].Job != "" || !evs[0].RunStarted.IsZero() {
+		t.Errorf("event of no run: %+v (%v), want no job and no start", evs, err)
+	}
+}

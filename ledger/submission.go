@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/amili-import/amili-import/domain"
@@ -125,7 +126,7 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 				return err
 			}
 			if len(r.Cases) != n {
-				return fmt.Errorf("submission %d: %w: %w: %d cases for %d items", id, ErrInvalid, ErrCasesUnaccounted, len(r.Cases), n)
+				return fmt.Errorf("%s: %w: %w: %d cases for %d items", subName(ctx, tx, id), ErrInvalid, ErrCasesUnaccounted, len(r.Cases), n)
 			}
 			if err := casesOwn(ctx, tx, id, r.Cases); err != nil {
 				return err
@@ -149,12 +150,20 @@ func (l *Ledger) MarkRegistered(ctx context.Context, id SubmissionID, r Register
 // here or in the ledger.
 func casesOwn(ctx context.Context, tx *writeTx, id SubmissionID, cases []CaseRef) error {
 	seen := map[string]int{}
+	numbers := subNumbers(ctx, tx, id)
+	item := func(i int) string {
+		if i < len(numbers) {
+			return numbers[i]
+		}
+		return fmt.Sprintf("item %d", i+1)
+	}
+	name := subName(ctx, tx, id)
 	for i, c := range cases {
 		if c.CaseID == "" {
-			return fmt.Errorf("submission %d: %w: no case id for item %d", id, ErrCasesUnaccounted, i+1)
+			return fmt.Errorf("%s: %w: no case id for %s", name, ErrCasesUnaccounted, item(i))
 		}
 		if j, dup := seen[c.CaseID]; dup {
-			return fmt.Errorf("submission %d: %w: case %s named for items %d and %d", id, ErrCasesUnaccounted, c.CaseID, j+1, i+1)
+			return fmt.Errorf("%s: %w: case %s named for %s and %s", name, ErrCasesUnaccounted, c.CaseID, item(j), item(i))
 		}
 		seen[c.CaseID] = i
 		var other string
@@ -162,7 +171,7 @@ func casesOwn(ctx context.Context, tx *writeTx, id SubmissionID, cases []CaseRef
 			c.CaseID, id).Scan(&other)
 		switch {
 		case err == nil:
-			return fmt.Errorf("submission %d: %w: case %s already belongs to invoice number %s", id, ErrCasesUnaccounted, c.CaseID, other)
+			return fmt.Errorf("%s: %w: case %s already belongs to invoice number %s", name, ErrCasesUnaccounted, c.CaseID, other)
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
@@ -402,7 +411,8 @@ func (l *Ledger) History(ctx context.Context, creditor, invoiceNumber string) (S
 
 // Events returns a submission's history, oldest first.
 func (l *Ledger) Events(ctx context.Context, id SubmissionID) ([]Event, error) {
-	rows, err := l.db.QueryContext(ctx, "SELECT at, coalesce(run_id, 0), from_state, to_state, detail FROM events WHERE submission_id = ? ORDER BY id", id)
+	rows, err := l.db.QueryContext(ctx, `SELECT e.at, coalesce(e.run_id, 0), coalesce(r.job, ''), coalesce(r.started, ''),
+		e.from_state, e.to_state, e.detail FROM events e LEFT JOIN runs r ON r.id = e.run_id WHERE e.submission_id = ? ORDER BY e.id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -410,11 +420,14 @@ func (l *Ledger) Events(ctx context.Context, id SubmissionID) ([]Event, error) {
 	var evs []Event
 	for rows.Next() {
 		var e Event
-		var at string
-		if err := rows.Scan(&at, &e.Run, &e.From, &e.To, &e.Detail); err != nil {
+		var at, started string
+		if err := rows.Scan(&at, &e.Run, &e.Job, &started, &e.From, &e.To, &e.Detail); err != nil {
 			return nil, err
 		}
 		e.At = parseTime(at)
+		if started != "" {
+			e.RunStarted = parseTime(started)
+		}
 		evs = append(evs, e)
 	}
 	return evs, rows.Err()
@@ -522,4 +535,39 @@ func scanSubmissionItem(rows *sql.Rows) (Submission, SubmissionItem, error) {
 	s.AttemptAt, s.Accepted, it.PDFAttemptAt = parseTime(attemptAt), parseTime(accepted), parseTime(pdfAt)
 	it.Amount = domain.Amount(amount)
 	return s, it, nil
+}
+
+// subNumbers are a submission's invoice numbers in item order, read inside tx; none when they
+// cannot be read (they only name it in an error).
+func subNumbers(ctx context.Context, tx *writeTx, id SubmissionID) []string {
+	rows, err := tx.QueryContext(ctx, "SELECT invoice_number FROM submission_items WHERE submission_id = ? ORDER BY position", id)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var ns []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) != nil {
+			return nil
+		}
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// subName names a submission in an error a person reads (it becomes the reason ledger show
+// prints): by its invoice numbers, the ledger's id after them.
+func subName(ctx context.Context, tx *writeTx, id SubmissionID) string {
+	ns := subNumbers(ctx, tx, id)
+	switch len(ns) {
+	case 0:
+		return fmt.Sprintf("submission %d", id)
+	case 1:
+		return fmt.Sprintf("invoice number %s (submission %d)", ns[0], id)
+	}
+	if len(ns) > 5 {
+		ns = append(ns[:5:5], fmt.Sprintf("%d more", len(ns)-5))
+	}
+	return fmt.Sprintf("invoice numbers %s (submission %d)", strings.Join(ns, ", "), id)
 }

@@ -97,21 +97,27 @@ func TestStoredTextsAreMaskedAndBounded(t *testing.T) {
 }
 
 // TestRegisteredNeedsACaseOfItsOwnPerItem: an answer without a case id for an item, naming one
-// case for two items, or naming a case another invoice number holds, records nothing.
+// case for two items, or naming a case another invoice number holds, records nothing; the error
+// (the reason a person reads) names the submission and its items by their invoice numbers.
 func TestRegisteredNeedsACaseOfItsOwnPerItem(t *testing.T) {
 	ctx := context.Background()
 	l := MustOpen(t)
 	first := driveTo(t, l, "C-FIRST", StateRegistered) // holds case "c"
 	_ = first
-	for name, cases := range map[string][]CaseRef{
-		"empty":        {{CaseID: ""}},
-		"another's":    {{CaseID: "c-C-FIRST"}},
-		"one for two":  {{CaseID: "x"}, {CaseID: "x"}},
-		"one missing2": {{CaseID: "y"}, {CaseID: ""}},
+	for name, tc := range map[string]struct {
+		cases []CaseRef
+		want  string
+	}{
+		"empty":        {[]CaseRef{{CaseID: ""}}, "invoice number C-empty (submission "},
+		"another's":    {[]CaseRef{{CaseID: "c-C-FIRST"}}, "invoice number C-another's (submission "},
+		"one for two":  {[]CaseRef{{CaseID: "x"}, {CaseID: "x"}}, "case x named for D1-one for two and D2-one for two"},
+		"one missing2": {[]CaseRef{{CaseID: "y"}, {CaseID: ""}}, "invoice numbers D1-one missing2, D2-one missing2 (submission "},
+		"one for one":  {[]CaseRef{{CaseID: "z"}}, "invoice numbers D1-one for one, D2-one for one (submission "},
 	} {
+		cases := tc.cases
 		t.Run(name, func(t *testing.T) {
 			req := invoiceReq(0, 0, "C-"+name, "h-"+name, 100)
-			if len(cases) == 2 {
+			if len(cases) == 2 || name == "one for one" {
 				req = caseReq(0, 0, "h-"+name, "D1-"+name, "D2-"+name)
 			}
 			c, err := l.Claim(ctx, req)
@@ -124,6 +130,9 @@ func TestRegisteredNeedsACaseOfItsOwnPerItem(t *testing.T) {
 			err = l.MarkRegistered(ctx, c.Submission.ID, Registered{RegistrationID: "r-" + name, Cases: cases})
 			if !errors.Is(err, ErrCasesUnaccounted) {
 				t.Errorf("err = %v, want ErrCasesUnaccounted", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %q, want it to say %q", err, tc.want)
 			}
 			s, _ := l.Submission(ctx, c.Submission.ID)
 			if s.State != StateSending {

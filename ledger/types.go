@@ -165,9 +165,13 @@ type CaseRef struct {
 
 // Event is one entry of a submission's append-only history.
 type Event struct {
-	At     time.Time
-	Run    RunID
-	From   State // "" for the first claim
-	To     State
-	Detail string
+	At  time.Time
+	Run RunID
+	// Job and RunStarted name the run for a person: its job and when it started (zero when
+	// the event belongs to no run).
+	Job        string
+	RunStarted time.Time
+	From       State // "" for the first claim
+	To         State
+	Detail     string
 }

@@ -55,8 +55,12 @@ type fileRow struct {
 
 // book holds what the ledger says up to until.
 type book struct {
-	until     time.Time
-	files     map[ledger.FileID]ledger.FileInfo
+	until time.Time
+	files map[ledger.FileID]ledger.FileInfo
+	// later are the paths of files the book's records name but that the ledger recorded first
+	// at or after until (a clock set back between runs): named by their paths all the same,
+	// though not listed among the period's files.
+	later     map[ledger.FileID]string
 	subs      map[ledger.SubmissionID]ledger.Submission
 	versions  []*version
 	byEnd     map[int64][]*version // the versions each transition ended
@@ -88,7 +92,7 @@ type rowKey struct {
 
 // readBook loads the history before until.
 func readBook(ctx context.Context, st Store, until time.Time) (*book, error) {
-	bk := &book{until: until, files: map[ledger.FileID]ledger.FileInfo{}, subs: map[ledger.SubmissionID]ledger.Submission{},
+	bk := &book{until: until, files: map[ledger.FileID]ledger.FileInfo{}, later: map[ledger.FileID]string{}, subs: map[ledger.SubmissionID]ledger.Submission{},
 		conflicts: map[conflictKey]ledger.Conflict{}, byEnd: map[int64][]*version{}}
 	files, err := st.Files(ctx, ledger.FileFilter{FirstSeen: ledger.Period{Until: until}})
 	if err != nil {
@@ -115,9 +119,45 @@ func readBook(ctx context.Context, st Store, until time.Time) (*book, error) {
 	if err := bk.readProblems(ctx, st); err != nil {
 		return nil, err
 	}
+	if err := bk.readLaterFiles(ctx, st, claims); err != nil {
+		return nil, err
+	}
 	bk.moves = moves
 	bk.arrange(claims, moves)
 	return bk, nil
+}
+
+// readLaterFiles finds the paths of the files the claims, submissions and conflicts name that
+// are not among the book's files; the ledger is asked only when there is one.
+func (bk *book) readLaterFiles(ctx context.Context, st Store, claims []ledger.ClaimRecord) error {
+	ids := map[ledger.FileID]bool{}
+	add := func(id ledger.FileID) {
+		if _, ok := bk.files[id]; !ok && id != 0 {
+			ids[id] = true
+		}
+	}
+	for _, c := range claims {
+		add(c.File)
+	}
+	for _, s := range bk.subs {
+		add(s.FileID)
+	}
+	for _, c := range bk.conflicts {
+		add(c.File)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	all, err := st.Files(ctx, ledger.FileFilter{FirstSeen: ledger.Period{Since: bk.until}})
+	if err != nil {
+		return err
+	}
+	for _, f := range all {
+		if ids[f.ID] {
+			bk.later[f.ID] = f.Path
+		}
+	}
+	return nil
 }
 
 // readProblems loads the conflicts and the row errors, each row error once per file content.
@@ -155,12 +195,13 @@ func (bk *book) readProblems(ctx context.Context, st Store) error {
 	return nil
 }
 
-// content is what makes files the same file: their SHA-256.
+// content is what makes files the same file: their SHA-256. It is a key, never shown: a file
+// the book does not hold is a content of its own.
 func (bk *book) content(id ledger.FileID) string {
 	if f, ok := bk.files[id]; ok && f.SHA256 != "" {
 		return f.SHA256
 	}
-	return fmt.Sprintf("file #%d", id)
+	return fmt.Sprintf("id:%d", id)
 }
 
 // arrange pairs each item's versions with the transitions that ended them, then finds each

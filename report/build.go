@@ -93,14 +93,19 @@ func pendingState(s ledger.State) bool {
 	return s == ledger.StateClaimed || s == ledger.StateSending
 }
 
+// fileName names a file for a person: its path as the ledger records it, the ledger's id only
+// beside a description when the ledger holds no such file.
 func (b *builder) fileName(id ledger.FileID) string {
 	if f, ok := b.bk.files[id]; ok {
 		return f.Path
 	}
+	if p, ok := b.bk.later[id]; ok {
+		return p
+	}
 	if id == 0 {
 		return ""
 	}
-	return fmt.Sprintf("file #%d", id)
+	return fmt.Sprintf("a file the ledger does not hold (id %d)", id)
 }
 
 // versionLines lists what each content of each invoice number did in the period: rejected, or

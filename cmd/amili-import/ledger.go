@@ -29,10 +29,12 @@ const ledgerUsage = `Usage:
   amili-import ledger show INVOICE_NUMBER [--creditor C] [--json]
   amili-import ledger backup FILE
 
-list    the submissions (one registration each), oldest first; --since keeps those changed since T;
-        then the rows validation refused (never sent), unless --state leaves out rejected or
-        --creditor is given (a refused row has no creditor yet); --json prints submissions only
-show    one invoice number's submission, its items and its whole history
+list    the submissions (one registration each, source amili), oldest first; --since keeps
+        those changed since T; then the rows validation refused (never sent, source validation),
+        with file and line, unless --state leaves out rejected or --creditor is given (a refused
+        row has no creditor yet); --json prints both, each entry with its source
+show    one invoice number's submission, its items and its whole history, the later files that
+        conflicted with it and the rows with the number that validation refused
 backup  a consistent copy of the ledger to FILE (which must not exist), safe while imports run
 
 States: claimed, sending, registered, uploaded, no_pdf, rejected.
@@ -58,7 +60,7 @@ func runLedger(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.state, "state", "", "list: only these states, comma-separated")
 	fs.StringVar(&f.since, "since", "", "list: only submissions changed since T")
 	fs.StringVar(&f.creditor, "creditor", "", "only this creditor")
-	fs.IntVar(&f.limit, "limit", 0, "list: only the newest N (0: all)")
+	fs.IntVar(&f.limit, "limit", 0, "list: only the newest N submissions, and N refused rows (0: all)")
 	fs.BoolVar(&f.json, "json", false, "print JSON for scripts instead of a table")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -174,54 +176,42 @@ func ledgerList(ctx context.Context, w io.Writer, lg *ledger.Ledger, f ledgerFla
 	if err != nil {
 		return err
 	}
+	var refused []ledger.RowErrorRecord
+	// A refused row has no creditor yet, and is rejected by nature.
+	if f.creditor == "" && (len(filter.States) == 0 || slices.Contains(filter.States, ledger.StateRejected)) {
+		if refused, err = refusedRows(ctx, lg, ledger.Period{Since: filter.Updated.Since}, ""); err != nil {
+			return err
+		}
+		if f.limit > 0 && len(refused) > f.limit {
+			refused = refused[len(refused)-f.limit:]
+		}
+	}
+	files := newFileNames(ctx, lg)
 	if f.json {
-		out := make([]submissionJSON, len(subs))
-		for i, s := range subs {
-			out[i] = toSubmissionJSON(s)
+		out := make([]any, 0, len(subs)+len(refused))
+		for _, s := range subs {
+			out = append(out, toSubmissionJSON(s, files))
+		}
+		for _, r := range refused {
+			out = append(out, toRefusedJSON(r))
 		}
 		return writeJSON(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tKIND\tCREDITOR\tINVOICE NUMBERS\tAMOUNT\tATTEMPTS\tUPDATED\tLAST ERROR")
+	fmt.Fprintln(tw, "ID\tSTATE\tKIND\tCREDITOR\tINVOICE NUMBERS\tAMOUNT\tATTEMPTS\tUPDATED\tFILE\tLAST ERROR")
 	for _, s := range subs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.State, s.Kind, s.Creditor, numbers(s),
-			amounts(s), s.Attempts, s.Updated.UTC().Format(time.RFC3339), oneLine(s.LastError, 60))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.State, s.Kind, s.Creditor, numbers(s),
+			amounts(s), s.Attempts, s.Updated.UTC().Format(time.RFC3339), files.at(s.FileID, s.Line), oneLine(s.LastError, 60))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "%d submissions\n", len(subs))
-	if f.creditor != "" || (len(filter.States) > 0 && !slices.Contains(filter.States, ledger.StateRejected)) {
-		return nil // a refused row has no creditor yet, and is rejected by nature
-	}
-	return listRowErrors(ctx, w, lg, ledger.Period{Since: filter.Updated.Since})
-}
-
-// listRowErrors prints the rows validation refused since p.Since: rejected too, though never
-// sent, so they are in the ledger's row errors rather than its submissions. Warnings (rows kept
-// under the warn policy) are left out.
-func listRowErrors(ctx context.Context, w io.Writer, lg *ledger.Ledger, p ledger.Period) error {
-	all, err := lg.RowErrors(ctx, p)
-	if err != nil {
-		return err
-	}
-	var refused []ledger.RowErrorRecord
-	for _, r := range all {
-		if !r.Warning {
-			refused = append(refused, r)
-		}
-	}
 	if len(refused) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w, "\nRows refused by validation (never sent):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tFILE\tINVOICE NUMBER\tCOLUMN\tVALUE\tRULE")
-	for _, r := range refused {
-		fmt.Fprintf(tw, "%s\t%s:%d\t%s\t%s\t%s\t%s\n", r.At.UTC().Format(time.RFC3339), r.File, r.Line, orDash(r.InvoiceNumber),
-			orDash(r.Column), oneLine(logging.MaskIDNumbers(r.Value), 30), oneLine(r.Rule, 80))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := printRefused(w, refused); err != nil {
 		return err
 	}
 	rows := "rows"
@@ -232,7 +222,39 @@ func listRowErrors(ctx context.Context, w io.Writer, lg *ledger.Ledger, p ledger
 	return nil
 }
 
+// refusedRows are the rows validation refused in p, with invoice number number ("" for any):
+// rejected too, though never sent, so they are in the ledger's row errors rather than its
+// submissions. Warnings (rows kept under the warn policy) are left out.
+func refusedRows(ctx context.Context, lg *ledger.Ledger, p ledger.Period, number string) ([]ledger.RowErrorRecord, error) {
+	all, err := lg.RowErrors(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var refused []ledger.RowErrorRecord
+	for _, r := range all {
+		if !r.Warning && (number == "" || r.InvoiceNumber == number) {
+			refused = append(refused, r)
+		}
+	}
+	return refused, nil
+}
+
+// printRefused prints refused rows as a table, identity numbers masked.
+func printRefused(w io.Writer, refused []ledger.RowErrorRecord) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tSOURCE\tFILE\tINVOICE NUMBER\tCOLUMN\tVALUE\tRULE")
+	for _, r := range refused {
+		fmt.Fprintf(tw, "%s\t%s\t%s:%d\t%s\t%s\t%s\t%s\n", r.At.UTC().Format(time.RFC3339), sourceValidation, r.File, r.Line,
+			orDash(r.InvoiceNumber), orDash(r.Column), oneLine(logging.MaskIDNumbers(r.Value), 30), oneLine(r.Rule, 80))
+	}
+	return tw.Flush()
+}
+
 func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number string, f ledgerFlags) error {
+	refused, err := refusedRows(ctx, lg, ledger.Period{}, number)
+	if err != nil {
+		return err
+	}
 	creditor := f.creditor
 	if creditor == "" {
 		cs, err := lg.FindCreditors(ctx, number)
@@ -241,6 +263,9 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 		}
 		switch len(cs) {
 		case 0:
+			if len(refused) > 0 {
+				return showRefusedOnly(w, number, refused, f.json)
+			}
 			return fmt.Errorf("invoice number %q is not in the ledger %s", number, lg.Path())
 		case 1:
 			creditor = cs[0]
@@ -250,24 +275,40 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 		}
 	}
 	s, events, err := lg.History(ctx, creditor, number)
+	if errors.Is(err, ledger.ErrNotFound) && len(refused) > 0 {
+		return showRefusedOnly(w, number, refused, f.json)
+	}
 	if errors.Is(err, ledger.ErrNotFound) {
 		return fmt.Errorf("invoice number %q of creditor %q is not in the ledger %s", number, creditor, lg.Path())
 	}
 	if err != nil {
 		return err
 	}
+	conflicts, err := conflictsOf(ctx, lg, creditor, number)
+	if err != nil {
+		return err
+	}
 	if f.json {
-		out := struct {
-			submissionJSON
-			Events []eventJSON `json:"events"`
-		}{submissionJSON: toSubmissionJSON(s)}
+		out := showJSON{submissionJSON: toSubmissionJSON(s, newFileNames(ctx, lg)), Events: []eventJSON{},
+			Conflicts: []conflictJSON{}, Refused: []refusedJSON{}}
 		for _, ev := range events {
-			out.Events = append(out.Events, eventJSON{At: ev.At, Run: int64(ev.Run), From: string(ev.From), To: string(ev.To), Detail: ev.Detail})
+			e := eventJSON{At: ev.At, Run: int64(ev.Run), Job: ev.Job, From: string(ev.From), To: string(ev.To), Detail: ev.Detail}
+			if !ev.RunStarted.IsZero() {
+				started := ev.RunStarted.UTC()
+				e.RunStarted = &started
+			}
+			out.Events = append(out.Events, e)
+		}
+		for _, c := range conflicts {
+			out.Conflicts = append(out.Conflicts, conflictJSON{At: c.At.UTC(), File: c.FilePath, Line: c.Line, Reason: c.Reason})
+		}
+		for _, r := range refused {
+			out.Refused = append(out.Refused, toRefusedJSON(r))
 		}
 		return writeJSON(w, out)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "Submission\t%d (%s)\n", s.ID, s.Kind)
+	fmt.Fprintf(tw, "Submission\t%s %s (id %d)\n", s.Kind, strings.Join(invoiceNumbers(s), ", "), s.ID)
 	fmt.Fprintf(tw, "Creditor\t%s\n", s.Creditor)
 	fmt.Fprintf(tw, "State\t%s\n", s.State)
 	if s.RegistrationID != "" {
@@ -304,20 +345,53 @@ func ledgerShow(ctx context.Context, w io.Writer, lg *ledger.Ledger, number stri
 		if from == "" {
 			from = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", ev.At.UTC().Format(time.RFC3339), ev.Run, from, ev.To, oneLine(ev.Detail, 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.UTC().Format(time.RFC3339), runName(ev), from, ev.To, oneLine(ev.Detail, 100))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return showConflicts(ctx, w, lg, creditor, number)
+	if len(conflicts) > 0 {
+		// Never sent: without them here the history would read as if nothing had happened since.
+		fmt.Fprintln(w, "\nConflicts: later files with this invoice number and other content (never sent):")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "AT\tFILE\tREASON")
+		for _, c := range conflicts {
+			fmt.Fprintf(tw, "%s\t%s:%d\t%s\n", c.At.UTC().Format(time.RFC3339), c.FilePath, c.Line, oneLine(c.Reason, 100))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(refused) > 0 {
+		fmt.Fprintln(w, "\nRows with this invoice number refused by validation (never sent):")
+		return printRefused(w, refused)
+	}
+	return nil
 }
 
-// showConflicts lists the later files that brought number with other content: they are never
-// sent, and without them here the history would read as if nothing had happened since.
-func showConflicts(ctx context.Context, w io.Writer, lg *ledger.Ledger, creditor, number string) error {
+// showRefusedOnly prints an invoice number no submission holds: validation refused every row
+// that brought it, so the ledger knows it only from its row errors.
+func showRefusedOnly(w io.Writer, number string, refused []ledger.RowErrorRecord, asJSON bool) error {
+	if asJSON {
+		out := struct {
+			InvoiceNumber string        `json:"invoice_number"`
+			State         string        `json:"state"`
+			Refused       []refusedJSON `json:"refused_rows"`
+		}{InvoiceNumber: number, State: string(ledger.StateRejected)}
+		for _, r := range refused {
+			out.Refused = append(out.Refused, toRefusedJSON(r))
+		}
+		return writeJSON(w, out)
+	}
+	fmt.Fprintf(w, "Invoice number %s was never sent: validation refused every row that brought it.\n\n", number)
+	return printRefused(w, refused)
+}
+
+// conflictsOf lists the later files that brought a creditor's number with other content.
+func conflictsOf(ctx context.Context, lg *ledger.Ledger, creditor, number string) ([]ledger.Conflict, error) {
 	all, err := lg.Conflicts(ctx, ledger.Period{}, creditor)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var cs []ledger.Conflict
 	for _, c := range all {
@@ -325,16 +399,18 @@ func showConflicts(ctx context.Context, w io.Writer, lg *ledger.Ledger, creditor
 			cs = append(cs, c)
 		}
 	}
-	if len(cs) == 0 {
-		return nil
+	return cs, nil
+}
+
+// runName names an event's run for a person: its job and start time, the id after them.
+func runName(ev ledger.Event) string {
+	switch {
+	case ev.Run == 0:
+		return "-"
+	case ev.Job == "":
+		return fmt.Sprintf("run %d", ev.Run)
 	}
-	fmt.Fprintln(w, "\nConflicts: later files with this invoice number and other content (never sent)")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tFILE\tREASON")
-	for _, c := range cs {
-		fmt.Fprintf(tw, "%s\t%s:%d\t%s\n", c.At.UTC().Format(time.RFC3339), c.FilePath, c.Line, oneLine(c.Reason, 100))
-	}
-	return tw.Flush()
+	return fmt.Sprintf("%s, started %s (run %d)", ev.Job, ev.RunStarted.UTC().Format(time.RFC3339), ev.Run)
 }
 
 func knownState(s ledger.State) bool {
@@ -347,11 +423,16 @@ func knownState(s ledger.State) bool {
 
 // numbers lists a submission's invoice numbers, shortened for a table.
 func numbers(s ledger.Submission) string {
+	return oneLine(strings.Join(invoiceNumbers(s), ","), 40)
+}
+
+// invoiceNumbers are a submission's invoice numbers, in item order.
+func invoiceNumbers(s ledger.Submission) []string {
 	ns := make([]string, len(s.Items))
 	for i, it := range s.Items {
 		ns[i] = it.InvoiceNumber
 	}
-	return oneLine(strings.Join(ns, ","), 40)
+	return ns
 }
 
 // amounts sums a submission's items per currency, exactly, in öre.
@@ -389,7 +470,15 @@ func oneLine(s string, n int) string {
 	return s
 }
 
+// Sources of a ledger list entry: a submission, on its way to Amili or answered by it, or a
+// row validation refused before anything was sent.
+const (
+	sourceAmili      = "amili"
+	sourceValidation = "validation"
+)
+
 type submissionJSON struct {
+	Source         string     `json:"source"`
 	ID             int64      `json:"id"`
 	Kind           string     `json:"kind"`
 	Creditor       string     `json:"creditor"`
@@ -398,6 +487,7 @@ type submissionJSON struct {
 	InvoiceID      string     `json:"invoice_id,omitempty"`
 	Attempts       int        `json:"attempts"`
 	LastError      string     `json:"last_error,omitempty"`
+	File           string     `json:"file,omitempty"` // its path as the ledger records it
 	FileID         int64      `json:"file_id,omitempty"`
 	Line           int        `json:"line,omitempty"`
 	Created        time.Time  `json:"created"`
@@ -420,17 +510,56 @@ type itemJSON struct {
 }
 
 type eventJSON struct {
-	At     time.Time `json:"at"`
-	Run    int64     `json:"run,omitempty"`
-	From   string    `json:"from"`
-	To     string    `json:"to"`
-	Detail string    `json:"detail,omitempty"`
+	At         time.Time  `json:"at"`
+	Run        int64      `json:"run,omitempty"`
+	Job        string     `json:"job,omitempty"`
+	RunStarted *time.Time `json:"run_started,omitempty"`
+	From       string     `json:"from"`
+	To         string     `json:"to"`
+	Detail     string     `json:"detail,omitempty"`
 }
 
-func toSubmissionJSON(s ledger.Submission) submissionJSON {
-	out := submissionJSON{ID: int64(s.ID), Kind: string(s.Kind), Creditor: s.Creditor, State: string(s.State),
+// showJSON is ledger show --json: the submission, its history, the later files that conflicted
+// with it and the rows with its number that validation refused.
+type showJSON struct {
+	submissionJSON
+	Events    []eventJSON    `json:"events"`
+	Conflicts []conflictJSON `json:"conflicts"`
+	Refused   []refusedJSON  `json:"refused_rows"`
+}
+
+type conflictJSON struct {
+	At     time.Time `json:"at"`
+	File   string    `json:"file"`
+	Line   int       `json:"line"`
+	Reason string    `json:"reason"`
+}
+
+// refusedJSON is a row validation refused: source validation, state rejected, never sent.
+type refusedJSON struct {
+	Source        string    `json:"source"`
+	State         string    `json:"state"`
+	File          string    `json:"file"`
+	FileID        int64     `json:"file_id"`
+	Line          int       `json:"line"`
+	InvoiceNumber string    `json:"invoice_number,omitempty"`
+	Column        string    `json:"column,omitempty"`
+	Value         string    `json:"value,omitempty"`
+	Rule          string    `json:"rule"`
+	At            time.Time `json:"at"`
+}
+
+func toRefusedJSON(r ledger.RowErrorRecord) refusedJSON {
+	return refusedJSON{Source: sourceValidation, State: string(ledger.StateRejected), File: r.File, FileID: int64(r.FileID),
+		Line: r.Line, InvoiceNumber: r.InvoiceNumber, Column: r.Column, Value: logging.MaskIDNumbers(r.Value), Rule: r.Rule,
+		At: r.At.UTC()}
+}
+
+func toSubmissionJSON(s ledger.Submission, files *fileNames) submissionJSON {
+	out := submissionJSON{Source: sourceAmili, ID: int64(s.ID), Kind: string(s.Kind), Creditor: s.Creditor, State: string(s.State),
 		RegistrationID: s.RegistrationID, InvoiceID: s.InvoiceID, Attempts: s.Attempts, LastError: s.LastError,
-		FileID: int64(s.FileID), Line: s.Line, Created: s.Created.UTC(), Updated: s.Updated.UTC(), Items: []itemJSON{}}
+		File: files.path(s.FileID), FileID: int64(s.FileID), Line: s.Line, Created: s.Created.UTC(), Updated: s.Updated.UTC(),
+		Items: []itemJSON{}}
 	for _, it := range s.Items {
 		out.Items = append(out.Items, itemJSON{InvoiceNumber: it.InvoiceNumber, AmountOre: int64(it.Amount),
 			Amount: it.Amount.String(), Currency: it.Currency, CustomerName: it.CustomerName, PDF: it.PDF,
@@ -453,4 +582,39 @@ func fileLine(ctx context.Context, lg *ledger.Ledger, id ledger.FileID, line int
 		return fmt.Sprintf("line %d of a file the ledger does not hold", line)
 	}
 	return fmt.Sprintf("%s, line %d (first seen %s)", f.Path, line, f.FirstSeen.UTC().Format(time.RFC3339))
+}
+
+// fileNames names the ledger's files by their recorded paths, each looked up once.
+type fileNames struct {
+	ctx   context.Context
+	lg    *ledger.Ledger
+	paths map[ledger.FileID]string
+}
+
+func newFileNames(ctx context.Context, lg *ledger.Ledger) *fileNames {
+	return &fileNames{ctx: ctx, lg: lg, paths: map[ledger.FileID]string{}}
+}
+
+// path is a file's path; "" for no file or one the ledger does not hold.
+func (n *fileNames) path(id ledger.FileID) string {
+	if id == 0 {
+		return ""
+	}
+	p, ok := n.paths[id]
+	if !ok {
+		if f, err := n.lg.File(n.ctx, id); err == nil {
+			p = f.Path
+		}
+		n.paths[id] = p
+	}
+	return p
+}
+
+// at is a file's path and line for a table, "-" when there is no file.
+func (n *fileNames) at(id ledger.FileID, line int) string {
+	p := n.path(id)
+	if p == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%s:%d", p, line)
 }

@@ -63,7 +63,8 @@ func TestLedgerList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"STATE", "INVOICE NUMBERS", "INV-1", "uploaded", "1250.50 SEK", "D-1,D-2", "30.05 SEK", "rejected", "422 customer.id_number: invalid", "4 submissions"} {
+	for _, want := range []string{"STATE", "INVOICE NUMBERS", "INV-1", "uploaded", "1250.50 SEK", "D-1,D-2", "30.05 SEK", "rejected",
+		"422 customer.id_number: invalid", "4 submissions", "in/invoices.csv:2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list output lacks %q:\n%s", want, out)
 		}
@@ -111,6 +112,13 @@ func TestLedgerShow(t *testing.T) {
 	if strings.Contains(out, "#1") {
 		t.Errorf("show output names the file by its internal id:\n%s", out)
 	}
+	// The submission is named by its kind and invoice number, the run by its job and start.
+	if !regexp.MustCompile(`Submission +invoice INV-1 \(id \d+\)\n`).MatchString(out) {
+		t.Errorf("show output does not name the submission by its invoice number:\n%s", out)
+	}
+	if !regexp.MustCompile(`main, started \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(run \d+\) +- +claimed`).MatchString(out) {
+		t.Errorf("show output does not name the run by its job and start time:\n%s", out)
+	}
 	code, out, _ = runCLI(t, "ledger", "show", "--json", "--ledger", path, "D-2")
 	var got struct {
 		submissionJSON
@@ -121,6 +129,10 @@ func TestLedgerShow(t *testing.T) {
 	}
 	if got.State != "rejected" || len(got.Events) != 3 || got.Events[2].To != "rejected" || got.Events[0].From != "" {
 		t.Errorf("show D-2 = %+v", got)
+	}
+	if got.File != "in/invoices.csv" || got.Events[0].Job != "main" || got.Events[0].RunStarted == nil {
+		t.Errorf("show D-2 --json: file %q, first event job %q started %v; want the path and the run's job and start",
+			got.File, got.Events[0].Job, got.Events[0].RunStarted)
 	}
 
 	if code, _, errOut := runCLI(t, "ledger", "show", "INV-9", "--ledger", path); code != 2 || !strings.Contains(errOut, "cred-A, cred-B") {
@@ -232,6 +244,14 @@ func TestLedgerShowNamesLaterConflictingFiles(t *testing.T) {
 			t.Errorf("show output lacks %q:\n%s", want, out)
 		}
 	}
+	code, out, _ = runCLI(t, "ledger", "show", "INV-1", "--json", "--ledger", path)
+	var got showJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 {
+		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+	}
+	if len(got.Conflicts) != 1 || got.Conflicts[0].File != "in/invoices-again.csv" || got.Conflicts[0].Line != 7 || got.Conflicts[0].Reason == "" {
+		t.Errorf("show --json conflicts = %+v, want in/invoices-again.csv line 7 with its reason", got.Conflicts)
+	}
 }
 
 // TestLedgerListRejectedIncludesRowsRefusedByValidation: rows that never reached Amili because
@@ -270,6 +290,40 @@ func TestLedgerListRejectedIncludesRowsRefusedByValidation(t *testing.T) {
 	code, out, _ = runCLI(t, "ledger", "list", "--state", "uploaded", "--ledger", path)
 	if code != 0 || strings.Contains(out, "in/bad.csv") {
 		t.Errorf("--state uploaded lists validation refusals: exit %d\n%s", code, out)
+	}
+
+	// --json lists them too, each entry saying where its state comes from.
+	code, out, _ = runCLI(t, "ledger", "list", "--state", "rejected", "--json", "--ledger", path)
+	var entries []map[string]any
+	if err := json.Unmarshal([]byte(out), &entries); err != nil || code != 0 {
+		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+	}
+	var sources []string
+	for _, e := range entries {
+		sources = append(sources, e["source"].(string))
+	}
+	if strings.Join(sources, ",") != "amili,validation" {
+		t.Fatalf("--json sources %v, want the rejected submission (amili) then the refused row (validation):\n%s", sources, out)
+	}
+	got := entries[1]
+	want := map[string]any{"state": "rejected", "file": "in/bad.csv", "line": 3.0, "invoice_number": "INV-3",
+		"column": "customer.id_number", "value": "19121212-****"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("refused row %s = %v, want %v", k, got[k], v)
+		}
+	}
+	if strings.Contains(out, "19121212-1212") || strings.Contains(out, "INV-4") {
+		t.Errorf("--json shows a whole identity number or a warning:\n%s", out)
+	}
+	if entries[0]["file"] != "in/invoices.csv" {
+		t.Errorf("rejected submission file = %v, want in/invoices.csv", entries[0]["file"])
+	}
+
+	// show knows a number that validation refused, though no submission holds it.
+	code, out, errOut = runCLI(t, "ledger", "show", "INV-3", "--ledger", path)
+	if code != 0 || !strings.Contains(out, "never sent") || !strings.Contains(out, "in/bad.csv:3") || !strings.Contains(out, "validation") {
+		t.Errorf("show INV-3: exit %d %s\n%s", code, errOut, out)
 	}
 }
 
