@@ -72,8 +72,8 @@ const (
 type Faults struct {
 	Seed            int64
 	ServerErrorRate float64 // 500 before doing anything
-	CommitThenFail  float64 // registration stored, then 500
-	CommitThenDrop  float64 // registration stored, then the connection is closed without an answer
+	CommitThenFail  float64 // registration (or event) stored, then 500
+	CommitThenDrop  float64 // registration (or event) stored, then the connection is closed without an answer
 	Storm429        float64 // fraction of requests answered 429 with Retry-After
 	// CommitLate is the fraction of registrations held for CommitDelay before they are stored,
 	// whatever the client does meanwhile: a slow server that finishes a request after the
@@ -87,8 +87,9 @@ type Faults struct {
 	// that lags behind the store would (GET /cases/{id} finds it at once).
 	ListLag       time.Duration
 	UploadLatency time.Duration
-	// ByInvoiceNumber forces a fault for registrations carrying this invoice number: one of
-	// the Fault* names, optionally with the suffix "_once".
+	// ByInvoiceNumber forces a fault for registrations carrying this invoice number, and for
+	// payments, creditings and cancellations naming it (or its case) or carrying it as their
+	// reference: one of the Fault* names, optionally with the suffix "_once".
 	ByInvoiceNumber map[string]string
 }
 
@@ -232,11 +233,14 @@ func (s *Server) handler() http.Handler {
 	route("GET /cases/{id}", "GET /cases/{id}", s.handleGetCase)
 	route("GET /creditors/{id}", "GET /creditors/{id}", s.handleGetCreditor)
 	route("POST /creditor--payments", "POST /creditor--payments", s.handlePayment)
+	route("GET /creditor--payments", "GET /creditor--payments", s.handleListPayments)
 	for _, p := range []string{"/creditor--creditings", "/creditor-crediting"} {
 		route("POST "+p, "POST /creditor--creditings", s.handleCrediting)
+		route("GET "+p, "GET /creditor--creditings", s.handleListCreditings)
 	}
 	for _, p := range []string{"/creditor--cancellations", "/creditor-cancellation"} {
 		route("POST "+p, "POST /creditor--cancellations", s.handleCancellation)
+		route("GET "+p, "GET /creditor--cancellations", s.handleListCancellations)
 	}
 	route("POST /accounts", "POST /accounts", s.handleCreateAccount)
 	route("GET /access--groups", "GET /access--groups", s.handleAccessGroups)

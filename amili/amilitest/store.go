@@ -40,6 +40,7 @@ type store struct {
 	received []Received
 	regCount map[string]int // creditor + "\x00" + invoice number
 	uploads  map[string][]Upload
+	events   []*eventRec // payments, creditings and cancellations, in arrival order
 }
 
 type accountRec struct {

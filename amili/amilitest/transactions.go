@@ -53,6 +53,9 @@ type txRequest struct {
 	currency          string
 	amount            domain.Amount
 	bankDate          time.Time
+	paymentRef        string // creditor_payment_reference
+	creditorRef       string // creditor_reference
+	creditInvoice     string // credit_invoice
 }
 
 func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
@@ -64,21 +67,68 @@ func (s *Server) creditorTx(w http.ResponseWriter, r *http.Request, k txKind) {
 	tx := decodeTx(f, k)
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	st := s.st
 	c := st.txCase(f, k, tx)
 	if len(f.errs) > 0 {
+		s.mu.Unlock()
 		validationFailed(w, f.errs)
 		return
 	}
-	now := s.now().UTC()
-	id := st.newID()
-	result := applyTx(c, k, tx, now, id)
-	st.touch(c)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(id), "_id": id,
-		"_status": "OK", k.statusField: result,
-	})
+	keys := tx.faultKeys(c)
+	fault := s.forcedFault(keys)
+	if fault == FaultServerError || fault == FaultReject422 || fault == FaultReject422QuotingID || fault == FaultReject422Huge {
+		s.mu.Unlock()
+		preFault(w, fault, keys, "")
+		return
+	}
+	if fault == "" {
+		fault = s.commitFault()
+	}
+	commit := func() map[string]any {
+		now := s.now().UTC()
+		id := st.newID()
+		result := applyTx(c, k, tx, now, id)
+		st.touch(c)
+		st.recordEvent(k, tx, c, id, result, now)
+		return map[string]any{
+			"_updated": fmtDate(now), "_created": fmtDate(now), "_etag": st.etag(id), "_id": id,
+			"_status": "OK", k.statusField: result,
+		}
+	}
+	if fault == FaultCommitLate {
+		// Queued behind a slow backend: applied after the delay even when the client has gone.
+		delay := s.faults.CommitDelay
+		s.mu.Unlock()
+		time.Sleep(delay)
+		s.mu.Lock()
+		if c.Closed != nil && k.amount {
+			s.mu.Unlock()
+			validationFailed(w, map[string]string{"case": "the case is closed"})
+			return
+		}
+		resp := commit()
+		s.mu.Unlock()
+		writeJSON(w, http.StatusCreated, resp)
+		return
+	}
+	resp := commit()
+	s.mu.Unlock()
+	answerCommitted(w, fault, resp)
+}
+
+// faultKeys are the names Faults.ByInvoiceNumber may use for a transaction: its references
+// and the invoice number of its case.
+func (tx txRequest) faultKeys(c *caseRec) []string {
+	var keys []string
+	for _, k := range []string{tx.paymentRef, tx.creditorRef, tx.creditInvoice, tx.number} {
+		if k != "" {
+			keys = append(keys, k)
+		}
+	}
+	if c != nil && c.Debt.InvoiceNumber != "" && c.Debt.InvoiceNumber != tx.number {
+		keys = append(keys, c.Debt.InvoiceNumber)
+	}
+	return keys
 }
 
 // decodeTx reads the fields of a transaction of kind k, recording in f what is missing or
@@ -103,9 +153,9 @@ func decodeTx(f *fields, k txKind) txRequest {
 	if o := f.str("origin", false); o != "" && o != "creditor_system" {
 		f.fail("origin", fmt.Sprintf("unallowed value %s", o))
 	}
-	for _, key := range []string{"creditor_payment_reference", "credit_invoice", "creditor_reference"} {
-		f.str(key, false)
-	}
+	tx.paymentRef = f.str("creditor_payment_reference", false)
+	tx.creditInvoice = f.str("credit_invoice", false)
+	tx.creditorRef = f.str("creditor_reference", false)
 	return tx
 }
 
@@ -134,6 +184,8 @@ func (st *store) txCase(f *fields, k txKind, tx txRequest) *caseRec {
 		f.fail("currency", fmt.Sprintf("the case is in %s", c.Currency))
 	case k.amount && c.Closed != nil:
 		f.fail("case", "the case is closed")
+	case k.amount && tx.amount > c.RemCapital:
+		f.fail("amount", fmt.Sprintf("%s is more than the %s capital that remains on the case", tx.amount, c.RemCapital))
 	}
 	return c
 }
