@@ -128,12 +128,22 @@ type Paths struct {
 	Payments             string // default /creditor--payments
 	Creditings           string // default /creditor--creditings (guides: /creditor-crediting)
 	Cancellations        string // default /creditor--cancellations (guides: /creditor-cancellation)
+	// The lookups list past events of each kind with where on their references (Eve exposes a
+	// resource's documents at the path it is posted to). Default: the POST path; "none" says
+	// the API lists no such events, and an event whose answer was lost is held for a person.
+	PaymentsLookup      string
+	CreditingsLookup    string
+	CancellationsLookup string
 }
+
+// NoLookup is the lookup path that says the API cannot list events of a kind.
+const NoLookup = "none"
 
 // Set sets the path for a configuration key: authenticate, invoice_registrations,
 // case_registrations, media_upload, cases, case, creditors (or creditor), creditor_payments
 // (or payments), creditor_creditings (or creditings), creditor_cancellations (or
-// cancellations). Paths of single resources (media_upload, case, creditors) get "/{id}"
+// cancellations), creditor_payments_lookup, creditor_creditings_lookup,
+// creditor_cancellations_lookup (path or "none"). Paths of single resources (media_upload, case, creditors) get "/{id}"
 // appended when they do not contain {id}; a cases path without a case path also sets the
 // case path to cases + "/{id}".
 func (p *Paths) Set(key, path string) error {
@@ -158,6 +168,12 @@ func (p *Paths) Set(key, path string) error {
 		p.Creditings = path
 	case "creditor_cancellations", "cancellations":
 		p.Cancellations = path
+	case "creditor_payments_lookup":
+		p.PaymentsLookup = path
+	case "creditor_creditings_lookup":
+		p.CreditingsLookup = path
+	case "creditor_cancellations_lookup":
+		p.CancellationsLookup = path
 	default:
 		return fmt.Errorf("unknown endpoint %q", key)
 	}
@@ -304,6 +320,21 @@ func (p Paths) withDefaults() Paths {
 		}
 		if f.id && !strings.Contains(*f.v, "{id}") {
 			*f.v = strings.TrimRight(*f.v, "/") + "/{id}"
+		}
+	}
+	for _, f := range []struct {
+		v   *string
+		def string
+	}{
+		{&p.PaymentsLookup, p.Payments},
+		{&p.CreditingsLookup, p.Creditings},
+		{&p.CancellationsLookup, p.Cancellations},
+	} {
+		switch {
+		case *f.v == "":
+			*f.v = f.def
+		case *f.v != NoLookup && !strings.HasPrefix(*f.v, "/"):
+			*f.v = "/" + *f.v
 		}
 	}
 	return p

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/amili-import/amili-import/domain"
 )
@@ -205,4 +206,148 @@ func (c *Client) doJSON(ctx context.Context, r *call, out any) error {
 
 func fillID(template, id string) string {
 	return strings.ReplaceAll(template, "{id}", url.PathEscape(id))
+}
+
+// RegisterEvent posts a payment, crediting or cancellation read from a file. When caseID is not
+// "", the event names that case instead of its invoice number. Sent at most once, like a
+// registration.
+func (c *Client) RegisterEvent(ctx context.Context, e *domain.Event, caseID string) (*TransactionResult, error) {
+	if e == nil {
+		return nil, &Error{Op: "register event", Class: Permanent, Err: errors.New("nil event")}
+	}
+	switch p := e.Payload(caseID).(type) {
+	case *domain.Payment:
+		return c.RegisterPayment(ctx, p)
+	case *domain.Crediting:
+		return c.RegisterCrediting(ctx, p)
+	case *domain.Cancellation:
+		return c.RegisterCancellation(ctx, p)
+	}
+	return nil, &Error{Op: "register event", Class: Permanent, Err: fmt.Errorf("event of kind %q has no payload", e.Kind)}
+}
+
+// ErrNoLookup says the API cannot list events of a kind: its lookup path is "none", or the
+// path answers 404 or 405. An event whose outcome is unknown cannot be decided by a lookup.
+var ErrNoLookup = errors.New("no lookup lists such events")
+
+// EventQuery selects past events of one kind by what they were sent with. Creditor is required;
+// every other field that is not "" must match.
+type EventQuery struct {
+	Kind          domain.Kind
+	Creditor      string
+	InvoiceNumber string // as sent (an event sent with a case id has none)
+	Case          string
+	// Reference matches creditor_payment_reference for payments; for creditings it matches
+	// creditor_reference, and credit_invoice when CreditInvoice is set.
+	Reference     string
+	CreditInvoice bool
+}
+
+// EventRecord is one past payment, crediting or cancellation as the API lists it.
+type EventRecord struct {
+	ID            string
+	Case          string
+	InvoiceNumber string
+	Reference     string // creditor_payment_reference, creditor_reference or credit_invoice
+	Amount        domain.Amount
+	Currency      string
+	Status        string // completed or warning
+	Created       time.Time
+}
+
+// eventDoc is an event document of a listing.
+type eventDoc struct {
+	ID                string        `json:"_id"`
+	Created           domain.Date   `json:"_created"`
+	Case              string        `json:"case"`
+	InvoiceNumber     string        `json:"invoice_number"`
+	Amount            domain.Amount `json:"amount"`
+	Currency          string        `json:"currency"`
+	PaymentRef        string        `json:"creditor_payment_reference"`
+	CreditorRef       string        `json:"creditor_reference"`
+	CreditInvoice     string        `json:"credit_invoice"`
+	PaymentStatus     string        `json:"_payment_status"`
+	CreditingStatus   string        `json:"_crediting_status"`
+	CancellationState string        `json:"_cancellation_status"`
+}
+
+// lookupPath is the listing path of kind k, or ErrNoLookup.
+func (c *Client) lookupPath(k domain.Kind) (string, error) {
+	var p string
+	switch k {
+	case domain.KindPayment:
+		p = c.cfg.Paths.PaymentsLookup
+	case domain.KindCrediting:
+		p = c.cfg.Paths.CreditingsLookup
+	case domain.KindCancellation:
+		p = c.cfg.Paths.CancellationsLookup
+	default:
+		return "", fmt.Errorf("%q is not an event kind", k)
+	}
+	if p == NoLookup {
+		return "", ErrNoLookup
+	}
+	return p, nil
+}
+
+// FindEvents lists the past events q selects, every page of them. It fails with an error
+// wrapping ErrNoLookup when the API cannot list events of q.Kind.
+func (c *Client) FindEvents(ctx context.Context, q EventQuery) ([]EventRecord, error) {
+	op := "find " + string(q.Kind) + "s"
+	path, err := c.lookupPath(q.Kind)
+	if err != nil {
+		return nil, &Error{Op: op, Class: Permanent, Err: err}
+	}
+	if q.Creditor == "" {
+		return nil, &Error{Op: op, Class: Permanent, Err: errors.New("no creditor")}
+	}
+	where := map[string]string{"creditor": q.Creditor}
+	for k, v := range map[string]string{"invoice_number": q.InvoiceNumber, "case": q.Case} {
+		if v != "" {
+			where[k] = v
+		}
+	}
+	if q.Reference != "" {
+		switch {
+		case q.Kind == domain.KindPayment:
+			where["creditor_payment_reference"] = q.Reference
+		case q.CreditInvoice:
+			where["credit_invoice"] = q.Reference
+		default:
+			where["creditor_reference"] = q.Reference
+		}
+	}
+	w, err := json.Marshal(where)
+	if err != nil {
+		return nil, &Error{Op: op, Class: Permanent, Err: fmt.Errorf("encode where: %w", err)}
+	}
+	var out []EventRecord
+	for page := 1; ; page++ {
+		v := url.Values{"where": {string(w)}, "page": {strconv.Itoa(page)}, "max_results": {strconv.Itoa(maxPage)}}
+		var l struct {
+			Items []eventDoc `json:"_items"`
+			Meta  Meta       `json:"_meta"`
+		}
+		r := &call{op: op, method: http.MethodGet, template: path, path: path, query: v, kind: kindRead}
+		if err := c.doJSON(ctx, r, &l); err != nil {
+			var e *Error
+			if errors.As(err, &e) && (e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusMethodNotAllowed) {
+				return nil, fmt.Errorf("%w: GET %s answered HTTP %d: %w", ErrNoLookup, path, e.StatusCode, err)
+			}
+			return nil, err
+		}
+		for _, d := range l.Items {
+			out = append(out, EventRecord{
+				ID: d.ID, Case: d.Case, InvoiceNumber: d.InvoiceNumber,
+				Reference: cmp.Or(d.PaymentRef, d.CreditorRef, d.CreditInvoice),
+				Amount:    d.Amount, Currency: d.Currency,
+				Status:  cmp.Or(d.PaymentStatus, d.CreditingStatus, d.CancellationState),
+				Created: d.Created.Time,
+			})
+		}
+		per := cmp.Or(l.Meta.MaxResults, maxPage)
+		if len(l.Items) < per || (l.Meta.Total > 0 && page*per >= l.Meta.Total) {
+			return out, nil
+		}
+	}
 }

@@ -68,7 +68,10 @@ type Amili struct {
 	UserAgent        string   `yaml:"user_agent"` // default amili-import/<version>
 	// Paths overrides endpoint paths (keys: invoice_registrations, case_registrations,
 	// media_upload, cases, creditors, authenticate, creditor_payments, creditor_creditings,
-	// creditor_cancellations). Default: the reference spelling, e.g. /invoice--registrations.
+	// creditor_cancellations; and creditor_payments_lookup, creditor_creditings_lookup,
+	// creditor_cancellations_lookup, the listings an event whose answer was lost is looked up
+	// in, default the event's POST path, "none" for an API that lists none). Default: the
+	// reference spelling, e.g. /invoice--registrations.
 	Paths map[string]string `yaml:"paths"`
 }
 

@@ -359,7 +359,8 @@ func (a Amili) validate(bad badFunc) {
 	}
 	for k := range a.Paths {
 		if !oneOf(k, "invoice_registrations", "case_registrations", "media_upload", "cases", "case", "creditors",
-			"authenticate", "creditor_payments", "creditor_creditings", "creditor_cancellations") {
+			"authenticate", "creditor_payments", "creditor_creditings", "creditor_cancellations",
+			"creditor_payments_lookup", "creditor_creditings_lookup", "creditor_cancellations_lookup") {
 			bad("amili.paths."+k, "unknown endpoint")
 		}
 	}
